@@ -1,0 +1,155 @@
+// Leaf helpers for instructions Go cannot express. All NOSPLIT: they run in
+// traps and before the runtime, where there is no goroutine stack to grow.
+
+#include "textflag.h"
+
+TEXT ·Inb(SB),NOSPLIT,$0-9
+	MOVW	port+0(FP), DX
+	INB
+	MOVB	AX, ret+8(FP)
+	RET
+
+TEXT ·Outb(SB),NOSPLIT,$0-3
+	MOVW	port+0(FP), DX
+	MOVB	v+2(FP), AX
+	OUTB
+	RET
+
+TEXT ·Inl(SB),NOSPLIT,$0-12
+	MOVW	port+0(FP), DX
+	INL
+	MOVL	AX, ret+8(FP)
+	RET
+
+TEXT ·Outl(SB),NOSPLIT,$0-8
+	MOVW	port+0(FP), DX
+	MOVL	v+4(FP), AX
+	OUTL
+	RET
+
+TEXT ·Rdmsr(SB),NOSPLIT,$0-16
+	MOVL	msr+0(FP), CX
+	RDMSR
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+8(FP)
+	RET
+
+TEXT ·Wrmsr(SB),NOSPLIT,$0-16
+	MOVL	msr+0(FP), CX
+	MOVQ	v+8(FP), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+	RET
+
+TEXT ·ReadCR0(SB),NOSPLIT,$0-8
+	MOVQ	CR0, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·WriteCR0(SB),NOSPLIT,$0-8
+	MOVQ	v+0(FP), AX
+	MOVQ	AX, CR0
+	RET
+
+TEXT ·ReadCR2(SB),NOSPLIT,$0-8
+	MOVQ	CR2, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·ReadCR3(SB),NOSPLIT,$0-8
+	MOVQ	CR3, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·WriteCR3(SB),NOSPLIT,$0-8
+	MOVQ	v+0(FP), AX
+	MOVQ	AX, CR3
+	RET
+
+TEXT ·ReadCR4(SB),NOSPLIT,$0-8
+	MOVQ	CR4, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·WriteCR4(SB),NOSPLIT,$0-8
+	MOVQ	v+0(FP), AX
+	MOVQ	AX, CR4
+	RET
+
+TEXT ·Cpuid(SB),NOSPLIT,$0-24
+	MOVL	leaf+0(FP), AX
+	MOVL	sub+4(FP), CX
+	CPUID
+	MOVL	AX, a+8(FP)
+	MOVL	BX, b+12(FP)
+	MOVL	CX, c+16(FP)
+	MOVL	DX, d+20(FP)
+	RET
+
+TEXT ·Rdtsc(SB),NOSPLIT,$0-8
+	RDTSC
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+TEXT ·Rdrand(SB),NOSPLIT,$0-9
+	RDRANDQ	AX
+	SETCS	BL
+	MOVQ	AX, v+0(FP)
+	MOVB	BL, ok+8(FP)
+	RET
+
+TEXT ·Lgdt(SB),NOSPLIT,$0-8
+	MOVQ	p+0(FP), AX
+	LGDT	(AX)
+	RET
+
+TEXT ·Lidt(SB),NOSPLIT,$0-8
+	MOVQ	p+0(FP), AX
+	LIDT	(AX)
+	RET
+
+TEXT ·Ltr(SB),NOSPLIT,$0-2
+	MOVW	sel+0(FP), AX
+	LTR	AX
+	RET
+
+// ReloadSegments: a far return is the way to load CS in 64-bit mode.
+TEXT ·ReloadSegments(SB),NOSPLIT,$0-4
+	MOVWQZX	data+2(FP), AX
+	MOVW	AX, DS
+	MOVW	AX, ES
+	MOVW	AX, SS
+	// FS and GS are left alone: loading a selector would clear the bases
+	// that live in MSRs (FS: the thread's TLS, GS: this CPU's data).
+	MOVWQZX	code+0(FP), AX
+	POPQ	BX	// return address
+	PUSHQ	AX
+	PUSHQ	BX
+	RETFQ
+
+TEXT ·Invlpg(SB),NOSPLIT,$0-8
+	MOVQ	addr+0(FP), AX
+	INVLPG	(AX)
+	RET
+
+TEXT ·Hlt(SB),NOSPLIT,$0
+	HLT
+	RET
+
+TEXT ·Sti(SB),NOSPLIT,$0
+	STI
+	RET
+
+TEXT ·Cli(SB),NOSPLIT,$0
+	CLI
+	RET
+
+TEXT ·Halt(SB),NOSPLIT|NOFRAME,$0
+again:
+	CLI
+	HLT
+	JMP	again

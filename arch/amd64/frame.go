@@ -1,0 +1,97 @@
+package amd64
+
+// TrapFrame is what every entry into the kernel saves: a trap, an interrupt
+// or a SYSCALL. trap_amd64.s builds it on the kernel stack, lowest address
+// first, and restores the CPU from it on the way out, so a handler changes
+// what the interrupted code sees by changing the frame, and the scheduler
+// switches threads by swapping one thread's saved frame for another's.
+//
+// The assembly uses the offsets in frame_amd64.h; TestFrameOffsets checks
+// them against this struct.
+type TrapFrame struct {
+	FX     [512]byte // FXSAVE area: x87/MMX/SSE state (16-byte aligned)
+	_      uint64
+	FSBase uint64 // IA32_FS_BASE of the interrupted thread (its TLS)
+
+	R15, R14, R13, R12, R11, R10, R9, R8 uint64
+	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
+
+	Vector  uint64 // 0-255 for IDT vectors, VectorSyscall for SYSCALL
+	ErrCode uint64 // the CPU's error code, or 0
+
+	// What the CPU pushes for an interrupt (and the SYSCALL stub imitates).
+	RIP, CS, RFLAGS, RSP, SS uint64
+}
+
+// VectorSyscall marks a frame built by the SYSCALL entry.
+const VectorSyscall = 256
+
+// FrameSize is the size of a TrapFrame on the stack.
+const FrameSize = 704
+
+// Exception vectors (Intel SDM vol. 3, table 6-1).
+const (
+	VecDivide      = 0
+	VecDebug       = 1
+	VecNMI         = 2
+	VecBreakpoint  = 3
+	VecInvalidOp   = 6
+	VecDoubleFault = 8
+	VecGP          = 13
+	VecPageFault   = 14
+	VecX87         = 16
+	VecMachine     = 18
+	VecSIMD        = 19
+	VecIRQBase     = 32 // the first vector we give to devices
+	VecSpurious    = 255
+)
+
+// ExceptionName returns the mnemonic of a CPU exception vector.
+func ExceptionName(v uint64) string {
+	switch v {
+	case 0:
+		return "#DE divide error"
+	case 1:
+		return "#DB debug"
+	case 2:
+		return "NMI"
+	case 3:
+		return "#BP breakpoint"
+	case 4:
+		return "#OF overflow"
+	case 5:
+		return "#BR bound range"
+	case 6:
+		return "#UD invalid opcode"
+	case 7:
+		return "#NM device not available"
+	case 8:
+		return "#DF double fault"
+	case 10:
+		return "#TS invalid TSS"
+	case 11:
+		return "#NP segment not present"
+	case 12:
+		return "#SS stack fault"
+	case 13:
+		return "#GP general protection"
+	case 14:
+		return "#PF page fault"
+	case 16:
+		return "#MF x87 error"
+	case 17:
+		return "#AC alignment check"
+	case 18:
+		return "#MC machine check"
+	case 19:
+		return "#XM SIMD exception"
+	case 20:
+		return "#VE virtualization"
+	case 21:
+		return "#CP control protection"
+	}
+	if v < 32 {
+		return "reserved exception"
+	}
+	return "interrupt"
+}

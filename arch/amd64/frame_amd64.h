@@ -1,0 +1,19 @@
+// Offsets into TrapFrame (frame.go) and CPU (percpu.go) for the assembly.
+// TestFrameOffsets and TestCPUOffsets check every line against unsafe.Offsetof.
+
+#define TF_FX		0
+#define TF_FSBASE	520
+#define TF_R15		528
+#define TF_RAX		640
+#define TF_VECTOR	648
+#define TF_ERRCODE	656
+#define TF_RIP		664
+#define TF_SIZE		704
+
+// Bytes from the top of a kernel stack to the frame: the 7 words above
+// TF_VECTOR are pushed first (by the CPU or the SYSCALL stub).
+#define TF_TOP_OFFSET	704
+
+#define CPU_SELF	0
+#define CPU_KSTACK	8
+#define CPU_SCRATCH	16

@@ -1,0 +1,67 @@
+package kernel
+
+import (
+	"rt0/arch/amd64"
+	"rt0/sched"
+)
+
+// boot is the kernel's main: entry64 calls it on the boot stack with the
+// loader's magic and boot information address. It sets the machine up in
+// dependency order, one call per subsystem, then enters the first thread at
+// the runtime's own entry point, _rt0_amd64_linux, as Linux's execve would.
+// It never returns.
+func boot(magic, info uint64) {
+	amd64.Handler = trap // before anything can trap
+	initSerial()
+	kprint("rt0: 64-bit entry\n")
+	amd64.InitCPU(0)
+	amd64.InitIDT()
+	parseBootInfo(magic, info)
+	initPhysMem()
+	initPaging()
+	initClock()
+	initFiles()
+	sched.InitIdle()
+	rsp := buildInitialStack()
+	main := sched.NewMain(links().GoEntry, rsp)
+	report()
+	amd64.This().Current = uint64(main)
+	sched.T(main).State = sched.Running
+	depth = 0
+	amd64.Enter(&sched.T(main).Frame)
+}
+
+// report logs what boot found (shown by `rt0 run -v`).
+func report() {
+	kprint("rt0: loader ")
+	kprintBytes(loaderNameBuf[:loaderNameLen])
+	kprint(" (multiboot v")
+	kprintDec(int64(bootInfo.Version))
+	kprint("), cmdline \"")
+	kprintBytes(cmdlineBuf[:cmdlineLen])
+	kprint("\"\nrt0: memory ")
+	kprintDec(int64(frames.Total() * 4 >> 10))
+	kprint(" MiB usable, ")
+	kprintDec(int64(frames.FreeCount() * 4 >> 10))
+	kprint(" MiB free; image ")
+	kprintHex(links().ImageStart)
+	kprint("-")
+	kprintHex(links().ImageEnd)
+	kprint("\nrt0: TSC ")
+	kprintDec(int64(tscHz / 1000000))
+	kprint(" MHz, LAPIC timer ")
+	kprintDec(int64(lapicHz / 1000))
+	kprint(" kHz, COM1 ")
+	if hasCOM1 {
+		kprint("yes")
+	} else {
+		kprint("no")
+	}
+	kprint("\nrt0: entering _rt0_amd64_linux at ")
+	kprintHex(links().GoEntry)
+	kprint(" with ")
+	kprintDec(int64(args.Argc))
+	kprint(" args, ")
+	kprintDec(int64(args.Envc))
+	kprint(" env\n")
+}

@@ -1,0 +1,187 @@
+package kernel
+
+import (
+	"math/bits"
+
+	"rt0/arch/amd64"
+)
+
+// Time. The TSC is the clock: monotonic time is TSC ticks since boot scaled
+// to nanoseconds; wall-clock time is the CMOS RTC read once at boot plus
+// monotonic time. The LAPIC timer, one-shot, wakes the CPU at the next
+// deadline (a sleeping thread's timeout or the end of a time slice): no
+// periodic tick. Both the TSC and the LAPIC timer are calibrated against the
+// PIT, whose 1.193182 MHz input is the one frequency every PC agrees on.
+
+var (
+	tsc0     uint64 // TSC at boot
+	tscHz    uint64
+	tscMult  uint64 // ns = (tsc-tsc0) * tscMult >> 32
+	lapicHz  uint64 // LAPIC timer ticks per second (divide by 16)
+	lapic    uintptr
+	wall0    int64 // realtime ns at boot (from the RTC)
+	bootDone bool
+)
+
+// nanotime returns monotonic nanoseconds since boot.
+func nanotime() int64 {
+	hi, lo := bits.Mul64(amd64.Rdtsc()-tsc0, tscMult)
+	return int64(hi<<32 | lo>>32)
+}
+
+// walltime returns nanoseconds since the Unix epoch.
+func walltime() int64 { return wall0 + nanotime() }
+
+// LAPIC registers (byte offsets from the LAPIC base).
+const (
+	lapicID      = 0x20
+	lapicEOI     = 0xB0
+	lapicSVR     = 0xF0
+	lapicLVTTmr  = 0x320
+	lapicLINT0   = 0x350
+	lapicLINT1   = 0x360
+	lapicInitCnt = 0x380
+	lapicCurCnt  = 0x390
+	lapicDivide  = 0x3E0
+
+	vecTimer = 32
+	picBase  = 48 // the 8259 PICs, remapped here and masked
+)
+
+func lapicRead(off uintptr) uint32     { return *amd64.U32(lapic + off) }
+func lapicWrite(off uintptr, v uint32) { *amd64.U32(lapic + off) = v }
+
+func initClock() {
+	// The 8259 PICs: remap away from the exception vectors, then mask
+	// everything. The LAPIC does our interrupts.
+	amd64.Outb(0x20, 0x11)
+	amd64.Outb(0xA0, 0x11)
+	amd64.Outb(0x21, picBase)
+	amd64.Outb(0xA1, picBase+8)
+	amd64.Outb(0x21, 4)
+	amd64.Outb(0xA1, 2)
+	amd64.Outb(0x21, 1)
+	amd64.Outb(0xA1, 1)
+	amd64.Outb(0x21, 0xFF)
+	amd64.Outb(0xA1, 0xFF)
+
+	lapic = uintptr(amd64.Rdmsr(amd64.MSR_APIC_BASE) &^ 0xFFF)
+	amd64.Wrmsr(amd64.MSR_APIC_BASE, amd64.Rdmsr(amd64.MSR_APIC_BASE)|1<<11) // global enable
+	lapicWrite(lapicSVR, 0x100|0xFF)                                         // software enable, spurious vector 255
+	lapicWrite(lapicLINT0, 1<<16)
+	lapicWrite(lapicLINT1, 1<<16)
+	lapicWrite(lapicDivide, 0x3) // divide by 16
+	lapicWrite(lapicLVTTmr, 1<<16|vecTimer)
+
+	calibrate()
+	tscMult = (1_000_000_000 << 32) / tscHz
+	wall0 = readRTC() - nanotime()
+	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
+}
+
+// calibrate measures the TSC and LAPIC timer against 10 ms of PIT channel 2.
+func calibrate() {
+	const pitHz = 1193182
+	const latch = pitHz / 100
+	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01) // gate on, speaker off
+	amd64.Outb(0x43, 0xB0)                         // channel 2, lo/hi, mode 0
+	amd64.Outb(0x42, latch&0xFF)
+	amd64.Outb(0x42, latch>>8)
+	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
+	t1 := amd64.Rdtsc()
+	for i := 0; amd64.Inb(0x61)&0x20 == 0; i++ {
+		if i > 100_000_000 {
+			break
+		}
+	}
+	t2 := amd64.Rdtsc()
+	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
+	lapicWrite(lapicInitCnt, 0)
+	tsc0 = t1
+	tscHz = (t2 - t1) * 100
+	lapicHz = l * 100
+	if tscHz == 0 {
+		tscHz = 1_000_000_000 // no PIT? assume 1 GHz rather than divide by zero
+	}
+	if lapicHz == 0 {
+		lapicHz = 1_000_000
+	}
+}
+
+// armTimer programs the LAPIC timer to fire at deadline (monotonic ns), or
+// stops it if deadline is 0.
+func armTimer(now, deadline int64) {
+	if deadline == 0 {
+		lapicWrite(lapicInitCnt, 0)
+		return
+	}
+	d := deadline - now
+	if d < 1000 {
+		d = 1000
+	}
+	hi, lo := bits.Mul64(uint64(d), lapicHz)
+	ticks := uint64(0xFFFFFFFF)
+	if hi == 0 {
+		if t := lo / 1_000_000_000; t < ticks {
+			ticks = t
+		}
+	}
+	if ticks == 0 {
+		ticks = 1
+	}
+	lapicWrite(lapicInitCnt, uint32(ticks))
+}
+
+func eoi() { lapicWrite(lapicEOI, 0) }
+
+// CMOS real-time clock.
+
+func cmos(reg uint8) uint8 {
+	amd64.Outb(0x70, reg)
+	return amd64.Inb(0x71)
+}
+
+// readRTC returns the RTC's time in Unix nanoseconds (the RTC is taken to
+// keep UTC, as Linux assumes by default).
+func readRTC() int64 {
+	var t, last [7]uint8
+	for try := 0; try < 10; try++ {
+		for i := 0; i < 1000000 && cmos(0x0A)&0x80 != 0; i++ {
+		}
+		t = [7]uint8{cmos(0), cmos(2), cmos(4), cmos(7), cmos(8), cmos(9), cmos(0x32)}
+		if t == last {
+			break
+		}
+		last = t
+	}
+	b := cmos(0x0B)
+	bcd := func(v uint8) int64 { return int64(v>>4)*10 + int64(v&15) }
+	sec, min, hour, day, mon, year, cent := int64(t[0]), int64(t[1]), int64(t[2]&0x7F), int64(t[3]), int64(t[4]), int64(t[5]), int64(t[6])
+	pm := t[2]&0x80 != 0
+	if b&0x04 == 0 {
+		sec, min, hour, day, mon, year, cent = bcd(t[0]), bcd(t[1]), bcd(t[2]&0x7F), bcd(t[3]), bcd(t[4]), bcd(t[5]), bcd(t[6])
+	}
+	if b&0x02 == 0 && pm {
+		hour = (hour + 12) % 24
+	}
+	if cent >= 19 && cent <= 30 {
+		year += cent * 100
+	} else {
+		year += 2000
+	}
+	return unixDays(year, mon, day)*86400_000_000_000 + (hour*3600+min*60+sec)*1_000_000_000
+}
+
+// unixDays returns days since 1970-01-01 of a civil date (proleptic
+// Gregorian; Howard Hinnant's days_from_civil).
+func unixDays(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

@@ -1,0 +1,118 @@
+// The first instructions of rt0 in 64-bit mode, and the two tables that the
+// post-link step (boot/image) and the runtime reach into.
+//
+// Boot order: loader (32-bit) -> stub32 (boot/image/stub32.go: PAE, LME,
+// paging, GDT) -> entry64 (here) -> boot (boot.go, Go) -> the runtime's
+// _rt0_amd64_linux, entered like a Linux process.
+
+#include "textflag.h"
+
+#define BOOT_STACK_SIZE 32768
+#define STACK_HEADER 512
+#define FS_BASE 0xC0000100
+
+// linkinfo: what the kernel needs from the link. The linker fills the
+// addresses of kernel symbols; boot/image.Patch fills the rest (offsets are
+// the li* constants in boot/image/image.go and the fields of linkInfo in
+// linkinfo.go; TestLinkinfoLayout checks all three agree).
+DATA ·linkinfo+0(SB)/8, $0x696b6e696c307472	// magic "rt0linki"
+DATA ·linkinfo+8(SB)/8, $·entry64(SB)
+DATA ·linkinfo+16(SB)/8, $·bootPageTables(SB)
+DATA ·linkinfo+24(SB)/8, $0	// goEntry: ELF e_entry = _rt0_amd64_linux
+DATA ·linkinfo+32(SB)/8, $0	// m0TLS: &runtime.m0.tls[0]
+DATA ·linkinfo+40(SB)/8, $0	// imageStart
+DATA ·linkinfo+48(SB)/8, $0	// imageEnd (end of bss)
+DATA ·linkinfo+56(SB)/8, $0	// loadEnd (end of file-backed data)
+DATA ·linkinfo+64(SB)/8, $0	// patched
+GLOBL ·linkinfo(SB), NOPTR, $72
+
+// Seven pages for the boot page tables (PML4, PDPT, 4 PDs + alignment
+// slack), written by boot/image.Patch. The DATA word keeps the symbol in
+// .noptrdata, i.e. in the file, where Patch can write it.
+DATA ·bootPageTables+0(SB)/8, $0x7274307074	// overwritten by Patch
+GLOBL ·bootPageTables(SB), NOPTR, $(7*4096)
+
+GLOBL ·bootStack(SB), NOPTR, $BOOT_STACK_SIZE
+
+DATA ·mxcsrDefault+0(SB)/4, $0x1F80
+GLOBL ·mxcsrDefault(SB), NOPTR|RODATA, $4
+
+// entry64: stub32 far-jumped here with CS=0x08 (64-bit), the boot page
+// tables in CR3, EDI = loader magic, ESI = boot info address.
+TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
+	MOVL	$0x10, AX
+	MOVW	AX, DS
+	MOVW	AX, ES
+	MOVW	AX, SS
+	MOVL	DI, DI
+	MOVL	SI, SI
+
+	// Zero the bss ourselves: a loader should have, but one that did not
+	// would leave garbage in every zero-initialized Go variable.
+	MOVQ	·linkinfo+56(SB), BX	// loadEnd
+	MOVQ	·linkinfo+48(SB), CX	// imageEnd
+	SUBQ	BX, CX
+	SHRQ	$3, CX
+	MOVQ	DI, R8
+	MOVQ	BX, DI
+	XORL	AX, AX
+	CLD
+	REP;	STOSQ
+	MOVQ	R8, DI
+
+	// The boot stack, with its trap g above the top (see
+	// arch/amd64/stacks.go): Go code checks SP against it.
+	MOVQ	$·bootStack(SB), BX
+	LEAQ	(BOOT_STACK_SIZE-STACK_HEADER)(BX), SP
+	ANDQ	$~15, SP
+	LEAQ	16(SP), AX
+	MOVQ	AX, 0(SP)	// [top] = &g
+	MOVQ	BX, 0(AX)	// g.stack.lo
+	MOVQ	SP, 8(AX)	// g.stack.hi
+	LEAQ	928(BX), CX
+	MOVQ	CX, 16(AX)	// g.stackguard0
+	MOVQ	CX, 24(AX)	// g.stackguard1
+
+	// FS base = top+8: FS:-8 is the slot holding &g. Go's ABI wrappers
+	// load g from there into R14.
+	LEAQ	8(SP), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MOVL	$FS_BASE, CX
+	WRMSR
+
+	// SSE: Go uses it everywhere (X15 is the zero register of the
+	// register ABI). CR0.EM=0, CR0.MP=1, CR4.OSFXSR|OSXMMEXCPT; MXCSR
+	// to its reset value. AVX stays off (CR4.OSXSAVE=0): the runtime then
+	// sees no AVX and FXSAVE covers all the state there is.
+	MOVQ	CR0, AX
+	ANDQ	$~4, AX
+	ORQ	$2, AX
+	MOVQ	AX, CR0
+	MOVQ	CR4, AX
+	ORQ	$0x600, AX
+	MOVQ	AX, CR4
+	BYTE $0xDB; BYTE $0xE3	// FNINIT: the x87 unit to its reset state
+	LDMXCSR	·mxcsrDefault(SB)
+
+	SUBQ	$16, SP
+	MOVQ	DI, 0(SP)
+	MOVQ	SI, 8(SP)
+	CALL	·boot(SB)
+hang:
+	CLI
+	HLT
+	JMP	hang
+
+// linkinfoAddr returns &linkinfo (Go cannot declare a variable that assembly
+// initializes, so Go reads it through this address).
+TEXT ·linkinfoAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·linkinfo(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// bootStackBase returns the address of the boot stack.
+TEXT ·bootStackBase(SB),NOSPLIT,$0-8
+	MOVQ	$·bootStack(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -1,0 +1,22 @@
+package kernel
+
+import "rt0/arch/amd64"
+
+// linkInfo mirrors the linkinfo table of entry_amd64.s.
+type linkInfo struct {
+	Magic      uint64
+	Entry64    uint64
+	PageTables uint64
+	GoEntry    uint64 // _rt0_amd64_linux
+	M0TLS      uint64
+	ImageStart uint64
+	ImageEnd   uint64
+	LoadEnd    uint64
+	Patched    uint64
+}
+
+func linkinfoAddr() uintptr
+
+func links() *linkInfo { return (*linkInfo)(amd64.Ptr(linkinfoAddr())) }
+
+func bootStackBase() uintptr

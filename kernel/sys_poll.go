@@ -1,0 +1,219 @@
+package kernel
+
+import "rt0/sched"
+
+// epoll and eventfd: what the runtime's netpoller needs. The runtime makes
+// one epoll instance and one eventfd (its "break" fd) registered for
+// EPOLLIN; a thread with nothing to do waits in epoll_pwait with the time
+// until the next timer, and another thread wakes it early by writing the
+// eventfd. So epoll_pwait must really sleep with a timeout, and an eventfd
+// write must wake it with an EPOLLIN event carrying the registered data.
+
+const (
+	epollIn  = 0x1
+	epollOut = 0x4
+
+	epollCtlAdd = 1
+	epollCtlDel = 2
+	epollCtlMod = 3
+
+	maxPollEvents = 64
+)
+
+func sysEpollCreate() int64 { return allocFD(fdEpoll, oRdwr) }
+
+func sysEventfd(initval, flags uint64) int64 {
+	fd := allocFD(fdEventfd, oRdwr|uint32(flags)&oNonblock)
+	if fd >= 0 {
+		files[fd].count = initval
+	}
+	return fd
+}
+
+func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
+	ep := getFile(epfd)
+	if ep == nil || getFile(fd) == nil {
+		return -EBADF
+	}
+	if ep.kind != fdEpoll || epfd == fd {
+		return -EINVAL
+	}
+	var events uint32
+	var data uint64
+	if op != epollCtlDel {
+		p, ok := userBytes(ev, 12, false)
+		if !ok {
+			return -EFAULT
+		}
+		events = uint32(le64(p[0:]))
+		data = le64(p[4:])
+	}
+	k := -1
+	for i := 0; i < ep.n; i++ {
+		if ep.fds[i] == int32(fd) {
+			k = i
+		}
+	}
+	switch op {
+	case epollCtlAdd:
+		if k >= 0 {
+			return -EEXIST
+		}
+		if ep.n == maxInterest {
+			return -ENOMEM
+		}
+		k = ep.n
+		ep.n++
+		ep.fds[k] = int32(fd)
+		fallthrough
+	case epollCtlMod:
+		if k < 0 {
+			return -ENOENT
+		}
+		ep.events[k] = events
+		ep.data[k] = data
+	case epollCtlDel:
+		if k < 0 {
+			return -ENOENT
+		}
+		ep.n--
+		ep.fds[k], ep.events[k], ep.data[k] = ep.fds[ep.n], ep.events[ep.n], ep.data[ep.n]
+	default:
+		return -EINVAL
+	}
+	return 0
+}
+
+// ready writes up to max ready events of ep to the user array at out.
+func ready(ep *file, out uint64, max int) int64 {
+	n := 0
+	for i := 0; i < ep.n && n < max; i++ {
+		f := getFile(uint64(ep.fds[i]))
+		if f == nil {
+			continue
+		}
+		var ev uint32
+		switch f.kind {
+		case fdEventfd:
+			if f.count > 0 {
+				ev |= epollIn
+			}
+			ev |= epollOut
+		case fdConsole:
+			ev |= epollOut
+		}
+		ev &= ep.events[i] | 0x18 // EPOLLERR|EPOLLHUP always count
+		if ev == 0 {
+			continue
+		}
+		p, ok := userBytes(out+uint64(n)*12, 12, true)
+		if !ok {
+			return -EFAULT
+		}
+		put32(p[0:], ev)
+		put64(p[4:], ep.data[i])
+		n++
+	}
+	return int64(n)
+}
+
+func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
+	ep := getFile(epfd)
+	if ep == nil {
+		return -EBADF
+	}
+	if ep.kind != fdEpoll || maxevents == 0 || maxevents > 1<<20 {
+		return -EINVAL
+	}
+	max := int(maxevents)
+	if max > maxPollEvents {
+		max = maxPollEvents
+	}
+	if !userOK(events, uint64(max)*12, true) {
+		return -EFAULT
+	}
+	if n := ready(ep, events, max); n != 0 || timeoutMs == 0 {
+		return n
+	}
+	var deadline int64
+	if timeoutMs > 0 {
+		deadline = nanotime() + timeoutMs*1_000_000
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitPoll, epfd, deadline, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1] = events, uint64(max)
+	return blocked
+}
+
+// pollWake finishes the epoll waits that the state change of fd satisfies.
+func pollWake(fd int32) {
+	for i := 1; i < sched.MaxThreads; i++ {
+		t := sched.T(i)
+		if t.State != sched.Blocked || t.Wait != sched.WaitPoll {
+			continue
+		}
+		ep := getFile(t.WaitAddr)
+		if ep == nil {
+			sched.Wake(i, -EBADF)
+			continue
+		}
+		watches := false
+		for k := 0; k < ep.n; k++ {
+			if ep.fds[k] == fd {
+				watches = true
+			}
+		}
+		if !watches {
+			continue
+		}
+		if n := ready(ep, t.Args[0], int(t.Args[1])); n != 0 {
+			sched.Wake(i, n)
+		}
+	}
+}
+
+func eventfdRead(f *file, buf, n uint64) int64 {
+	if n < 8 {
+		return -EINVAL
+	}
+	p, ok := userBytes(buf, 8, true)
+	if !ok {
+		return -EFAULT
+	}
+	if f.count == 0 {
+		return -EAGAIN // rt0 has no blocking eventfd reads; the runtime's is non-blocking
+	}
+	put64(p, f.count)
+	f.count = 0
+	return 8
+}
+
+func eventfdWrite(f *file, buf, n uint64) int64 {
+	if n < 8 {
+		return -EINVAL
+	}
+	p, ok := userBytes(buf, 8, false)
+	if !ok {
+		return -EFAULT
+	}
+	v := le64(p)
+	if v == ^uint64(0) {
+		return -EINVAL
+	}
+	if f.count+v < f.count || f.count+v == ^uint64(0) {
+		return -EAGAIN
+	}
+	f.count += v
+	pollWake(int32(fdIndex(f)))
+	return 8
+}
+
+func fdIndex(f *file) int {
+	for i := range files {
+		if &files[i] == f {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,269 @@
+package kernel
+
+import (
+	"rt0/arch/amd64"
+)
+
+// The system call table: one Linux x86-64 number, one handler. This file is
+// the answer to "what does rt0 serve": everything the go1.26 runtime and the
+// standard library's common paths ask of Linux. Numbers come from
+// golang.org/x/sys/unix zsysnum_linux_amd64.go; TestSyscallNumbers checks
+// them against the syscall package.
+//
+// A handler reads its arguments from the frame (RDI, RSI, RDX, R10, R8, R9)
+// and returns the value for RAX: a result, or -errno. A handler that blocks
+// its thread returns blocked: the result arrives later, written by
+// whoever wakes the thread (sched.Wake).
+
+const (
+	SYS_read              = 0
+	SYS_write             = 1
+	SYS_open              = 2
+	SYS_close             = 3
+	SYS_fstat             = 5
+	SYS_lseek             = 8
+	SYS_mmap              = 9
+	SYS_mprotect          = 10
+	SYS_munmap            = 11
+	SYS_brk               = 12
+	SYS_rt_sigaction      = 13
+	SYS_rt_sigprocmask    = 14
+	SYS_rt_sigreturn      = 15
+	SYS_ioctl             = 16
+	SYS_pread64           = 17
+	SYS_writev            = 20
+	SYS_sched_yield       = 24
+	SYS_mincore           = 27
+	SYS_madvise           = 28
+	SYS_nanosleep         = 35
+	SYS_getpid            = 39
+	SYS_clone             = 56
+	SYS_fork              = 57
+	SYS_vfork             = 58
+	SYS_execve            = 59
+	SYS_exit              = 60
+	SYS_kill              = 62
+	SYS_uname             = 63
+	SYS_fcntl             = 72
+	SYS_getcwd            = 79
+	SYS_gettimeofday      = 96
+	SYS_getrlimit         = 97
+	SYS_getuid            = 102
+	SYS_getgid            = 104
+	SYS_geteuid           = 107
+	SYS_getegid           = 108
+	SYS_getppid           = 110
+	SYS_getpgrp           = 111
+	SYS_sigaltstack       = 131
+	SYS_prctl             = 157
+	SYS_arch_prctl        = 158
+	SYS_setrlimit         = 160
+	SYS_gettid            = 186
+	SYS_tkill             = 200
+	SYS_time              = 201
+	SYS_futex             = 202
+	SYS_sched_setaffinity = 203
+	SYS_sched_getaffinity = 204
+	SYS_epoll_create      = 213
+	SYS_set_tid_address   = 218
+	SYS_clock_gettime     = 228
+	SYS_clock_getres      = 229
+	SYS_clock_nanosleep   = 230
+	SYS_exit_group        = 231
+	SYS_epoll_wait        = 232
+	SYS_epoll_ctl         = 233
+	SYS_tgkill            = 234
+	SYS_openat            = 257
+	SYS_newfstatat        = 262
+	SYS_readlinkat        = 267
+	SYS_set_robust_list   = 273
+	SYS_epoll_pwait       = 281
+	SYS_eventfd           = 284
+	SYS_eventfd2          = 290
+	SYS_epoll_create1     = 291
+	SYS_pipe2             = 293
+	SYS_prlimit64         = 302
+	SYS_getrandom         = 318
+	SYS_rseq              = 334
+	SYS_epoll_pwait2      = 441
+)
+
+// Linux errno values.
+const (
+	EPERM     = 1
+	ENOENT    = 2
+	ESRCH     = 3
+	EINTR     = 4
+	EBADF     = 9
+	EAGAIN    = 11
+	ENOMEM    = 12
+	EFAULT    = 14
+	EEXIST    = 17
+	ENODEV    = 19
+	EINVAL    = 22
+	EMFILE    = 24
+	ENOTTY    = 25
+	ESPIPE    = 29
+	ERANGE    = 34
+	ENOSYS    = 38
+	ETIMEDOUT = 110
+)
+
+// blocked is what a handler returns when its thread now sleeps.
+const blocked = -1 << 62
+
+func syscall(tf *amd64.TrapFrame) {
+	stats.syscalls++
+	nr := tf.RAX
+	a0, a1, a2, a3, a4 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8
+	var r int64
+	switch nr {
+	// Memory (sys_mem.go)
+	case SYS_mmap:
+		r = sysMmap(a0, a1, a2, a3, a4, tf.R9)
+	case SYS_munmap:
+		r = sysMunmap(a0, a1)
+	case SYS_mprotect:
+		r = sysMprotect(a0, a1, a2)
+	case SYS_madvise:
+		r = sysMadvise(a0, a1, a2)
+	case SYS_brk:
+		r = 0 // no heap segment: Go never uses brk; 0 tells a caller "no"
+	case SYS_mincore:
+		r = -ENOSYS
+
+	// Threads (sys_thread.go)
+	case SYS_clone:
+		r = sysClone(tf, a0, a1, a2, a3, a4)
+	case SYS_exit:
+		r = sysExit(tf, a0)
+	case SYS_exit_group:
+		stop(int(a0 & 0xFF))
+	case SYS_gettid:
+		r = int64(curTid())
+	case SYS_getpid:
+		r = 1
+	case SYS_getppid, SYS_getpgrp:
+		r = 0
+	case SYS_set_tid_address:
+		r = sysSetTidAddress(a0)
+	case SYS_arch_prctl:
+		r = sysArchPrctl(tf, a0, a1)
+	case SYS_sched_yield:
+		r = sysSchedYield()
+	case SYS_sched_getaffinity:
+		r = sysSchedGetaffinity(a0, a1, a2)
+	case SYS_sched_setaffinity:
+		r = 0
+	case SYS_futex:
+		r = sysFutex(a0, a1, a2, a3)
+	case SYS_set_robust_list, SYS_rseq:
+		r = -ENOSYS // glibc's; not needed by Go
+	case SYS_fork, SYS_vfork, SYS_execve:
+		r = -ENOSYS // one process, no other programs: fails as a kernel without them would
+
+	// Time (sys_time.go)
+	case SYS_clock_gettime:
+		r = sysClockGettime(a0, a1)
+	case SYS_clock_getres:
+		r = sysClockGetres(a0, a1)
+	case SYS_gettimeofday:
+		r = sysGettimeofday(a0)
+	case SYS_time:
+		r = sysTime(a0)
+	case SYS_nanosleep:
+		r = sysNanosleep(a0)
+	case SYS_clock_nanosleep:
+		r = sysClockNanosleep(a0, a1, a2)
+
+	// Signals (sys_signal.go): recorded, not yet delivered
+	case SYS_rt_sigaction:
+		r = sysRtSigaction(a0, a1, a2, a3)
+	case SYS_rt_sigprocmask:
+		r = sysRtSigprocmask(a0, a1, a2, a3)
+	case SYS_sigaltstack:
+		r = sysSigaltstack(a0, a1)
+	case SYS_tgkill, SYS_tkill, SYS_kill:
+		r = 0
+	case SYS_rt_sigreturn:
+		r = -ENOSYS
+
+	// Files (sys_file.go)
+	case SYS_read:
+		r = sysRead(a0, a1, a2)
+	case SYS_write:
+		r = sysWrite(a0, a1, a2)
+	case SYS_writev:
+		r = sysWritev(a0, a1, a2)
+	case SYS_pread64, SYS_lseek:
+		r = -ESPIPE
+	case SYS_close:
+		r = sysClose(a0)
+	case SYS_open:
+		r = -ENOENT
+	case SYS_openat:
+		r = -ENOENT
+	case SYS_readlinkat, SYS_newfstatat:
+		r = -ENOENT
+	case SYS_fstat:
+		r = sysFstat(a0, a1)
+	case SYS_fcntl:
+		r = sysFcntl(a0, a1, a2)
+	case SYS_ioctl:
+		r = sysIoctl(a0, a1)
+	case SYS_getcwd:
+		r = sysGetcwd(a0, a1)
+	case SYS_pipe2:
+		r = -ENOSYS
+
+	// Polling (sys_poll.go)
+	case SYS_epoll_create1, SYS_epoll_create:
+		r = sysEpollCreate()
+	case SYS_epoll_ctl:
+		r = sysEpollCtl(a0, a1, a2, a3)
+	case SYS_epoll_pwait, SYS_epoll_wait:
+		r = sysEpollWait(a0, a1, a2, int64(int32(a3)))
+	case SYS_eventfd2, SYS_eventfd:
+		r = sysEventfd(a0, a1)
+
+	// Process (sys_misc.go)
+	case SYS_uname:
+		r = sysUname(a0)
+	case SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid:
+		r = 0
+	case SYS_prlimit64:
+		r = sysPrlimit(a0, a1, a2, a3)
+	case SYS_getrlimit:
+		r = sysPrlimit(0, a0, 0, a1)
+	case SYS_setrlimit:
+		r = 0
+	case SYS_prctl:
+		r = -EINVAL
+	case SYS_getrandom:
+		r = sysGetrandom(a0, a1)
+
+	default:
+		r = -ENOSYS
+		unknownSyscall(nr)
+	}
+	if r != blocked {
+		tf.RAX = uint64(r)
+	}
+}
+
+var unknownLogged [8]uint64 // bitmap of numbers already reported
+
+// unknownSyscall logs an unserved syscall, once per number.
+func unknownSyscall(nr uint64) {
+	if nr < 512 {
+		if unknownLogged[nr/64]&(1<<(nr%64)) != 0 {
+			return
+		}
+		unknownLogged[nr/64] |= 1 << (nr % 64)
+	}
+	kprint("rt0: unknown syscall ")
+	kprintDec(int64(nr))
+	kprint(" (")
+	kprint(syscallName(nr))
+	kprint("): ENOSYS\n")
+}

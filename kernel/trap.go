@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"rt0/arch/amd64"
+	"rt0/kernel/mem"
+	"rt0/sched"
+)
+
+// trap is where every kernel entry lands (arch/amd64.Handler): on a kernel
+// stack, interrupts off, the interrupted thread's state in tf.
+//
+// depth counts kernel entries in progress. The boot code counts as one, so
+// a page fault while boot writes the initial stack does not try to
+// schedule. A trap that arrives at depth 1 came from a thread: after serving
+// it, the scheduler decides which thread the trap returns to. A nested trap
+// (depth > 1) is the kernel faulting on its own: only a demand-zero page
+// fault (the kernel touching user memory it has validated) may be served
+// there; anything else stops the machine.
+
+var depth = 1
+
+func trap(tf *amd64.TrapFrame) {
+	depth++
+	switch v := tf.Vector; {
+	case v == amd64.VectorSyscall:
+		syscall(tf)
+	case v == amd64.VecPageFault:
+		pageFault(tf)
+	case v == vecTimer:
+		eoi() // a deadline passed: Expire below wakes whoever waited
+	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
+		// spurious LAPIC or 8259 interrupt: no EOI
+	case v == amd64.VecNMI:
+		fault(tf, "non-maskable interrupt")
+	case v < 32:
+		fault(tf, "")
+	default:
+		eoi()
+		kprint("rt0: unexpected interrupt vector ")
+		kprintDec(int64(v))
+		kprint("\n")
+	}
+	if depth == 1 {
+		reschedule(tf)
+	}
+	depth--
+}
+
+// reschedule runs on the way out of a trap that came from a thread.
+func reschedule(tf *amd64.TrapFrame) {
+	now := nanotime()
+	sched.Expire(now)
+	sched.Schedule(tf, now)
+	next := sched.NextDeadline()
+	live, runnable := sched.Counts()
+	if sched.Current() != 0 && runnable > 1 {
+		if e := sched.SliceEnd(); next == 0 || e < next {
+			next = e
+		}
+	}
+	if live == 0 {
+		panicMsg("no threads left")
+	}
+	if runnable == 0 && next == 0 && !waitingForInput() {
+		panicMsg("deadlock: every thread is blocked with no timeout and nothing can wake them")
+	}
+	armTimer(now, next)
+}
+
+// pageFault serves demand-zero faults on user VMAs; anything else is fatal
+// (until signals: then it becomes SIGSEGV for the runtime).
+func pageFault(tf *amd64.TrapFrame) {
+	addr := amd64.ReadCR2()
+	const errPresent, errWrite, errFetch = 1, 2, 16
+	i, ok := vmas.Find(addr)
+	if !ok {
+		fault(tf, "address not mapped")
+		return
+	}
+	v := vmas.At(i)
+	write := tf.ErrCode&errWrite != 0
+	switch {
+	case v.Prot == mem.PROT_NONE:
+		fault(tf, "access to a PROT_NONE mapping")
+	case write && v.Prot&mem.PROT_WRITE == 0:
+		fault(tf, "write to a read-only mapping")
+	case tf.ErrCode&errPresent != 0:
+		fault(tf, "protection violation")
+	default:
+		if !mapZeroPage(addr&^(mem.PageSize-1), v.Prot&mem.PROT_WRITE != 0) {
+			panicMsg("out of memory: no free page frame for a page fault")
+		}
+		stats.pageFaults++
+	}
+}
+
+// stats counts what the kernel did, for `rt0 run -v` and the benchmarks.
+var stats struct {
+	pageFaults uint64
+	syscalls   uint64
+}
