@@ -1,8 +1,11 @@
 module rt0
 
-go 1.26
+go 1.26.0
 
-require github.com/hugelgupf/vmtest v0.0.0-20240307030256-5d9f3d34a58d
+require (
+	github.com/hugelgupf/vmtest v0.0.0-20240307030256-5d9f3d34a58d
+	golang.org/x/arch v0.33.0
+)
 
 require (
 	github.com/Netflix/go-expect v0.0.0-20220104043353-73e0943537d2 // indirect

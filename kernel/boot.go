@@ -23,12 +23,22 @@ func boot(magic, info uint64) {
 	initFiles()
 	sched.InitIdle()
 	rsp := buildInitialStack()
+	kernelOptions()
 	main := sched.NewMain(links().GoEntry, rsp)
 	report()
 	amd64.This().Current = uint64(main)
 	sched.T(main).State = sched.Running
 	depth = 0
 	amd64.Enter(&sched.T(main).Frame)
+}
+
+// showStats (rt0.stats) prints syscall counts and memory use at exit.
+var showStats bool
+
+// kernelOptions applies the rt0.* words of the command line.
+func kernelOptions() {
+	_, strace = args.Option(argsBuf[:], "strace")
+	_, showStats = args.Option(argsBuf[:], "stats")
 }
 
 // report logs what boot found (shown by `rt0 run -v`).

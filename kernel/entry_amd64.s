@@ -15,7 +15,7 @@
 // addresses of kernel symbols; boot/image.Patch fills the rest (offsets are
 // the li* constants in boot/image/image.go and the fields of linkInfo in
 // linkinfo.go; TestLinkinfoLayout checks all three agree).
-DATA ·linkinfo+0(SB)/8, $0x696b6e696c307472	// magic "rt0linki"
+DATA ·linkinfo+0(SB)/8, $0x696b6e696c307472	// magic: "rt0linki"
 DATA ·linkinfo+8(SB)/8, $·entry64(SB)
 DATA ·linkinfo+16(SB)/8, $·bootPageTables(SB)
 DATA ·linkinfo+24(SB)/8, $0	// goEntry: ELF e_entry = _rt0_amd64_linux

@@ -22,6 +22,18 @@ const (
 
 // stop ends the machine with the given exit status.
 func stop(code int) {
+	if showStats {
+		printSyscallCounts()
+		kprint("rt0: page faults ")
+		kprintDec(int64(stats.pageFaults))
+		kprint(", frames in use ")
+		kprintDec(int64(frames.Total() - frames.FreeCount()))
+		kprint(" of ")
+		kprintDec(int64(frames.Total()))
+		kprint(", ")
+		kprintDec(nanotime() / 1000)
+		kprint(" us since boot\n")
+	}
 	kprint("rt0: exit ")
 	kprintDec(int64(code))
 	kprint("\n")

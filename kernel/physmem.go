@@ -86,6 +86,17 @@ func initPhysMem() {
 	if top == 0 {
 		panicMsg("no usable memory in the loader's memory map")
 	}
+	if !inAvailable(li.ImageStart, li.ImageEnd) {
+		logToConsole = true
+		kprint("rt0: the kernel image [")
+		kprintHex(li.ImageStart)
+		kprint(", ")
+		kprintHex(li.ImageEnd)
+		kprint(") does not fit in this machine's RAM (")
+		kprintDec(int64(bootInfo.TotalAvailable() >> 20))
+		kprint(" MiB available)\n")
+		panicMsg("too little memory: give the machine more RAM (rt0 run -m)")
+	}
 	nframes := top / mem.PageSize
 	words := mem.BitmapWords(nframes)
 	bitmapAt, ok := findGap(words * 8)
@@ -103,6 +114,17 @@ func initPhysMem() {
 		frames.Reserve(reserved[i].start, reserved[i].end)
 	}
 	frames.Reserve(bitmapAt, bitmapAt+words*8)
+}
+
+// inAvailable reports whether [start, end) lies in one available region.
+func inAvailable(start, end uint64) bool {
+	for i := 0; i < bootInfo.NRegions; i++ {
+		r := bootInfo.Regions[i]
+		if r.Kind == multiboot.KindAvailable && start >= r.Base && end <= r.Base+r.Len {
+			return true
+		}
+	}
+	return false
 }
 
 // findGap returns a page-aligned address of size free bytes in an available

@@ -70,12 +70,32 @@ func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
 		}
 		addr = a
 	}
+	if flags&(mapFixed|mapFixedNoreplace) != 0 && prot&mem.PROT_WRITE != 0 && !canCommit(n) {
+		return -ENOMEM
+	}
 	// Replace whatever was there (MAP_FIXED), then record the new area.
 	unmapRange(addr, addr+n)
 	if e := vmas.Map(addr, addr+n, uint32(prot), vmaAnon); e != 0 {
 		return -int64(e)
 	}
 	return int64(addr)
+}
+
+// canCommit is rt0's overcommit policy. Mappings cost nothing until
+// touched, so mmap succeeds even when memory is short, like Linux's. But
+// when the Go runtime grows its heap it commits reserved address space with
+// mmap(MAP_FIXED, PROT_READ|PROT_WRITE) and then really uses it; failing
+// that call with ENOMEM is what makes the runtime stop with its own "fatal
+// error: runtime: out of memory" (exit status 2) instead of the machine
+// running out of frames in a page fault later. So a writable MAP_FIXED
+// mapping succeeds only while the free frames cover it plus a reserve for
+// everything else the program touches (1/16 of RAM, at least 1 MiB).
+func canCommit(n uint64) bool {
+	reserve := frames.Total() * mem.PageSize / 16
+	if reserve < 1<<20 {
+		reserve = 1 << 20
+	}
+	return frames.FreeCount()*mem.PageSize >= n+reserve
 }
 
 func sysMunmap(addr, length uint64) int64 {

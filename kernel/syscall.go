@@ -249,6 +249,93 @@ func syscall(tf *amd64.TrapFrame) {
 	if r != blocked {
 		tf.RAX = uint64(r)
 	}
+	if nr < uint64(len(syscallCounts)) {
+		syscallCounts[nr]++
+	}
+	if strace {
+		traceSyscall(nr, a0, a1, a2, a3, r)
+	}
+}
+
+var (
+	// strace (kernel option rt0.strace) logs every syscall.
+	strace bool
+	// syscallCounts counts syscalls by number (kernel option rt0.stats
+	// prints them at exit).
+	syscallCounts [512]uint64
+)
+
+func traceSyscall(nr, a0, a1, a2, a3 uint64, r int64) {
+	kprint("rt0: [")
+	kprintDec(int64(curTid()))
+	kprint("] ")
+	kprint(syscallName(nr))
+	kprint("(")
+	kprintHex(a0)
+	kprint(", ")
+	kprintHex(a1)
+	kprint(", ")
+	kprintHex(a2)
+	kprint(", ")
+	kprintHex(a3)
+	kprint(") = ")
+	if r == blocked {
+		kprint("(blocks)\n")
+		return
+	}
+	if r < 0 && r > -4096 {
+		kprint("-")
+		kprint(errnoName(-r))
+	} else {
+		kprintHex(uint64(r))
+	}
+	kprint("\n")
+}
+
+// printSyscallCounts logs how many times each syscall ran.
+func printSyscallCounts() {
+	kprint("rt0: syscalls:")
+	for nr, n := range syscallCounts {
+		if n != 0 {
+			kprint(" ")
+			kprint(syscallName(uint64(nr)))
+			kprint("=")
+			kprintDec(int64(n))
+		}
+	}
+	kprint("\n")
+}
+
+func errnoName(e int64) string {
+	switch e {
+	case EPERM:
+		return "EPERM"
+	case ENOENT:
+		return "ENOENT"
+	case EBADF:
+		return "EBADF"
+	case EAGAIN:
+		return "EAGAIN"
+	case ENOMEM:
+		return "ENOMEM"
+	case EFAULT:
+		return "EFAULT"
+	case EEXIST:
+		return "EEXIST"
+	case EINVAL:
+		return "EINVAL"
+	case ENOTTY:
+		return "ENOTTY"
+	case ESPIPE:
+		return "ESPIPE"
+	case ENOSYS:
+		return "ENOSYS"
+	case ETIMEDOUT:
+		return "ETIMEDOUT"
+	case ENODEV:
+		return "ENODEV"
+	}
+	return "errno"
 }
 
 var unknownLogged [8]uint64 // bitmap of numbers already reported

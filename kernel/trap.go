@@ -88,7 +88,7 @@ func pageFault(tf *amd64.TrapFrame) {
 		fault(tf, "protection violation")
 	default:
 		if !mapZeroPage(addr&^(mem.PageSize-1), v.Prot&mem.PROT_WRITE != 0) {
-			panicMsg("out of memory: no free page frame for a page fault")
+			panicMsg("out of memory: no free page frame for a page fault (give the machine more memory: rt0 run -m)")
 		}
 		stats.pageFaults++
 	}

@@ -14,6 +14,10 @@ import (
 var hasErr = map[int]bool{8: true, 10: true, 11: true, 12: true, 13: true, 14: true, 17: true, 21: true, 29: true, 30: true}
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-stdout" {
+		os.Stdout.Write(Generate())
+		return
+	}
 	os.WriteFile("vectors_amd64.s", Generate(), 0o644)
 }
 

@@ -2,6 +2,8 @@ package amd64
 
 import "unsafe"
 
+//go:generate go run gen_vectors.go
+
 // The IDT: 256 interrupt gates, all on IST stacks. An IST stack is loaded on
 // every entry whatever the CPU was doing, which is what a ring-0-only kernel
 // needs: the first touch of a fresh goroutine stack page faults with RSP on

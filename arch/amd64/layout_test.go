@@ -1,0 +1,119 @@
+package amd64
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// defines reads the #define NAME VALUE lines of an assembly header.
+func defines(t *testing.T, path string) map[string]int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]int64{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fs := strings.Fields(s.Text())
+		if len(fs) >= 3 && fs[0] == "#define" {
+			v, err := strconv.ParseInt(fs[2], 0, 64)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", path, s.Text(), err)
+			}
+			m[fs[1]] = v
+		}
+	}
+	return m
+}
+
+// TestFrameOffsets checks that the offsets the assembly uses are those of
+// TrapFrame and CPU, so that neither side can change alone.
+func TestFrameOffsets(t *testing.T) {
+	var tf TrapFrame
+	var c CPU
+	want := map[string]uintptr{
+		"TF_FX":         unsafe.Offsetof(tf.FX),
+		"TF_FSBASE":     unsafe.Offsetof(tf.FSBase),
+		"TF_R15":        unsafe.Offsetof(tf.R15),
+		"TF_RAX":        unsafe.Offsetof(tf.RAX),
+		"TF_VECTOR":     unsafe.Offsetof(tf.Vector),
+		"TF_ERRCODE":    unsafe.Offsetof(tf.ErrCode),
+		"TF_RIP":        unsafe.Offsetof(tf.RIP),
+		"TF_SIZE":       unsafe.Sizeof(tf),
+		"TF_TOP_OFFSET": unsafe.Sizeof(tf),
+		"CPU_SELF":      unsafe.Offsetof(c.Self),
+		"CPU_KSTACK":    unsafe.Offsetof(c.KStack),
+		"CPU_SCRATCH":   unsafe.Offsetof(c.Scratch),
+	}
+	got := defines(t, "frame_amd64.h")
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("frame_amd64.h lacks %s", name)
+			continue
+		}
+		if g != int64(w) {
+			t.Errorf("frame_amd64.h: %s = %d, Go says %d", name, g, w)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("frame_amd64.h defines %s, which no test checks", name)
+		}
+	}
+	if FrameSize != unsafe.Sizeof(tf) || FrameSize%16 != 0 {
+		t.Errorf("FrameSize %d, sizeof(TrapFrame) %d: must match and be a multiple of 16 (FXSAVE alignment)", FrameSize, unsafe.Sizeof(tf))
+	}
+	if unsafe.Offsetof(tf.FX)%16 != 0 {
+		t.Error("FX area must be 16-byte aligned within the frame")
+	}
+	// The words the CPU pushes sit at the top, in hardware order.
+	if unsafe.Offsetof(tf.SS)+8 != unsafe.Sizeof(tf) || unsafe.Offsetof(tf.ErrCode)+8 != unsafe.Offsetof(tf.RIP) {
+		t.Error("interrupt frame words out of hardware order")
+	}
+}
+
+// TestVectorsGenerated checks vectors_amd64.s is what gen_vectors.go writes.
+func TestVectorsGenerated(t *testing.T) {
+	before, err := os.ReadFile("vectors_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "run", "gen_vectors.go", "-stdout").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gen_vectors: %v\n%s", err, out)
+	}
+	if !bytes.Equal(out, before) {
+		t.Error("vectors_amd64.s is stale: run `go generate ./arch/amd64`")
+	}
+}
+
+// TestStackSetup checks the trap g written above a stack's top.
+func TestStackSetup(t *testing.T) {
+	mem := make([]uint64, 1024)
+	base := uintptr(unsafe.Pointer(&mem[0]))
+	size := uintptr(len(mem) * 8)
+	top := setupStack(base, size)
+	if top%16 != 0 || top+stackHeader > base+size || top < base+size-stackHeader-16 {
+		t.Fatalf("top %#x not aligned or header out of [%#x, %#x)", top, base, base+size)
+	}
+	g := *U64(top)
+	if g != uint64(top+16) {
+		t.Fatalf("FS:-8 slot holds %#x, want g at %#x", g, top+16)
+	}
+	lo, hi, g0, g1 := *U64(uintptr(g)), *U64(uintptr(g) + 8), *U64(uintptr(g) + 16), *U64(uintptr(g) + 24)
+	if lo != uint64(base) || hi != uint64(top) || g0 != uint64(base+stackGuard) || g1 != g0 {
+		t.Errorf("trap g = lo %#x hi %#x guard %#x/%#x", lo, hi, g0, g1)
+	}
+	if FSForStack(uint64(top))-8 != uint64(top) {
+		t.Error("FSForStack must make FS:-8 the slot at top")
+	}
+}

@@ -1,0 +1,285 @@
+package image
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/arch/x86/x86asm"
+)
+
+// TestStub32Decode decodes the 32-bit stub with x86asm and compares it with
+// the listing in Stub32's comment, operand for operand.
+func TestStub32Decode(t *testing.T) {
+	code := Stub32(0x5a1000, 0x400870, 0x4ac5c0)
+	want := []string{
+		"cli",
+		"mov edi, eax",
+		"mov esi, ebx",
+		"mov eax, cr4",
+		"or eax, 0x20",
+		"mov cr4, eax",
+		"mov eax, 0x5a1000",
+		"mov cr3, eax",
+		"mov ecx, 0xc0000080",
+		"rdmsr",
+		"or eax, 0x100",
+		"wrmsr",
+		"mov eax, cr0",
+		"or eax, 0x80000001",
+		"mov cr0, eax",
+		"lgdt ptr [0x400870]",
+		"jmp far 0x4ac5c0, 0x8", // x86asm prints offset, then selector
+	}
+	var got []string
+	for pc := 0; pc < len(code); {
+		inst, err := x86asm.Decode(code[pc:], 32)
+		if err != nil {
+			t.Fatalf("decode at %d: %v", pc, err)
+		}
+		got = append(got, x86asm.IntelSyntax(inst, uint64(pc), nil))
+		pc += inst.Len
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stub decodes to\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// buildELF builds ./examples/hello of this module with extra go build
+// arguments; with kernel set, rt0/kernel is linked in as `rt0 build` does.
+func buildELF(t *testing.T, kernel bool, args ...string) []byte {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hello.elf")
+	cmdArgs := []string{"build", "-o", out}
+	if kernel {
+		link := filepath.Join(dir, "zz.go")
+		os.WriteFile(link, []byte("package main\n\nimport _ \"rt0/kernel\"\n"), 0o644)
+		ov := filepath.Join(dir, "overlay.json")
+		os.WriteFile(ov, []byte(`{"Replace":{"`+filepath.Join(root, "examples/hello/zz_rt0_kernel.go")+`":"`+link+`"}}`), 0o644)
+		cmdArgs = append(cmdArgs, "-overlay", ov)
+	}
+	cmdArgs = append(cmdArgs, args...)
+	cmdArgs = append(cmdArgs, "./examples/hello")
+	cmd := exec.Command("go", cmdArgs...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestPatchHello(t *testing.T) {
+	in := buildELF(t, true)
+	out, lay, err := PatchLayout(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, _ := f.Symbols()
+	sym := func(name string) uint64 {
+		for _, s := range syms {
+			if s.Name == name {
+				return s.Value
+			}
+		}
+		t.Fatalf("no symbol %s", name)
+		return 0
+	}
+	le := binary.LittleEndian
+	at := func(addr uint64) []byte { return out[addr-lay.Base:] }
+
+	// Multiboot v1: in the first 8 KiB, 4-aligned, fields sum to zero,
+	// address fields describe the loaded image.
+	if lay.MB1-lay.Base >= 8192-32 || lay.MB1%4 != 0 {
+		t.Errorf("mb1 header at %#x", lay.MB1)
+	}
+	h := at(lay.MB1)
+	if le.Uint32(h)+le.Uint32(h[4:])+le.Uint32(h[8:]) != 0 || le.Uint32(h) != 0x1BADB002 {
+		t.Error("mb1 magic/checksum wrong")
+	}
+	if le.Uint32(h[4:])&(1<<16) == 0 {
+		t.Error("mb1 lacks the address fields flag that QEMU needs for ELF64")
+	}
+	if uint64(le.Uint32(h[12:])) != lay.MB1 || uint64(le.Uint32(h[16:])) != lay.Base ||
+		uint64(le.Uint32(h[20:])) != lay.LoadEnd || uint64(le.Uint32(h[24:])) != lay.BSSEnd ||
+		uint64(le.Uint32(h[28:])) != lay.Stub {
+		t.Errorf("mb1 address fields %x", h[12:32])
+	}
+	// The loader copies file bytes [header_offset - (header_addr - load_addr), ...):
+	// with offset == vaddr - base, that is file offset 0.
+	var lastLoad *elf.Prog
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			lastLoad = p
+		}
+	}
+	if lay.LoadEnd != lastLoad.Vaddr+lastLoad.Filesz || lay.BSSEnd != lastLoad.Vaddr+lastLoad.Memsz {
+		t.Errorf("load_end %#x bss_end %#x, last PT_LOAD %+v", lay.LoadEnd, lay.BSSEnd, lastLoad.ProgHeader)
+	}
+
+	// Multiboot2: 8-aligned in the first 32 KiB, checksum, tags.
+	h = at(lay.MB2)
+	if lay.MB2%8 != 0 || le.Uint32(h) != 0xE85250D6 || le.Uint32(h)+le.Uint32(h[4:])+le.Uint32(h[8:])+le.Uint32(h[12:]) != 0 {
+		t.Error("mb2 header wrong")
+	}
+	tags := map[uint16]uint64{}
+	for off := uint64(16); off < uint64(le.Uint32(h[8:])); {
+		typ, size := le.Uint16(h[off:]), uint64(le.Uint32(h[off+4:]))
+		tags[typ] = off
+		if typ == 0 {
+			break
+		}
+		off += (size + 7) &^ 7
+	}
+	if _, ok := tags[0]; !ok {
+		t.Error("mb2 has no end tag")
+	}
+	if o, ok := tags[3]; !ok || uint64(le.Uint32(h[o+8:])) != lay.Stub {
+		t.Error("mb2 entry address tag does not point at the stub")
+	}
+
+	// linkinfo: what the kernel reads.
+	li := at(sym(linkinfoSym))
+	if le.Uint64(li[liGoEntry:]) != f.Entry || le.Uint64(li[liEntry64:]) != sym("rt0/kernel.entry64") {
+		t.Errorf("linkinfo entries %#x %#x", le.Uint64(li[liGoEntry:]), le.Uint64(li[liEntry64:]))
+	}
+	// m0.tls: runtime.m's tls field, whose offset comes from DWARF (0x80
+	// in go1.26.8); it must be inside m0 and word aligned.
+	if got := le.Uint64(li[liM0TLS:]); got != lay.M0TLS || got%8 != 0 || got <= sym("runtime.m0") || got-sym("runtime.m0") > 0x400 {
+		t.Errorf("m0.tls at %#x, runtime.m0 at %#x", got, sym("runtime.m0"))
+	}
+	if le.Uint64(li[liImageStart:]) != lay.Base || le.Uint64(li[liImageEnd:]) != lay.BSSEnd || le.Uint64(li[liPatched:]) != 1 {
+		t.Error("linkinfo image fields")
+	}
+
+	// Page tables: identity map of 4 GiB in 2 MiB pages.
+	pt := at(lay.PageTables)
+	if lay.PageTables%4096 != 0 || le.Uint64(pt)&^0xfff != lay.PageTables+4096 {
+		t.Fatalf("PML4[0] = %#x", le.Uint64(pt))
+	}
+	for _, va := range []uint64{0, 0x400000, 0x12345678, 0xFEE00000, 0xFFFFFFFF} {
+		pdpte := le.Uint64(pt[4096+(va>>30)*8:])
+		pd := at(pdpte &^ 0xfff)
+		pde := le.Uint64(pd[(va>>21&511)*8:])
+		if pde&0x83 != 0x83 || pde&^0xfff != va&^(1<<21-1) {
+			t.Errorf("va %#x maps through PDE %#x", va, pde)
+		}
+	}
+
+	// The stub's far jump lands on entry64.
+	stub := at(lay.Stub)
+	var last x86asm.Inst
+	for pc := 0; pc < 80; {
+		inst, err := x86asm.Decode(stub[pc:], 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = inst
+		pc += inst.Len
+		if inst.Op == x86asm.LJMP {
+			break
+		}
+	}
+	if last.Op != x86asm.LJMP || uint64(last.Args[1].(x86asm.Imm)) != sym("rt0/kernel.entry64") {
+		t.Errorf("stub ends with %v", last)
+	}
+
+	// Nothing but the padding, linkinfo and the page tables changed.
+	for i := range in {
+		if in[i] == out[i] {
+			continue
+		}
+		a := lay.Base + uint64(i)
+		switch {
+		case i < 4096:
+		case a >= sym(linkinfoSym) && a < sym(linkinfoSym)+liSize:
+		case a >= lay.PageTables && a < lay.PageTables+6*4096:
+		default:
+			t.Fatalf("byte at %#x changed outside what Patch owns", a)
+		}
+	}
+}
+
+func TestPatchRefuses(t *testing.T) {
+	cases := []struct {
+		name   string
+		kernel bool
+		args   []string
+		want   string
+	}{
+		{"no kernel", false, nil, "does not link rt0's kernel"},
+		{"stripped", true, []string{"-ldflags=-s"}, "symbol"},
+		{"no DWARF", true, []string{"-ldflags=-w"}, "DWARF"},
+		{"PIE", true, []string{"-buildmode=pie"}, "ET_EXEC"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Patch(buildELF(t, c.kernel, c.args...))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Patch error %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Patch([]byte("#!/bin/sh\necho not an ELF\n")); err == nil || !strings.Contains(err.Error(), "not an ELF") {
+		t.Errorf("non-ELF: %v", err)
+	}
+}
+
+// TestLinkinfoLayout checks that the linkinfo DATA lines of the kernel's
+// assembly put each field at the offset Patch writes.
+func TestLinkinfoLayout(t *testing.T) {
+	src, err := os.ReadFile("../../kernel/entry_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := map[int]string{}
+	for _, m := range regexp.MustCompile(`DATA ·linkinfo\+(\d+)\(SB\)/8, \$([^\s]+)\s*(//\s*(\w+))?`).FindAllStringSubmatch(string(src), -1) {
+		o, _ := strconv.Atoi(m[1])
+		offs[o] = m[2] + " " + m[4]
+	}
+	want := map[int]string{
+		liMagic:      "$0x696b6e696c307472",
+		liEntry64:    "·entry64(SB)",
+		liPageTables: "·bootPageTables(SB)",
+		liGoEntry:    "goEntry",
+		liM0TLS:      "m0TLS",
+		liImageStart: "imageStart",
+		liImageEnd:   "imageEnd",
+		liLoadEnd:    "loadEnd",
+		liPatched:    "patched",
+	}
+	for o, w := range want {
+		if !strings.Contains("$"+offs[o], w) && !strings.Contains(offs[o], w) {
+			t.Errorf("linkinfo+%d is %q, want %q", o, offs[o], w)
+		}
+	}
+	if len(offs)*8 != liSize {
+		t.Errorf("linkinfo has %d words, liSize %d", len(offs), liSize)
+	}
+	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $72") || liSize != 72 {
+		t.Error("linkinfo size mismatch")
+	}
+	if !strings.Contains(string(src), "$(7*4096)") || PageTableBytes != 7*4096 {
+		t.Error("bootPageTables size mismatch")
+	}
+}
