@@ -57,7 +57,23 @@ func initPaging() {
 		}
 		*e = pd | ptePresent | pteWrite
 	}
+	unmapNullPage(pdpt)
 	amd64.WriteCR3(uint64(pml4))
+}
+
+// unmapNullPage splits the first 2 MiB of the identity map into 4 KiB pages
+// and leaves page 0 out, so that a nil pointer dereference faults — in the
+// kernel too, where it would otherwise read the real-mode interrupt table.
+func unmapNullPage(pdpt uintptr) {
+	pd := uintptr(*amd64.U64(pdpt) & pteAddr)
+	pt, ok := allocZeroed()
+	if !ok {
+		panicMsg("out of memory building the identity map")
+	}
+	for i := uint64(1); i < 512; i++ {
+		*amd64.U64(uintptr(pt) + uintptr(i)*8) = i<<12 | ptePresent | pteWrite
+	}
+	*amd64.U64(pd) = pt | ptePresent | pteWrite
 }
 
 // allocZeroed returns a zeroed frame.
