@@ -24,7 +24,9 @@ DATA ·linkinfo+40(SB)/8, $0	// imageStart
 DATA ·linkinfo+48(SB)/8, $0	// imageEnd (end of bss)
 DATA ·linkinfo+56(SB)/8, $0	// loadEnd (end of file-backed data)
 DATA ·linkinfo+64(SB)/8, $0	// patched
-GLOBL ·linkinfo(SB), NOPTR, $72
+DATA ·linkinfo+72(SB)/8, $0	// mainMain: &main.main, for timing and tracing
+GLOBL ·linkinfo(SB), NOPTR, $80
+
 
 // Seven pages for the boot page tables (PML4, PDPT, 4 PDs + alignment
 // slack), written by boot/image.Patch. The DATA word keeps the symbol in
@@ -38,8 +40,12 @@ DATA ·mxcsrDefault+0(SB)/4, $0x1F80
 GLOBL ·mxcsrDefault(SB), NOPTR|RODATA, $4
 
 // entry64: stub32 far-jumped here with CS=0x08 (64-bit), the boot page
-// tables in CR3, EDI = loader magic, ESI = boot info address.
+// tables in CR3, EDI = loader magic, ESI = boot info address, EBX:EBP = the
+// TSC at the stub's first instruction.
 TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
+	MOVL	BP, R9	// (zero-extends)
+	SHLQ	$32, BX
+	ORQ	BX, R9
 	MOVL	$0x10, AX
 	MOVW	AX, DS
 	MOVW	AX, ES
@@ -59,6 +65,7 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	CLD
 	REP;	STOSQ
 	MOVQ	R8, DI
+	MOVQ	R9, ·bootTSC(SB)	// after the bss is zeroed: bootTSC lives there
 
 	// The boot stack, with its trap g above the top (see
 	// arch/amd64/stacks.go): Go code checks SP against it.

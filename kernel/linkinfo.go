@@ -13,7 +13,11 @@ type linkInfo struct {
 	ImageEnd   uint64
 	LoadEnd    uint64
 	Patched    uint64
+	MainMain   uint64 // main.main, 0 if the program has none
 }
+
+// bootTSC is the TSC at the first instruction of the 32-bit stub.
+var bootTSC uint64
 
 func linkinfoAddr() uintptr
 

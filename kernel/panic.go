@@ -33,6 +33,7 @@ func stop(code int) {
 		kprint(", ")
 		kprintDec(nanotime() / 1000)
 		kprint(" us since boot\n")
+		printMilestones()
 	}
 	kprint("rt0: exit ")
 	kprintDec(int64(code))

@@ -30,6 +30,8 @@ func trap(tf *amd64.TrapFrame) {
 		eoi() // a deadline passed: Expire below wakes whoever waited
 	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
 		// spurious LAPIC or 8259 interrupt: no EOI
+	case v == amd64.VecDebug:
+		debugTrap(tf)
 	case v == amd64.VecNMI:
 		fault(tf, "non-maskable interrupt")
 	case v < 32:

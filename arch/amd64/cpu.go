@@ -92,6 +92,13 @@ func Cli()
 // Halt stops the CPU for good: interrupts off, HLT forever.
 func Halt()
 
+// Debug registers: DR0-DR3 hold breakpoint addresses, DR7 enables them,
+// DR6 says which one fired.
+func WriteDR0(v uint64)
+func WriteDR7(v uint64)
+func ReadDR6() uint64
+func WriteDR6(v uint64)
+
 // HasRDRAND reports CPUID.1:ECX.RDRAND.
 func HasRDRAND() bool {
 	_, _, c, _ := Cpuid(1, 0)

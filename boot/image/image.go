@@ -52,7 +52,8 @@ const (
 	liImageEnd   = 48 // Patch: end of bss
 	liLoadEnd    = 56 // Patch: end of the file-backed part
 	liPatched    = 64 // Patch: 1 once patched
-	liSize       = 72
+	liMainMain   = 72 // Patch: address of main.main (0 if absent), for timing and tracing
+	liSize       = 80
 
 	linkinfoMagic = 0x696b6e696c307472 // "rt0linki" little-endian
 )
@@ -69,6 +70,7 @@ type Layout struct {
 	PageTables            uint64
 	Entry64, GoEntry      uint64
 	M0TLS                 uint64
+	MainMain              uint64
 }
 
 // Patch returns a copy of elf made bootable, or an error saying why the
@@ -182,6 +184,10 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	le.PutUint64(lib[liImageEnd:], lay.BSSEnd)
 	le.PutUint64(lib[liLoadEnd:], lay.LoadEnd)
 	le.PutUint64(lib[liPatched:], 1)
+	if mm, ok := findSym(syms, "main.main"); ok {
+		lay.MainMain = mm.Value
+		le.PutUint64(lib[liMainMain:], mm.Value)
+	}
 
 	writePageTables(out[off(lay.PageTables):off(lay.PageTables)+6*4096], lay.PageTables)
 

@@ -23,6 +23,9 @@ func TestStub32Decode(t *testing.T) {
 		"cli",
 		"mov edi, eax",
 		"mov esi, ebx",
+		"rdtsc",
+		"mov ebp, eax",
+		"mov ebx, edx",
 		"mov eax, cr4",
 		"or eax, 0x20",
 		"mov cr4, eax",
@@ -168,6 +171,9 @@ func TestPatchHello(t *testing.T) {
 	if got := le.Uint64(li[liM0TLS:]); got != lay.M0TLS || got%8 != 0 || got <= sym("runtime.m0") || got-sym("runtime.m0") > 0x400 {
 		t.Errorf("m0.tls at %#x, runtime.m0 at %#x", got, sym("runtime.m0"))
 	}
+	if le.Uint64(li[liMainMain:]) != sym("main.main") {
+		t.Error("linkinfo main.main")
+	}
 	if le.Uint64(li[liImageStart:]) != lay.Base || le.Uint64(li[liImageEnd:]) != lay.BSSEnd || le.Uint64(li[liPatched:]) != 1 {
 		t.Error("linkinfo image fields")
 	}
@@ -267,6 +273,7 @@ func TestLinkinfoLayout(t *testing.T) {
 		liImageEnd:   "imageEnd",
 		liLoadEnd:    "loadEnd",
 		liPatched:    "patched",
+		liMainMain:   "mainMain",
 	}
 	for o, w := range want {
 		if !strings.Contains("$"+offs[o], w) && !strings.Contains(offs[o], w) {
@@ -276,7 +283,7 @@ func TestLinkinfoLayout(t *testing.T) {
 	if len(offs)*8 != liSize {
 		t.Errorf("linkinfo has %d words, liSize %d", len(offs), liSize)
 	}
-	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $72") || liSize != 72 {
+	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $80") || liSize != 80 {
 		t.Error("linkinfo size mismatch")
 	}
 	if !strings.Contains(string(src), "$(7*4096)") || PageTableBytes != 7*4096 {

@@ -13,6 +13,9 @@ import "encoding/binary"
 //	cli                          ; loaders promise IF=0, be sure
 //	mov   edi, eax               ; magic -> EDI, info -> ESI: both survive
 //	mov   esi, ebx               ;   the mode switch into entry64
+//	rdtsc                        ; the time of rt0's first instruction:
+//	mov   ebp, eax               ;   EBX:EBP, for the boot timeline
+//	mov   ebx, edx
 //	mov   eax, cr4
 //	or    eax, 0x20              ; CR4.PAE: long mode needs PAE paging
 //	mov   cr4, eax
@@ -42,6 +45,9 @@ func Stub32(pml4, gdtr, entry64 uint32) []byte {
 	emit([]byte{0xFA})                                   // cli
 	emit([]byte{0x89, 0xC7})                             // mov edi, eax
 	emit([]byte{0x89, 0xDE})                             // mov esi, ebx
+	emit([]byte{0x0F, 0x31})                             // rdtsc
+	emit([]byte{0x89, 0xC5})                             // mov ebp, eax
+	emit([]byte{0x89, 0xD3})                             // mov ebx, edx
 	emit([]byte{0x0F, 0x20, 0xE0})                       // mov eax, cr4
 	emit([]byte{0x83, 0xC8, 0x20})                       // or eax, 0x20
 	emit([]byte{0x0F, 0x22, 0xE0})                       // mov cr4, eax

@@ -1,0 +1,37 @@
+# rt0: a bare-metal unikernel that boots the real Go runtime.
+#
+#   make run    build examples/hello and boot it in QEMU (output on this terminal)
+#   make test   vet + unit tests + boot tests in QEMU
+#   make bench  image size, boot time, cycles to main.main, smallest -m, syscalls
+#
+# Both run and test install what they need first (make deps).
+
+GO      ?= go
+PROG    ?= ./examples/hello
+APT_PKGS = qemu-system-x86
+
+.PHONY: run test bench deps vet unit fmt-check
+
+run: deps
+	$(GO) run ./cmd/rt0 run $(PROG)
+
+test: deps fmt-check vet
+	$(GO) test -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: deps
+	$(GO) run ./bench
+
+# deps installs QEMU from Debian when it is missing (as root, or via sudo).
+deps:
+	@command -v qemu-system-x86_64 >/dev/null 2>&1 || { \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing $(APT_PKGS) (apt-get)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null; }
+	@command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "qemu-system-x86_64 is required"; exit 1; }
