@@ -57,6 +57,13 @@ func panicMsg(s string) {
 
 // fault reports a CPU exception that nobody serves and stops the machine.
 func fault(tf *amd64.TrapFrame, why string) {
+	faultReport(tf, why)
+	stop(exitKernelPanic)
+}
+
+// faultReport prints vector, error code, registers and the code at RIP on
+// the console and the kernel log.
+func faultReport(tf *amd64.TrapFrame, why string) {
 	logToConsole = true
 	kprint("\nrt0: fatal: ")
 	kprint(amd64.ExceptionName(tf.Vector))
@@ -110,7 +117,7 @@ func fault(tf *amd64.TrapFrame, why string) {
 		kprint(" (not mapped)")
 	}
 	kprint("\n")
-	stop(exitKernelPanic)
+	logToConsole = false
 }
 
 func reg(name string, v uint64) {

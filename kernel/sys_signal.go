@@ -2,11 +2,10 @@ package kernel
 
 import "rt0/sched"
 
-// Signals, recorded. The runtime installs a handler for every signal,
-// masks and unmasks them around clone, and gives each M an alternate
-// signal stack. rt0 keeps what it is told and gives it back when asked, so
-// the runtime's bookkeeping holds; delivering signals (SIGURG for async
-// preemption, SIGSEGV for nil dereferences) is a later step.
+// Signal syscalls. The runtime installs a handler for every signal, masks
+// and unmasks them around clone, gives each M an alternate signal stack,
+// and sends SIGURG to a thread to preempt the goroutine it runs. These
+// record what the program asks; signal.go delivers.
 
 const nsig = 65
 
@@ -97,6 +96,36 @@ func sysSigaltstack(ss, oss uint64) int64 {
 		t.AltStack[0] = le64(p[0:])
 		t.AltStack[1] = le64(p[8:])
 		t.AltStack[2] = le64(p[16:])
+	}
+	return 0
+}
+
+func sysTgkill(tgid, tid, sig uint64) int64 {
+	if sig >= nsig || int64(tgid) != 1 && tgid != 0 {
+		return -EINVAL
+	}
+	for i := 1; i < sched.MaxThreads; i++ {
+		t := sched.T(i)
+		if t.State != sched.Free && uint64(t.Tid) == tid {
+			if sig != 0 {
+				signalThread(i, sig)
+			}
+			return 0
+		}
+	}
+	return -ESRCH
+}
+
+// sysKill sends to the process: pid 1 (or 0, -1: everyone there is).
+func sysKill(pid, sig uint64) int64 {
+	if sig >= nsig {
+		return -EINVAL
+	}
+	if p := int64(pid); p != 1 && p != 0 && p != -1 {
+		return -ESRCH
+	}
+	if sig != 0 {
+		signalThread(sched.Current(), sig)
 	}
 	return 0
 }

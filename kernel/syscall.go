@@ -109,8 +109,12 @@ const (
 	ETIMEDOUT = 110
 )
 
-// blocked is what a handler returns when its thread now sleeps.
-const blocked = -1 << 62
+// blocked is what a handler returns when its thread now sleeps; keepRAX
+// what rt_sigreturn returns, having restored RAX with the rest.
+const (
+	blocked = -1 << 62
+	keepRAX = -1<<62 + 1
+)
 
 func syscall(tf *amd64.TrapFrame) {
 	stats.syscalls++
@@ -183,10 +187,14 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysRtSigprocmask(a0, a1, a2, a3)
 	case SYS_sigaltstack:
 		r = sysSigaltstack(a0, a1)
-	case SYS_tgkill, SYS_tkill, SYS_kill:
-		r = 0
+	case SYS_tgkill:
+		r = sysTgkill(a0, a1, a2)
+	case SYS_tkill:
+		r = sysTgkill(1, a0, a1)
+	case SYS_kill:
+		r = sysKill(a0, a1)
 	case SYS_rt_sigreturn:
-		r = -ENOSYS
+		r = sysRtSigreturn(tf)
 
 	// Files (sys_file.go)
 	case SYS_read:
@@ -246,7 +254,7 @@ func syscall(tf *amd64.TrapFrame) {
 		r = -ENOSYS
 		unknownSyscall(nr)
 	}
-	if r != blocked {
+	if r != blocked && r != keepRAX {
 		tf.RAX = uint64(r)
 	}
 	if nr < uint64(len(syscallCounts)) {
@@ -281,6 +289,10 @@ func traceSyscall(nr, a0, a1, a2, a3 uint64, r int64) {
 	kprint(") = ")
 	if r == blocked {
 		kprint("(blocks)\n")
+		return
+	}
+	if r == keepRAX {
+		kprint("(context restored)\n")
 		return
 	}
 	if r < 0 && r > -4096 {

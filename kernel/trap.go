@@ -35,7 +35,7 @@ func trap(tf *amd64.TrapFrame) {
 	case v == amd64.VecNMI:
 		fault(tf, "non-maskable interrupt")
 	case v < 32:
-		fault(tf, "")
+		exception(tf)
 	default:
 		eoi()
 		kprint("rt0: unexpected interrupt vector ")
@@ -53,6 +53,7 @@ func reschedule(tf *amd64.TrapFrame) {
 	now := nanotime()
 	sched.Expire(now)
 	sched.Schedule(tf, now)
+	deliverPending(tf)
 	next := sched.NextDeadline()
 	live, runnable := sched.Counts()
 	if sched.Current() != 0 && runnable > 1 {
@@ -76,18 +77,18 @@ func pageFault(tf *amd64.TrapFrame) {
 	const errPresent, errWrite, errFetch = 1, 2, 16
 	i, ok := vmas.Find(addr)
 	if !ok {
-		fault(tf, "address not mapped")
+		segv(tf, segvMaperr, addr, "address not mapped")
 		return
 	}
 	v := vmas.At(i)
 	write := tf.ErrCode&errWrite != 0
 	switch {
 	case v.Prot == mem.PROT_NONE:
-		fault(tf, "access to a PROT_NONE mapping")
+		segv(tf, segvAccerr, addr, "access to a PROT_NONE mapping")
 	case write && v.Prot&mem.PROT_WRITE == 0:
-		fault(tf, "write to a read-only mapping")
+		segv(tf, segvAccerr, addr, "write to a read-only mapping")
 	case tf.ErrCode&errPresent != 0:
-		fault(tf, "protection violation")
+		segv(tf, segvAccerr, addr, "protection violation")
 	default:
 		if !mapZeroPage(addr&^(mem.PageSize-1), v.Prot&mem.PROT_WRITE != 0) {
 			panicMsg("out of memory: no free page frame for a page fault (give the machine more memory: rt0 run -m)")
@@ -96,8 +97,57 @@ func pageFault(tf *amd64.TrapFrame) {
 	}
 }
 
+// segv delivers SIGSEGV for a bad access by a thread, or stops the machine
+// if the program has no handler or the kernel itself faulted.
+func segv(tf *amd64.TrapFrame, code int32, addr uint64, why string) {
+	if !faultSignal(tf, sigsegv, code, addr) {
+		fatalSignal(tf, sigsegv, why)
+	}
+}
+
+// exception serves the CPU exceptions other than #PF, #DB and NMI: the ones
+// a program can cause become signals, as on Linux.
+func exception(tf *amd64.TrapFrame) {
+	var sig uint64
+	var code int32 = siKernel
+	addr := tf.RIP
+	switch tf.Vector {
+	case amd64.VecDivide:
+		sig, code = sigfpe, fpeIntdiv
+	case amd64.VecX87, amd64.VecSIMD:
+		sig, code = sigfpe, 0
+	case amd64.VecInvalidOp:
+		sig, code = sigill, illIllopn
+	case amd64.VecBreakpoint:
+		sig, code = sigtrap, trapBrkpt
+	case amd64.VecGP, 12: // #GP (e.g. a non-canonical address), #SS
+		sig, addr = sigsegv, 0
+	case 17: // #AC
+		sig = sigbus
+	default:
+		fault(tf, "")
+		return
+	}
+	if !faultSignal(tf, sig, code, addr) {
+		fatalSignal(tf, sig, "")
+	}
+}
+
+// fatalSignal reports a fault nobody handles. In the kernel it is a kernel
+// panic (exit 125); in a program without a handler it is Linux's default
+// action, death by the signal (exit 128+sig), with the same report.
+func fatalSignal(tf *amd64.TrapFrame, sig uint64, why string) {
+	if depth > 1 || sched.Current() == 0 {
+		fault(tf, why)
+		return
+	}
+	faultReport(tf, why)
+	killedBy(sig)
+}
+
 // stats counts what the kernel did, for `rt0 run -v` and the benchmarks.
 var stats struct {
 	pageFaults uint64
 	syscalls   uint64
+	signals    uint64
 }

@@ -9,10 +9,13 @@ import (
 // address space, so a user pointer is dereferenced directly — after the
 // kernel checks it: a pointer into the program's image (its data and bss,
 // where the runtime keeps many globals) or into a VMA with the needed
-// protection. A page that is not yet backed faults on first touch and the
-// page-fault handler fills it, even when the kernel makes that touch.
-// An unchecked bad pointer would fault inside the kernel and stop the
-// machine; a checked one returns EFAULT like Linux.
+// protection. A bad pointer returns EFAULT like Linux.
+//
+// The kernel never takes a page fault on user memory: userOK backs every
+// page of a checked range before the kernel touches it. A fault inside the
+// kernel would arrive on the #PF stack — the very stack the kernel is on
+// when it delivers a signal for a page fault — and overwrite the frame of
+// the fault being served.
 
 func userOK(addr, n uint64, write bool) bool {
 	if n == 0 {
@@ -32,7 +35,21 @@ func userOK(addr, n uint64, write bool) bool {
 	if write {
 		want = mem.PROT_WRITE
 	}
-	return vmas.Covered(addr&^(mem.PageSize-1), (addr+n+mem.PageSize-1)&^(mem.PageSize-1), want)
+	start, end := addr&^(mem.PageSize-1), (addr+n+mem.PageSize-1)&^(mem.PageSize-1)
+	if !vmas.Covered(start, end, want) {
+		return false
+	}
+	for va := start; va < end; va += mem.PageSize {
+		if e := pte(va, false); e != nil && *e&ptePresent != 0 {
+			continue
+		}
+		i, _ := vmas.Find(va)
+		if !mapZeroPage(va, vmas.At(i).Prot&mem.PROT_WRITE != 0) {
+			panicMsg("out of memory: no free page frame for a user buffer (give the machine more memory: rt0 run -m)")
+		}
+		stats.pageFaults++
+	}
+	return true
 }
 
 // userBytes returns the user buffer [addr, addr+n) or ok=false (EFAULT).

@@ -57,8 +57,10 @@ type Thread struct {
 	TimeoutRet int64
 	// Args keep what a blocked syscall needs to finish when woken.
 	Args [4]uint64
-	// Signal state recorded for the runtime (delivery comes later).
+	// Signals (kernel/signal.go): the blocked mask, the pending set (bit
+	// sig-1), and the alternate signal stack (ss_sp, ss_flags, ss_size).
 	SigMask  uint64
+	Pending  uint64
 	AltStack [3]uint64
 	// ClearTID is CLONE_CHILD_CLEARTID's address (0 if none).
 	ClearTID uint64

@@ -1,0 +1,125 @@
+package main
+
+// Boot tests: real programs built through rt0's build path with the real
+// kernel and image.Patch, booted in QEMU. They fail (not skip) while the
+// kernel cannot boot them.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rt0/qemu"
+)
+
+const bootTimeout = 60 * time.Second
+
+// bootBuild builds target (relative to the rt0 checkout, or absolute) with
+// the real kernel and returns the image path.
+func bootBuild(t *testing.T, target string) string {
+	t.Helper()
+	root, err := rt0Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(root, target)
+	}
+	b := &builder{root: root, goCmd: mustGo(), env: os.Environ(), stderr: testWriter{t}, verbose: true}
+	out, err := b.buildImage([]string{target}, &buildFlags{buildvcs: "false"}, t.TempDir()+"/")
+	if err != nil {
+		t.Fatalf("rt0 build %s: %v", target, err)
+	}
+	return out
+}
+
+func boot(t *testing.T, kernel string, c qemu.Config) *qemu.Result {
+	t.Helper()
+	c.Kernel = kernel
+	c.Timeout = bootTimeout
+	res, err := qemu.Run(context.Background(), c)
+	if err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	t.Logf("%s: exit %d (exit line %v, QEMU status %d, %s, %v) %s\nserial: %q\ndebugcon:\n%s",
+		filepath.Base(kernel), res.ExitCode, res.ExitLine, res.QEMUStatus, res.Accel, res.Wall, res.Reason, res.Serial, res.Debug)
+	return res
+}
+
+func TestBootHello(t *testing.T) {
+	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{})
+	if string(res.Serial) != "hello,world\n" || res.ExitCode != 0 || !res.ExitLine {
+		t.Errorf("hello: serial %q, exit %d (exit line %v); want \"hello,world\\n\", 0", res.Serial, res.ExitCode, res.ExitLine)
+	}
+}
+
+func TestBootGoroutine(t *testing.T) {
+	res := boot(t, bootBuild(t, "examples/goroutine"), qemu.Config{})
+	if string(res.Serial) != "169\n" || res.ExitCode != 0 || !res.ExitLine {
+		t.Errorf("goroutine: serial %q, exit %d (exit line %v); want \"169\\n\", 0", res.Serial, res.ExitCode, res.ExitLine)
+	}
+}
+
+// rt0 run end to end (in process): output on stdout exactly, the program's
+// exit status, arguments and environment through the kernel command line.
+func TestRunCommand(t *testing.T) {
+	root, err := rt0Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	var stdout, stderr bytes.Buffer
+	code := rt0Main([]string{"run", "-timeout", bootTimeout.String(), "./examples/hello"}, stdio{strings.NewReader(""), &stdout, &stderr})
+	if code != 0 || stdout.String() != "hello,world\n" {
+		t.Errorf("rt0 run ./examples/hello: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "prog.go")
+	os.WriteFile(prog, []byte(`package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Printf("%q\n", os.Args[1:])
+	fmt.Printf("%q %q\n", os.Getenv("GREETING"), os.Getenv("EMPTY"))
+	os.Stdout.Write([]byte("raw\r\n\x00\xff"))
+	fmt.Fprint(os.Stderr, "E")
+	os.Exit(3)
+}
+`), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	code = rt0Main([]string{"run", "-timeout", bootTimeout.String(), "-env", "GREETING=hello, world", "-env", "EMPTY=",
+		prog, "a b", "", `q"\`, "--", "rt0.x=1", "K=V"}, stdio{strings.NewReader(""), &stdout, &stderr})
+	want := `["a b" "" "q\"\\" "--" "rt0.x=1" "K=V"]` + "\n" + `"hello, world" ""` + "\n" + "raw\r\n\x00\xffE"
+	if code != 3 || stdout.String() != want {
+		t.Errorf("rt0 run prog.go: exit %d, stdout %q; want 3, %q; stderr:\n%s", code, stdout.String(), want, stderr.String())
+	}
+}
+
+// A program that never exits is killed at -timeout; rt0 exits 124.
+func TestRunCommandTimeout(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "forever.go")
+	os.WriteFile(prog, []byte("package main\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc main() {\n\tfmt.Println(\"started\")\n\tfor {\n\t\ttime.Sleep(time.Hour)\n\t}\n}\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := rt0Main([]string{"run", "-timeout", "5s", prog}, stdio{strings.NewReader(""), &stdout, &stderr})
+	if code != 124 || !strings.Contains(stderr.String(), "rt0: timed out after 5s\n") {
+		t.Errorf("exit %d, stderr %q; want 124 and the timeout message", code, stderr.String())
+	}
+	if stdout.String() != "started\n" {
+		t.Errorf("stdout %q; want \"started\\n\"", stdout.String())
+	}
+	if d := time.Since(start); d > bootTimeout {
+		t.Errorf("took %v", d)
+	}
+}

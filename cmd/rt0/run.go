@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"rt0/kernel/cmdline"
+	"rt0/qemu"
+)
+
+const runUsage = `usage: rt0 run [run flags] [build flags] <package | files.go...> [arguments...]
+
+Run builds the program like rt0 build (into a temporary directory), boots it
+in QEMU and exits with its exit status. If the targets are .go files, every
+leading argument ending in .go is a file and the rest are the program's
+arguments. The program's output is this command's standard output, byte for
+byte; standard input is forwarded to it. Kernel messages are shown live with
+-v, else only when the kernel panicked or the machine stopped without an exit
+status (exit 125). A run that times out exits 124.
+
+The kernel command line is: the -env words, the -append words, then -- and
+the program's arguments, each quoted so that the kernel reads it back
+unchanged.
+
+Flags:
+`
+
+// stringsFlag is a repeatable string flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, " ") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// runFlags are rt0 run's own flags.
+type runFlags struct {
+	memory   string
+	smp      int
+	timeout  time.Duration
+	accel    string
+	appendTo string
+	env      stringsFlag
+	qemuArgs stringsFlag
+}
+
+func runRun(args []string, sio stdio) int {
+	fs := flag.NewFlagSet("rt0 run", flag.ContinueOnError)
+	fs.SetOutput(sio.err)
+	var rf runFlags
+	var bf buildFlags
+	fs.StringVar(&rf.memory, "m", qemu.DefaultMemory, "guest memory `size` (QEMU -m syntax)")
+	fs.IntVar(&rf.smp, "smp", 1, "number of virtual `cpus`")
+	fs.DurationVar(&rf.timeout, "timeout", 60*time.Second, "kill the machine and exit 124 after `duration` (0: never)")
+	fs.StringVar(&rf.accel, "accel", "", "QEMU accelerator: auto (KVM if a probe boot works, else TCG), tcg or kvm (default $RT0_ACCEL or auto)")
+	fs.StringVar(&rf.appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")
+	fs.Var(&rf.env, "env", "set the program's environment variable (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
+	fs.Var(&rf.qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
+	bf.register(fs, false)
+	fs.Usage = func() {
+		io.WriteString(fs.Output(), runUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(sio.err, "rt0 run: no package or .go files named")
+		fs.Usage()
+		return 2
+	}
+	targets, progArgs := splitRunArgs(fs.Args())
+	envWords, err := envWords(rf.env)
+	if err != nil {
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 2
+	}
+	if rf.smp < 1 {
+		fmt.Fprintf(sio.err, "rt0 run: -smp %d: need at least 1 cpu\n", rf.smp)
+		return 2
+	}
+
+	// Interrupts: the go command gets its own ^C while building; once QEMU
+	// runs (in its own process group) rt0 kills it and exits 128+signal.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var gotSig os.Signal
+	sigDone := make(chan struct{})
+	go func() {
+		defer close(sigDone)
+		select {
+		case s := <-sigs:
+			gotSig = s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sigExit := func() int {
+		cancel()
+		<-sigDone
+		if s, ok := gotSig.(syscall.Signal); ok {
+			fmt.Fprintf(sio.err, "rt0: %v\n", s)
+			return 128 + int(s)
+		}
+		return 1
+	}
+
+	b, err := newBuilder(sio.err, bf.verbose)
+	if err != nil {
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 1
+	}
+	tmp, err := os.MkdirTemp("", "rt0-run-")
+	if err != nil {
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 1
+	}
+	if bf.work {
+		fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	kernel, err := b.buildImage(targets, &bf, tmp+string(os.PathSeparator))
+	if err != nil {
+		if ctx.Err() != nil {
+			return sigExit()
+		}
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 1
+	}
+
+	cfg := qemu.Config{
+		Kernel:    kernel,
+		Append:    kernelCmdline(envWords, rf.appendTo, progArgs),
+		Memory:    rf.memory,
+		SMP:       rf.smp,
+		Accel:     rf.accel,
+		ExtraArgs: rf.qemuArgs,
+		Timeout:   rf.timeout,
+		Stdin:     guestStdin(sio.in),
+		Serial:    sio.out,
+	}
+	if bf.verbose {
+		cfg.Debug = sio.err
+		cfg.Stderr = sio.err
+		if a := cfg.Accel; (a == "" && os.Getenv("RT0_ACCEL") == "") || a == qemu.AccelAuto {
+			if err := qemu.ProbeKVM(""); err != nil {
+				b.logf("not using KVM: %v", err)
+			}
+		}
+		if args, err := cfg.Args(); err == nil {
+			b.logf("%s", qemu.ShellQuote(args))
+		}
+	}
+	res, err := qemu.Run(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return sigExit()
+		}
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 1
+	}
+	return report(res, bf.verbose, rf.timeout, sio.err)
+}
+
+// report explains a run that did not end normally and returns rt0's exit
+// status.
+func report(res *qemu.Result, verbose bool, timeout time.Duration, w io.Writer) int {
+	failed := res.ExitCode == qemu.ExitFailure || !res.ExitLine
+	if failed && !verbose {
+		if len(res.Debug) > 0 {
+			fmt.Fprintln(w, "rt0: kernel log (debugcon):")
+			w.Write(res.Debug)
+			if res.Debug[len(res.Debug)-1] != '\n' {
+				fmt.Fprintln(w)
+			}
+		}
+		if len(res.Stderr) > 0 && !strings.Contains(res.Reason, strings.TrimSpace(string(res.Stderr))) {
+			fmt.Fprintln(w, "rt0: QEMU's messages:")
+			w.Write(res.Stderr)
+			if res.Stderr[len(res.Stderr)-1] != '\n' {
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	switch {
+	case res.TimedOut:
+		fmt.Fprintf(w, "rt0: timed out after %v\n", timeout)
+		return qemu.ExitTimeout
+	case res.Reason != "" && (failed || verbose):
+		fmt.Fprintf(w, "rt0: %s\n", res.Reason)
+	}
+	return res.ExitCode
+}
+
+// splitRunArgs separates the build targets from the program's arguments,
+// as go run does: leading .go files, or else one package.
+func splitRunArgs(args []string) (targets, progArgs []string) {
+	n := 0
+	for n < len(args) && isGoFile(args[n]) {
+		n++
+	}
+	if n == 0 {
+		n = 1
+	}
+	return args[:n], args[n:]
+}
+
+// envWords checks -env values and returns them as NAME=VALUE words.
+func envWords(env []string) ([]string, error) {
+	var words []string
+	for _, e := range env {
+		name, value, ok := strings.Cut(e, "=")
+		if !ok {
+			v, set := os.LookupEnv(name)
+			if !set {
+				return nil, fmt.Errorf("-env %s: not set in rt0's environment (use -env %s=VALUE)", name, name)
+			}
+			value = v
+		}
+		if name == "" {
+			return nil, fmt.Errorf("-env %q: empty variable name", e)
+		}
+		if strings.HasPrefix(name, cmdline.OptionPrefix) {
+			return nil, fmt.Errorf("-env %s: names starting with %q are kernel options; use -append", name, cmdline.OptionPrefix)
+		}
+		if strings.ContainsAny(name, " \t\n\r\"\\") || strings.ContainsRune(e, 0) {
+			return nil, fmt.Errorf("-env %q: bad variable name", e)
+		}
+		words = append(words, name+"="+value)
+	}
+	return words, nil
+}
+
+// kernelCmdline builds the -append line: environment words, the raw words,
+// then -- and the program's arguments. Each environment word and argument
+// is quoted with cmdline.Quote, the inverse of the kernel's split. If the
+// raw words already hold a --, the arguments follow them directly.
+func kernelCmdline(env []string, raw string, args []string) string {
+	var words []string
+	for _, e := range env {
+		words = append(words, cmdline.Quote(e))
+	}
+	if raw = strings.TrimSpace(raw); raw != "" {
+		words = append(words, raw)
+	}
+	if len(args) > 0 {
+		if !hasDashDash(raw) {
+			words = append(words, "--")
+		}
+		for _, a := range args {
+			words = append(words, cmdline.Quote(a))
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// hasDashDash reports whether the kernel would see a -- word in raw,
+// splitting it by the kernel's rules (quotes group, backslash escapes).
+func hasDashDash(raw string) bool {
+	var word strings.Builder
+	inWord, quoted := false, false
+	end := func() bool {
+		w := word.String()
+		word.Reset()
+		was := inWord
+		inWord = false
+		return was && w == "--"
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\\' && i+1 < len(raw):
+			i++
+			word.WriteByte(raw[i])
+			inWord = true
+		case c == '"':
+			quoted = !quoted
+			inWord = true
+		case !quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			if end() {
+				return true
+			}
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	return end()
+}
+
+// guestStdin returns what to forward to the guest's COM1: in, unless in is
+// a terminal of which rt0 is not the foreground process group (reading it
+// would stop rt0 with SIGTTIN, as in `rt0 run ./x &`).
+func guestStdin(in io.Reader) io.Reader {
+	f, ok := in.(*os.File)
+	if !ok {
+		return in
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return in
+	}
+	var pgrp int32
+	var errno syscall.Errno
+	rc.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCGPGRP, uintptr(unsafe.Pointer(&pgrp)))
+	})
+	if errno != 0 {
+		return in // not a terminal: a pipe, a file, /dev/null
+	}
+	if int(pgrp) != syscall.Getpgrp() {
+		return nil
+	}
+	return in
+}
