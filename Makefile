@@ -8,7 +8,8 @@
 
 GO      ?= go
 PROG    ?= ./examples/hello
-APT_PKGS = qemu-system-x86
+APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat
 
 .PHONY: run test bench deps vet unit fmt-check
 
@@ -27,11 +28,13 @@ fmt-check:
 bench: deps
 	$(GO) run ./bench
 
-# deps installs QEMU from Debian when it is missing (as root, or via sudo).
+# deps installs QEMU, GRUB and the ISO tools from Debian when one is
+# missing (as root, or via sudo).
 deps:
-	@command -v qemu-system-x86_64 >/dev/null 2>&1 || { \
+	@missing=; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	[ -z "$$missing" ] || { \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		echo "installing $(APT_PKGS) (apt-get)"; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null; }
-	@command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "qemu-system-x86_64 is required"; exit 1; }
+	@for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || { echo "$$t is required (apt-get install $(APT_PKGS))"; exit 1; }; done

@@ -88,12 +88,13 @@ func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
 // that call with ENOMEM is what makes the runtime stop with its own "fatal
 // error: runtime: out of memory" (exit status 2) instead of the machine
 // running out of frames in a page fault later. So a writable MAP_FIXED
-// mapping succeeds only while the free frames cover it plus a reserve for
-// everything else the program touches (1/16 of RAM, at least 1 MiB).
+// mapping succeeds only while the free frames cover it, plus a reserve
+// for what else the program touches before its next commit (GC metadata,
+// stacks): 1/32 of RAM, at least 256 KiB.
 func canCommit(n uint64) bool {
-	reserve := frames.Total() * mem.PageSize / 16
-	if reserve < 1<<20 {
-		reserve = 1 << 20
+	reserve := frames.Total() * mem.PageSize / 32
+	if reserve < 256<<10 {
+		reserve = 256 << 10
 	}
 	return frames.FreeCount()*mem.PageSize >= n+reserve
 }

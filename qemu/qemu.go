@@ -50,6 +50,10 @@ type Config struct {
 	// Kernel is the path to the multiboot image (the output of rt0 build).
 	Kernel string
 
+	// BootISO, instead of Kernel, boots the machine's firmware from this
+	// CD image (e.g. GRUB made by grub-mkrescue); Append is then unused.
+	BootISO string
+
 	// Append is the kernel command line, passed verbatim to -append.
 	// QEMU prepends the kernel path as the first word itself.
 	Append string
@@ -69,6 +73,10 @@ type Config struct {
 	// CPU is the -cpu model; empty means DefaultCPU ("max": every feature
 	// the accelerator supports).
 	CPU string
+
+	// NoSerial leaves COM1 out of the machine (as on a PC without a
+	// serial port): the guest's console output then goes nowhere.
+	NoSerial bool
 
 	// ExtraArgs are appended to the generated QEMU command line.
 	ExtraArgs []string
@@ -178,7 +186,7 @@ func (c *Config) Args() ([]string, error) {
 //	debugcon      isa-debugcon at 0xe9      -> chardev file /dev/fd/3
 //	debug-exit    isa-debug-exit at 0xf4, 4 bytes
 func (c *Config) args(accel string) ([]string, error) {
-	if c.Kernel == "" {
+	if c.Kernel == "" && c.BootISO == "" {
 		return nil, errors.New("qemu: no kernel image given")
 	}
 	mem := c.Memory
@@ -205,16 +213,24 @@ func (c *Config) args(accel string) ([]string, error) {
 		"-cpu", cpu,
 		"-m", mem,
 		"-smp", strconv.Itoa(smp),
-		"-kernel", c.Kernel,
 	}
-	if c.Append != "" {
-		args = append(args, "-append", c.Append)
+	if c.BootISO != "" {
+		args = append(args, "-cdrom", c.BootISO, "-boot", "d")
+	} else {
+		args = append(args, "-kernel", c.Kernel)
+		if c.Append != "" {
+			args = append(args, "-append", c.Append)
+		}
+	}
+	if !c.NoSerial {
+		args = append(args,
+			// signal=off: a ^C byte from stdin is data for the guest, not a
+			// request for QEMU to quit.
+			"-chardev", "stdio,id=com1,signal=off",
+			"-device", "isa-serial,chardev=com1,iobase=0x3f8,irq=4",
+		)
 	}
 	args = append(args,
-		// signal=off: a ^C byte from stdin is data for the guest, not a
-		// request for QEMU to quit.
-		"-chardev", "stdio,id=com1,signal=off",
-		"-device", "isa-serial,chardev=com1,iobase=0x3f8,irq=4",
 		"-chardev", "file,id=debugcon,path=/dev/fd/"+strconv.Itoa(debugconFD),
 		"-device", "isa-debugcon,iobase=0xe9,chardev=debugcon",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -233,9 +249,12 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, kernel, cleanup, err := kernelArg(c.Kernel)
-	if err != nil {
-		return nil, err
+	dir, kernel, cleanup := "", "", func() {}
+	if c.BootISO == "" {
+		dir, kernel, cleanup, err = kernelArg(c.Kernel)
+		if err != nil {
+			return nil, err
+		}
 	}
 	defer cleanup()
 	cc := c

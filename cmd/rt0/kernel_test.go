@@ -1,0 +1,175 @@
+package main
+
+// Boot tests of the kernel's behaviour: each boots a real program in QEMU
+// and checks what it prints and how it ends. Programs with deterministic
+// output are also run on the host with `go run`, and the outputs must be
+// identical byte for byte.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"rt0/qemu"
+)
+
+// hostRun runs the program at target (relative to the rt0 checkout) on the
+// host with go run and returns its stdout.
+func hostRun(t *testing.T, target string, args ...string) string {
+	t.Helper()
+	root, err := rt0Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(mustGo(), append([]string{"run", "./" + target}, args...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run %s on the host: %v", target, err)
+	}
+	return string(out)
+}
+
+func wantOutput(t *testing.T, res *qemu.Result, serial string, code int) {
+	t.Helper()
+	if string(res.Serial) != serial || res.ExitCode != code {
+		t.Errorf("serial %q exit %d; want %q exit %d", res.Serial, res.ExitCode, serial, code)
+	}
+}
+
+func wantContains(t *testing.T, what string, got []byte, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+}
+
+// The stress program: 10k goroutines, select, timers, maps, GC, 200 MB.
+func TestBootStress(t *testing.T) {
+	want := hostRun(t, "examples/stress")
+	res := boot(t, bootBuild(t, "examples/stress"), qemu.Config{})
+	wantOutput(t, res, want, 0)
+}
+
+// CPU faults become recoverable panics; an unrecovered one exits 2.
+func TestBootPanics(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/panics")
+	want := hostRun(t, "testdata/progs/panics")
+	wantOutput(t, boot(t, img, qemu.Config{}), want, 0)
+
+	res := boot(t, img, qemu.Config{Append: "-- crash"})
+	if res.ExitCode != 2 {
+		t.Errorf("crash: exit %d, want 2", res.ExitCode)
+	}
+	wantContains(t, "crash output", res.Serial,
+		"panic: runtime error: invalid memory address or nil pointer dereference\n",
+		"[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=",
+		"main.main()")
+}
+
+// A goroutine spinning without calls is preempted by SIGURG.
+func TestBootPreempt(t *testing.T) {
+	res := boot(t, bootBuild(t, "testdata/progs/preempt"), qemu.Config{Append: "rt0.stats"})
+	wantOutput(t, res, "main ran again; the spinner ran too: true\n", 0)
+	wantContains(t, "kernel log", res.Debug, "tgkill=", "rt_sigreturn=")
+}
+
+// Allocating until memory runs out ends in the runtime's own error.
+func TestBootOutOfMemory(t *testing.T) {
+	res := boot(t, bootBuild(t, "testdata/progs/oom"), qemu.Config{Memory: "64M"})
+	if res.ExitCode != 2 {
+		t.Errorf("exit %d, want 2", res.ExitCode)
+	}
+	wantContains(t, "output", res.Serial, "fatal error: runtime: out of memory\n", "runtime.sysMapOS")
+}
+
+// A machine too small for the image says so and stops.
+func TestBootTooLittleMemory(t *testing.T) {
+	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{Memory: "6M"})
+	if res.ExitCode != 125 {
+		t.Errorf("exit %d, want 125", res.ExitCode)
+	}
+	wantContains(t, "console", res.Serial, "does not fit in this machine's RAM", "rt0: panic: too little memory")
+}
+
+// The smallest machines hello is meant for.
+func TestBootSmallMemory(t *testing.T) {
+	img := bootBuild(t, "examples/hello")
+	for _, m := range []string{"16M", "8M"} {
+		t.Run(m, func(t *testing.T) {
+			wantOutput(t, boot(t, img, qemu.Config{Memory: m}), "hello,world\n", 0)
+		})
+	}
+}
+
+// No COM1: the program still runs and its exit status still arrives.
+func TestBootNoCOM1(t *testing.T) {
+	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{NoSerial: true})
+	wantOutput(t, res, "", 0)
+	wantContains(t, "kernel log", res.Debug, "COM1 no")
+}
+
+// Both CPU models: the oldest x86-64 QEMU offers and every feature TCG has.
+func TestBootCPUModels(t *testing.T) {
+	img := bootBuild(t, "examples/hello")
+	for _, cpu := range []string{"qemu64", "max"} {
+		t.Run(cpu, func(t *testing.T) {
+			wantOutput(t, boot(t, img, qemu.Config{CPU: cpu}), "hello,world\n", 0)
+		})
+	}
+}
+
+// A fault with no handler: a full report, then death by SIGSEGV (139).
+func TestBootFaultReport(t *testing.T) {
+	res := boot(t, bootBuild(t, "testdata/progs/fault"), qemu.Config{})
+	if res.ExitCode != 128+11 {
+		t.Errorf("exit %d, want 139", res.ExitCode)
+	}
+	wantContains(t, "console", res.Serial, "about to fault\n",
+		"rt0: fatal: #PF page fault (vector 14, error code 0x0): address not mapped in thread 1",
+		"RIP=0x", "CR2=0x0", "RAX=", "R15=", "FS=", "code at RIP: ")
+	wantContains(t, "kernel log", res.Debug, "rt0: program killed by signal 11")
+}
+
+// An unserved syscall fails with ENOSYS and is logged once, by name.
+func TestBootUnknownSyscall(t *testing.T) {
+	res := boot(t, bootBuild(t, "testdata/progs/unknownsys"), qemu.Config{})
+	wantOutput(t, res, "true function not implemented\ntrue function not implemented\n", 0)
+	if n := strings.Count(string(res.Debug), "rt0: unknown syscall 163 (acct): ENOSYS\n"); n != 1 {
+		t.Errorf("unknown syscall logged %d times, want once", n)
+	}
+}
+
+// GRUB boots the same file with multiboot and multiboot2 (from a BIOS CD
+// image made by grub-mkrescue), and passes the command line through.
+func TestBootGRUB(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/panics")
+	for _, proto := range []string{"multiboot", "multiboot2"} {
+		t.Run(proto, func(t *testing.T) {
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "iso/boot/grub"), 0o755)
+			data, err := os.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "iso/boot/kernel.elf"), data, 0o644)
+			// GRUB passes the words after the file name; the first is argv[0].
+			cfg := "set timeout=0\nmenuentry rt0 {\n  " + proto + " /boot/kernel.elf panics rt0.stats -- crash\n  boot\n}\n"
+			os.WriteFile(filepath.Join(dir, "iso/boot/grub/grub.cfg"), []byte(cfg), 0o644)
+			iso := filepath.Join(dir, "rt0.iso")
+			if out, err := exec.Command("grub-mkrescue", "-o", iso, filepath.Join(dir, "iso")).CombinedOutput(); err != nil {
+				t.Fatalf("grub-mkrescue (Debian: grub-pc-bin, xorriso, mtools): %v\n%s", err, out)
+			}
+			res := boot(t, "", qemu.Config{BootISO: iso})
+			if res.ExitCode != 2 {
+				t.Errorf("exit %d, want 2", res.ExitCode)
+			}
+			wantContains(t, "console", res.Serial, "panic: runtime error: invalid memory address")
+			wantContains(t, "kernel log", res.Debug, "rt0: loader GRUB", "(multiboot v"+map[string]string{"multiboot": "1", "multiboot2": "2"}[proto]+")")
+		})
+	}
+}
