@@ -30,6 +30,7 @@ func boot(magic, info uint64) {
 	amd64.This().Current = uint64(main)
 	sched.T(main).State = sched.Running
 	depth = 0
+	enterTSC = amd64.Rdtsc()
 	amd64.Enter(&sched.T(main).Frame)
 }
 

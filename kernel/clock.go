@@ -14,13 +14,15 @@ import (
 // PIT, whose 1.193182 MHz input is the one frequency every PC agrees on.
 
 var (
-	tsc0     uint64 // TSC at boot
-	tscHz    uint64
-	tscMult  uint64 // ns = (tsc-tsc0) * tscMult >> 32
-	lapicHz  uint64 // LAPIC timer ticks per second (divide by 16)
-	lapic    uintptr
-	wall0    int64 // realtime ns at boot (from the RTC)
-	bootDone bool
+	tsc0    uint64 // TSC at boot
+	tscHz   uint64
+	tscMult uint64 // ns = (tsc-tsc0) * tscMult >> 32
+	lapicHz uint64 // LAPIC timer ticks per second (divide by 16)
+	lapic   uintptr
+	wall0   int64 // realtime ns at boot (from the RTC)
+	// calibrationTSC is how long the calibration took, in TSC ticks.
+	calibrationTSC uint64
+	bootDone       bool
 )
 
 // nanotime returns monotonic nanoseconds since boot.
@@ -79,12 +81,50 @@ func initClock() {
 	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
 }
 
-// calibrate measures the TSC and LAPIC timer against 10 ms of PIT channel 2.
+// calibrate measures the TSC and the LAPIC timer against PIT channel 2:
+// three 2 ms windows, keeping the median, so that one window stretched by
+// the host (under emulation the vCPU can be descheduled between the PIT
+// expiring and the TSC read) does not skew the clock.
 func calibrate() {
+	var tsc, apic [3]uint64
+	start := amd64.Rdtsc()
+	for i := range tsc {
+		tsc[i], apic[i] = pitWindow()
+	}
+	calibrationTSC = amd64.Rdtsc() - start
+	tsc0 = start
+	// median of three, with its LAPIC count
+	m := 0
+	for i := range tsc {
+		below, above := 0, 0
+		for j := range tsc {
+			if tsc[j] < tsc[i] {
+				below++
+			} else if tsc[j] > tsc[i] {
+				above++
+			}
+		}
+		if below <= 1 && above <= 1 {
+			m = i
+		}
+	}
+	tscHz = tsc[m] * 500
+	lapicHz = apic[m] * 500
+	if tscHz == 0 {
+		tscHz = 1_000_000_000 // no PIT? assume 1 GHz rather than divide by zero
+	}
+	if lapicHz == 0 {
+		lapicHz = 1_000_000
+	}
+}
+
+// pitWindow returns the TSC ticks and LAPIC timer ticks of 2 ms, timed by
+// PIT channel 2 in mode 0 (its output goes high when the count runs out).
+func pitWindow() (tsc, apic uint64) {
 	const pitHz = 1193182
-	const latch = pitHz / 100
+	const latch = pitHz / 500
 	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01) // gate on, speaker off
-	amd64.Outb(0x43, 0xB0)                         // channel 2, lo/hi, mode 0
+	amd64.Outb(0x43, 0xB0)                        // channel 2, lo/hi, mode 0
 	amd64.Outb(0x42, latch&0xFF)
 	amd64.Outb(0x42, latch>>8)
 	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
@@ -97,15 +137,7 @@ func calibrate() {
 	t2 := amd64.Rdtsc()
 	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
 	lapicWrite(lapicInitCnt, 0)
-	tsc0 = t1
-	tscHz = (t2 - t1) * 100
-	lapicHz = l * 100
-	if tscHz == 0 {
-		tscHz = 1_000_000_000 // no PIT? assume 1 GHz rather than divide by zero
-	}
-	if lapicHz == 0 {
-		lapicHz = 1_000_000
-	}
+	return t2 - t1, l
 }
 
 // armTimer programs the LAPIC timer to fire at deadline (monotonic ns), or

@@ -9,7 +9,10 @@ import "rt0/arch/amd64"
 // by boot/image in the ELF's symbols: the program is not modified and the
 // breakpoint costs one #DB exception, once.
 
-var mainTSC uint64 // TSC when main.main was entered (0: not yet)
+var (
+	enterTSC uint64 // TSC when the kernel entered _rt0_amd64_linux
+	mainTSC  uint64 // TSC when main.main was entered (0: not yet)
+)
 
 // armMainBreakpoint sets DR0 on main.main.
 func armMainBreakpoint() {
@@ -39,6 +42,14 @@ func printMilestones() {
 	if mainTSC == 0 {
 		return
 	}
+	us := func(c uint64) int64 { return int64(c * 1_000_000 / tscHz) }
+	kprint("rt0: first instruction -> _rt0_amd64_linux: ")
+	kprintDec(us(enterTSC - bootTSC))
+	kprint(" us (TSC calibration ")
+	kprintDec(us(calibrationTSC))
+	kprint(" us); -> main.main: ")
+	kprintDec(us(mainTSC - enterTSC))
+	kprint(" us in the runtime\n")
 	c := mainTSC - bootTSC
 	kprint("rt0: first instruction -> main.main: ")
 	kprintDec(int64(c))

@@ -26,17 +26,14 @@ var (
 	loaderNameLen int
 )
 
-// span is a physical range [start, end).
-type span struct{ start, end uint64 }
-
 var (
-	reserved  [4 + multiboot.MaxModules]span
+	reserved  [4 + multiboot.MaxModules]mem.Range
 	nreserved int
 )
 
 func reserve(start, end uint64) {
 	if nreserved < len(reserved) && end > start {
-		reserved[nreserved] = span{start, end}
+		reserved[nreserved] = mem.Range{Start: start, End: end}
 		nreserved++
 	}
 }
@@ -99,19 +96,37 @@ func initPhysMem() {
 	}
 	nframes := top / mem.PageSize
 	words := mem.BitmapWords(nframes)
-	bitmapAt, ok := findGap(words * 8)
+	var avail, busy [multiboot.MaxRegions + len(reserved)]mem.Range
+	n, nb := 0, copy(busy[:], reserved[:nreserved])
+	for i := 0; i < bootInfo.NRegions; i++ {
+		r := bootInfo.Regions[i]
+		if r.Kind == multiboot.KindAvailable {
+			avail[n] = mem.Range{Start: r.Base, End: r.Base + r.Len}
+			n++
+		} else {
+			busy[nb] = mem.Range{Start: r.Base, End: r.Base + r.Len}
+			nb++
+		}
+	}
+	// The bitmap must be reachable through the boot identity map (4 GiB)
+	// and clear of anything in use or reserved by any map entry.
+	bitmapAt, ok := mem.FindGap(avail[:n], busy[:nb], words*8, 1<<32)
 	if !ok {
 		panicMsg("no room for the frame bitmap: too little memory")
 	}
 	frames.Init(unsafeWords(bitmapAt, words), nframes)
+	for i := 0; i < n; i++ {
+		frames.AddFree(avail[i].Start, avail[i].End)
+	}
+	// Firmware maps can overlap: what any entry calls reserved stays
+	// reserved, as Linux's E820 sanitizing decides.
 	for i := 0; i < bootInfo.NRegions; i++ {
-		r := bootInfo.Regions[i]
-		if r.Kind == multiboot.KindAvailable {
-			frames.AddFree(r.Base, r.Base+r.Len)
+		if r := bootInfo.Regions[i]; r.Kind != multiboot.KindAvailable {
+			frames.Reserve(r.Base, r.Base+r.Len)
 		}
 	}
 	for i := 0; i < nreserved; i++ {
-		frames.Reserve(reserved[i].start, reserved[i].end)
+		frames.Reserve(reserved[i].Start, reserved[i].End)
 	}
 	frames.Reserve(bitmapAt, bitmapAt+words*8)
 }
@@ -125,34 +140,6 @@ func inAvailable(start, end uint64) bool {
 		}
 	}
 	return false
-}
-
-// findGap returns a page-aligned address of size free bytes in an available
-// region, touching no reserved span (nor the boot information, which is
-// still being read).
-func findGap(size uint64) (uint64, bool) {
-	size = (size + 4095) &^ 4095
-	for i := 0; i < bootInfo.NRegions; i++ {
-		r := bootInfo.Regions[i]
-		if r.Kind != multiboot.KindAvailable {
-			continue
-		}
-		at := (r.Base + 4095) &^ 4095
-		for at+size <= r.Base+r.Len && at+size <= 1<<32 {
-			moved := false
-			for j := 0; j < nreserved; j++ {
-				s := reserved[j]
-				if at < s.end && s.start < at+size {
-					at = (s.end + 4095) &^ 4095
-					moved = true
-				}
-			}
-			if !moved {
-				return at, true
-			}
-		}
-	}
-	return 0, false
 }
 
 func unsafeWords(addr, n uint64) []uint64 {
