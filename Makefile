@@ -17,7 +17,7 @@ run: deps
 	$(GO) run ./cmd/rt0 run $(PROG)
 
 test: deps fmt-check vet
-	$(GO) test -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m ./...   # -count=1: boot tests build kernels in subprocesses the test cache cannot see
 
 vet:
 	$(GO) vet ./...
