@@ -124,7 +124,7 @@ func pitWindow() (tsc, apic uint64) {
 	const pitHz = 1193182
 	const latch = pitHz / 500
 	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01) // gate on, speaker off
-	amd64.Outb(0x43, 0xB0)                        // channel 2, lo/hi, mode 0
+	amd64.Outb(0x43, 0xB0)                         // channel 2, lo/hi, mode 0
 	amd64.Outb(0x42, latch&0xFF)
 	amd64.Outb(0x42, latch>>8)
 	lapicWrite(lapicInitCnt, 0xFFFFFFFF)

@@ -36,6 +36,8 @@ const (
 	ucMcontext  = 40  // struct sigcontext
 	ucSigmask   = 296 // 40 + 256
 	sfSiginfo   = 8 + 304
+	siCode      = 8  // in the siginfo
+	siAddr      = 16 // in the siginfo (si_pid for a signal from kill)
 	sfSize      = sfSiginfo + 128
 	fpstateSize = 512
 
@@ -189,11 +191,11 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 	put64(uc[ucSigmask:], t.SigMask)
 	info := frame[sfSiginfo:]
 	put32(info[0:], uint32(sig))
-	put32(info[8:], uint32(code))
+	put32(info[siCode:], uint32(code))
 	if code == siTkill {
-		put32(info[16:], 1) // si_pid
+		put32(info[siAddr:], 1) // si_pid
 	} else {
-		put64(info[16:], addr) // si_addr
+		put64(info[siAddr:], addr)
 	}
 
 	// The handler runs with sa_mask and the signal itself blocked.
