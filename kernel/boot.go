@@ -39,6 +39,16 @@ var showStats bool
 
 // kernelOptions applies the rt0.* words of the command line.
 func kernelOptions() {
+	if args.UnterminatedQuote || args.Truncated {
+		logToConsole = true
+		if args.UnterminatedQuote {
+			kprint("rt0: warning: the command line ends inside a quote; the last word runs to its end\n")
+		}
+		if args.Truncated {
+			kprint("rt0: warning: the command line has more words than rt0 keeps; the rest are dropped\n")
+		}
+		logToConsole = false
+	}
 	_, strace = args.Option(argsBuf[:], "strace")
 	_, showStats = args.Option(argsBuf[:], "stats")
 }

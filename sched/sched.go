@@ -70,8 +70,6 @@ type Thread struct {
 var (
 	threads [MaxThreads]Thread
 	nextTid int32 = 1
-	// Slice-end: time at which the running thread's slice ends (ns).
-	sliceEnd int64
 	// Exits counts threads that have exited, for reports.
 	Exits int
 )
@@ -228,7 +226,7 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 	c := amd64.This()
 	cur := int(c.Current)
 	ct := &threads[cur]
-	if cur != 0 && ct.State == Running && now < sliceEnd {
+	if cur != 0 && ct.State == Running && now < c.SliceEnd {
 		return
 	}
 	next := -1
@@ -244,7 +242,7 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 	}
 	if next < 0 {
 		if cur != 0 && ct.State == Running {
-			sliceEnd = now + Quantum
+			c.SliceEnd = now + Quantum
 			return // nobody else: keep going
 		}
 		next = 0
@@ -265,15 +263,15 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 	*tf = nt.Frame
 	nt.State = Running
 	c.Current = uint64(next)
-	sliceEnd = now + Quantum
+	c.SliceEnd = now + Quantum
 }
 
 // SliceEnd returns when the running thread's time slice ends.
-func SliceEnd() int64 { return sliceEnd }
+func SliceEnd() int64 { return amd64.This().SliceEnd }
 
 func idleLoopAddr() uintptr
 func idleStackTop() uintptr
 
 // Yield ends the running thread's time slice: the next Schedule gives the
 // CPU to another runnable thread, if there is one.
-func Yield() { sliceEnd = 0 }
+func Yield() { amd64.This().SliceEnd = 0 }

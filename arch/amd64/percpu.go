@@ -15,8 +15,10 @@ type CPU struct {
 	KStack  uint64 // top of the SYSCALL stack
 	Scratch uint64 // the thread's RSP while the SYSCALL stub switches stacks
 	ID      uint64
-	// Current is the index of the thread this CPU runs (owned by sched).
-	Current uint64
+	// Current is the index of the thread this CPU runs, and SliceEnd when
+	// its time slice ends (monotonic ns); both owned by sched.
+	Current  uint64
+	SliceEnd int64
 
 	gdt  [7]uint64 // null, code, data, TSS (2 slots), spare
 	gdtr [5]uint16

@@ -173,3 +173,15 @@ func TestBootGRUB(t *testing.T) {
 		})
 	}
 }
+
+// arch_prctl still works for programs that call it.
+func TestBootArchPrctl(t *testing.T) {
+	want := hostRun(t, "testdata/progs/archprctl")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/archprctl"), qemu.Config{}), want, 0)
+}
+
+// A command line that ends inside a quote: a warning, then the program runs.
+func TestBootUnterminatedQuote(t *testing.T) {
+	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{Append: `-- "abc`})
+	wantOutput(t, res, "rt0: warning: the command line ends inside a quote; the last word runs to its end\nhello,world\n", 0)
+}
