@@ -23,6 +23,7 @@ func boot(magic, info uint64) {
 	initFiles()
 	sched.InitIdle()
 	rsp := buildInitialStack()
+	initFS()
 	kernelOptions()
 	main := sched.NewMain(links().GoEntry, rsp)
 	report()
@@ -51,6 +52,18 @@ func kernelOptions() {
 	}
 	_, strace = args.Option(argsBuf[:], "strace")
 	_, showStats = args.Option(argsBuf[:], "stats")
+	if cwd, ok := args.Option(argsBuf[:], "cwd"); ok {
+		_, _, node, e := walk(0, cwd, true, false)
+		if e != 0 || ino(node).kind != iDir {
+			logToConsole = true
+			kprint("rt0: rt0.cwd=")
+			kprintBytes(cwd)
+			kprint(" is not a directory; staying in /\n")
+			logToConsole = false
+		} else {
+			fsys.cwd = node
+		}
+	}
 }
 
 // report logs what boot found (shown by `rt0 run -v`).

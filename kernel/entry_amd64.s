@@ -36,6 +36,26 @@ GLOBL ·bootPageTables(SB), NOPTR, $(7*4096)
 
 GLOBL ·bootStack(SB), NOPTR, $BOOT_STACK_SIZE
 
+// The message entry64 prints when a multiboot v1 loader says RAM ends
+// below the image's end (the boot stack is in the bss: it may not exist).
+DATA tooSmall<>+0(SB)/8, $"rt0: pan"
+DATA tooSmall<>+8(SB)/8, $"ic: too "
+DATA tooSmall<>+16(SB)/8, $"little m"
+DATA tooSmall<>+24(SB)/8, $"emory: t"
+DATA tooSmall<>+32(SB)/8, $"he kerne"
+DATA tooSmall<>+40(SB)/8, $"l image "
+DATA tooSmall<>+48(SB)/8, $"does not"
+DATA tooSmall<>+56(SB)/8, $" fit in "
+DATA tooSmall<>+64(SB)/8, $"this mac"
+DATA tooSmall<>+72(SB)/8, $"hine's R"
+DATA tooSmall<>+80(SB)/8, $"AM (give"
+DATA tooSmall<>+88(SB)/8, $" it more"
+DATA tooSmall<>+96(SB)/8, $": rt0 ru"
+DATA tooSmall<>+104(SB)/8, $"n -m)\nrt"
+DATA tooSmall<>+112(SB)/8, $"0: exit "
+DATA tooSmall<>+120(SB)/8, $"125\n\x00\x00\x00\x00"
+GLOBL tooSmall<>(SB), RODATA, $128
+
 DATA ·mxcsrDefault+0(SB)/4, $0x1F80
 GLOBL ·mxcsrDefault(SB), NOPTR|RODATA, $4
 
@@ -52,6 +72,43 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	MOVW	AX, SS
 	MOVL	DI, DI
 	MOVL	SI, SI
+
+	// Does the image fit in RAM? A multiboot v1 loader (QEMU's) gives the
+	// size of the memory above 1 MiB in mem_upper; if the image's bss
+	// would end beyond it, nothing below (the bss, the boot stack) can
+	// work, so say so on COM1 and debugcon and stop with status 125.
+	CMPL	DI, $0x2BADB002
+	JNE	memok
+	MOVL	0(SI), AX	// flags
+	TESTL	$1, AX
+	JZ	memok
+	MOVL	8(SI), AX	// mem_upper, KiB
+	SHLQ	$10, AX
+	ADDQ	$0x100000, AX
+	CMPQ	AX, ·linkinfo+48(SB)
+	JAE	memok
+	MOVQ	$tooSmall<>(SB), BX
+	MOVQ	$124, CX
+msgloop:
+	MOVB	(BX), AX
+	CMPQ	CX, $14	// the last line, the exit line, is for debugcon only
+	JLE	nocom
+	MOVW	$0x3F8, DX
+	OUTB
+nocom:
+	MOVW	$0xE9, DX
+	OUTB
+	INCQ	BX
+	DECQ	CX
+	JNZ	msgloop
+	MOVL	$125, AX
+	MOVW	$0xF4, DX
+	OUTL
+stuck:
+	CLI
+	HLT
+	JMP	stuck
+memok:
 
 	// Zero the bss ourselves: a loader should have, but one that did not
 	// would leave garbage in every zero-initialized Go variable.

@@ -1,70 +1,179 @@
 package kernel
 
-// File descriptors. Today there are three kinds: the console (0, 1, 2),
-// epoll instances and eventfds (sys_poll.go), all in one small table. Files
-// on disk come with a later step.
+// File descriptors, Linux's two levels: a descriptor (a small number, with
+// its close-on-exec flag) refers to an open file description (what open
+// returned: kind, offset, flags), which dup shares. Kinds: the console
+// (0, 1, 2), files and directories of the filesystem (fs.go, sys_fs.go),
+// devices, epoll instances and eventfds (sys_poll.go).
 
 type fileKind uint8
 
 const (
 	fdFree fileKind = iota
 	fdConsole
+	fdFile // a regular file, directory, symlink (O_PATH) or device
 	fdEpoll
 	fdEventfd
 )
 
 const (
-	maxFiles    = 64
-	maxInterest = 16
+	maxFDs  = 256
+	maxOFDs = 256
 )
 
-type file struct {
+// ofd is an open file description.
+type ofd struct {
 	kind  fileKind
-	flags uint32 // O_NONBLOCK etc. as fcntl(F_GETFL) reports them
-	// eventfd
-	count uint64
-	// epoll: the interest list
-	n      int
-	fds    [maxInterest]int32
-	events [maxInterest]uint32
-	data   [maxInterest]uint64
+	refs  int32
+	flags uint32 // O_ACCMODE, O_APPEND, O_NONBLOCK as fcntl(F_GETFL) reports
+	ino   int32  // fdFile
+	off   uint64 // fdFile: offset; for a directory, the next entry's index
+	count uint64 // fdEventfd: the counter
+	ep    int32  // fdEpoll: index in epolls
 }
 
-var files [maxFiles]file
+var (
+	ofds [maxOFDs]ofd
+	// fdt maps a descriptor to its description: index+1 (0: closed), and
+	// bit 16 for FD_CLOEXEC.
+	fdt [maxFDs]uint32
+)
 
 const (
-	oRdwr     = 2
-	oNonblock = 0x800
-	oCloexec  = 0x80000
+	oAccmode   = 3
+	oRdonly    = 0
+	oWronly    = 1
+	oRdwr      = 2
+	oCreat     = 0x40
+	oExcl      = 0x80
+	oTrunc     = 0x200
+	oAppend    = 0x400
+	oNonblock  = 0x800
+	oDirectory = 0x10000
+	oNofollow  = 0x20000
+	oCloexec   = 0x80000
+	oPath      = 0x200000
+	fdCloexec  = 1 << 16
 )
 
 func initFiles() {
 	for fd := 0; fd < 3; fd++ {
-		files[fd].kind = fdConsole
-		files[fd].flags = oRdwr
+		o, _ := newOFD(fdConsole, oRdwr)
+		installFD(o, 0, 0)
 	}
 }
 
-func allocFD(k fileKind, flags uint32) int64 {
-	for fd := 3; fd < maxFiles; fd++ {
-		if files[fd].kind == fdFree {
-			files[fd] = file{kind: k, flags: flags}
+// newOFD takes a free open file description.
+func newOFD(k fileKind, flags uint32) (int32, int64) {
+	for i := range ofds {
+		if ofds[i].kind == fdFree {
+			ofds[i] = ofd{kind: k, flags: flags, refs: 0, ino: -1, ep: -1}
+			return int32(i), 0
+		}
+	}
+	return -1, -ENFILE
+}
+
+// installFD gives description o the lowest free descriptor >= min.
+func installFD(o int32, min int, flags uint32) int64 {
+	for fd := min; fd < maxFDs; fd++ {
+		if fdt[fd] == 0 {
+			fdt[fd] = uint32(o+1) | flags
+			ofds[o].refs++
 			return int64(fd)
 		}
 	}
 	return -EMFILE
 }
 
-func getFile(fd uint64) *file {
-	if fd >= maxFiles || files[fd].kind == fdFree {
+// allocFD makes a new description and a descriptor for it.
+func allocFD(k fileKind, flags uint32) int64 {
+	o, e := newOFD(k, flags&^oCloexec)
+	if e != 0 {
+		return e
+	}
+	var cl uint32
+	if flags&oCloexec != 0 {
+		cl = fdCloexec
+	}
+	fd := installFD(o, 0, cl)
+	if fd < 0 {
+		ofds[o].kind = fdFree
+	}
+	return fd
+}
+
+// getFile returns the description of descriptor fd, nil if it is closed.
+func getFile(fd uint64) *ofd {
+	if fd >= maxFDs || fdt[fd] == 0 {
 		return nil
 	}
-	return &files[fd]
+	return &ofds[fdt[fd]&0xFFFF-1]
+}
+
+// closeFD drops descriptor fd; the last reference closes the description.
+func closeFD(fd uint64) int64 {
+	f := getFile(fd)
+	if f == nil {
+		return -EBADF
+	}
+	fdt[fd] = 0
+	f.refs--
+	if f.refs > 0 {
+		return 0
+	}
+	switch f.kind {
+	case fdFile:
+		releaseInode(f.ino)
+	case fdEpoll:
+		epolls[f.ep].used = false
+	}
+	f.kind = fdFree
+	return 0
+}
+
+func sysClose(fd uint64) int64 { return closeFD(fd) }
+
+func sysDup(fd uint64) int64 {
+	if getFile(fd) == nil {
+		return -EBADF
+	}
+	return installFD(int32(fdt[fd]&0xFFFF-1), 0, 0)
+}
+
+func sysDup3(old, new, flags uint64) int64 {
+	if getFile(old) == nil || new >= maxFDs {
+		return -EBADF
+	}
+	if old == new {
+		return -EINVAL
+	}
+	if fdt[new] != 0 {
+		closeFD(new)
+	}
+	var cl uint32
+	if flags&oCloexec != 0 {
+		cl = fdCloexec
+	}
+	return installFD(int32(fdt[old]&0xFFFF-1), int(new), cl)
+}
+
+func sysDup2(old, new uint64) int64 {
+	if old == new {
+		if getFile(old) == nil {
+			return -EBADF
+		}
+		return int64(new)
+	}
+	return sysDup3(old, new, 0)
 }
 
 func sysRead(fd, buf, n uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
+		return -EBADF
+	}
+	if f.flags&oAccmode == oWronly || f.flags&oPath != 0 {
 		return -EBADF
 	}
 	switch f.kind {
@@ -73,6 +182,12 @@ func sysRead(fd, buf, n uint64) int64 {
 		return 0
 	case fdEventfd:
 		return eventfdRead(f, buf, n)
+	case fdFile:
+		r := fileRead(f, f.off, buf, n)
+		if r > 0 {
+			f.off += uint64(r)
+		}
+		return r
 	}
 	return -EINVAL
 }
@@ -80,6 +195,9 @@ func sysRead(fd, buf, n uint64) int64 {
 func sysWrite(fd, buf, n uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
+		return -EBADF
+	}
+	if f.flags&oAccmode == oRdonly && f.kind != fdConsole && f.kind != fdEventfd || f.flags&oPath != 0 {
 		return -EBADF
 	}
 	switch f.kind {
@@ -92,11 +210,53 @@ func sysWrite(fd, buf, n uint64) int64 {
 		return int64(n)
 	case fdEventfd:
 		return eventfdWrite(f, buf, n)
+	case fdFile:
+		off := f.off
+		if f.flags&oAppend != 0 {
+			off = ino(f.ino).size
+		}
+		r := fileWriteUser(f, off, buf, n)
+		if r > 0 {
+			f.off = off + uint64(r)
+		}
+		return r
 	}
 	return -EINVAL
 }
 
-func sysWritev(fd, iov, cnt uint64) int64 {
+func sysPread(fd, buf, n, off uint64) int64 {
+	f := getFile(fd)
+	if f == nil {
+		return -EBADF
+	}
+	if f.kind != fdFile {
+		return -ESPIPE
+	}
+	if int64(off) < 0 {
+		return -EINVAL
+	}
+	return fileRead(f, off, buf, n)
+}
+
+func sysPwrite(fd, buf, n, off uint64) int64 {
+	f := getFile(fd)
+	if f == nil {
+		return -EBADF
+	}
+	if f.kind != fdFile {
+		return -ESPIPE
+	}
+	if int64(off) < 0 {
+		return -EINVAL
+	}
+	if f.flags&oAccmode == oRdonly {
+		return -EBADF
+	}
+	return fileWriteUser(f, off, buf, n)
+}
+
+// iovecs applies rw to each (base, len) of the user iovec array.
+func sysReadv(fd, iov, cnt uint64, write bool) int64 {
 	if cnt > 1024 {
 		return -EINVAL
 	}
@@ -106,7 +266,13 @@ func sysWritev(fd, iov, cnt uint64) int64 {
 		if !ok {
 			return -EFAULT
 		}
-		r := sysWrite(fd, le64(p[0:]), le64(p[8:]))
+		base, n := le64(p[0:]), le64(p[8:])
+		var r int64
+		if write {
+			r = sysWrite(fd, base, n)
+		} else {
+			r = sysRead(fd, base, n)
+		}
 		if r < 0 {
 			if total > 0 {
 				return total
@@ -114,40 +280,11 @@ func sysWritev(fd, iov, cnt uint64) int64 {
 			return r
 		}
 		total += r
+		if uint64(r) < n {
+			break
+		}
 	}
 	return total
-}
-
-func sysClose(fd uint64) int64 {
-	f := getFile(fd)
-	if f == nil {
-		return -EBADF
-	}
-	f.kind = fdFree
-	return 0
-}
-
-// sysFstat describes the console as a character device (so the os package
-// treats stdout as a terminal-less stream) and other fds as anonymous.
-func sysFstat(fd, st uint64) int64 {
-	f := getFile(fd)
-	if f == nil {
-		return -EBADF
-	}
-	p, ok := userBytes(st, 144, true)
-	if !ok {
-		return -EFAULT
-	}
-	clear(p)
-	const sIFCHR = 0o020000
-	mode := uint32(0o600)
-	if f.kind == fdConsole {
-		mode |= sIFCHR
-	}
-	put32(p[24:], mode) // st_mode
-	put64(p[16:], 1)    // st_nlink
-	put64(p[56:], 4096) // st_blksize
-	return 0
 }
 
 func sysFcntl(fd, cmd, arg uint64) int64 {
@@ -156,12 +293,33 @@ func sysFcntl(fd, cmd, arg uint64) int64 {
 		return -EBADF
 	}
 	switch cmd {
-	case 1, 2: // F_GETFD, F_SETFD
+	case 0, 1030: // F_DUPFD, F_DUPFD_CLOEXEC
+		if arg >= maxFDs {
+			return -EINVAL
+		}
+		var cl uint32
+		if cmd == 1030 {
+			cl = fdCloexec
+		}
+		return installFD(int32(fdt[fd]&0xFFFF-1), int(arg), cl)
+	case 1: // F_GETFD
+		if fdt[fd]&fdCloexec != 0 {
+			return 1
+		}
+		return 0
+	case 2: // F_SETFD
+		fdt[fd] &^= fdCloexec
+		if arg&1 != 0 {
+			fdt[fd] |= fdCloexec
+		}
 		return 0
 	case 3: // F_GETFL
 		return int64(f.flags)
 	case 4: // F_SETFL
-		f.flags = f.flags&^oNonblock | uint32(arg)&oNonblock
+		const settable = oAppend | oNonblock
+		f.flags = f.flags&^settable | uint32(arg)&settable
+		return 0
+	case 5, 6, 7, 36, 37, 38: // F_GETLK, F_SETLK, F_SETLKW and OFD locks: one process, no contention
 		return 0
 	}
 	return -EINVAL
@@ -172,18 +330,6 @@ func sysIoctl(fd, req uint64) int64 {
 		return -EBADF
 	}
 	return -ENOTTY // no terminal: isatty is false, output is not line-edited
-}
-
-func sysGetcwd(buf, size uint64) int64 {
-	if size < 2 {
-		return -ERANGE
-	}
-	p, ok := userBytes(buf, 2, true)
-	if !ok {
-		return -EFAULT
-	}
-	p[0], p[1] = '/', 0
-	return 2
 }
 
 // waitingForInput reports whether a thread waits for a device that may

@@ -29,7 +29,7 @@ func sysPrlimit(pid, resource, newp, oldp uint64) int64 {
 		cur, max := ^uint64(0), ^uint64(0)
 		switch resource {
 		case 7: // RLIMIT_NOFILE
-			cur, max = maxFiles, maxFiles
+			cur, max = maxFDs, maxFDs
 		case 3: // RLIMIT_STACK
 			cur = stackSize
 		}

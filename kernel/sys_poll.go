@@ -18,26 +18,60 @@ const (
 	epollCtlMod = 3
 
 	maxPollEvents = 64
+	maxEpolls     = 16
+	maxInterest   = 32
 )
 
-func sysEpollCreate() int64 { return allocFD(fdEpoll, oRdwr) }
+// epollSet is one epoll instance's interest list, by descriptor number.
+type epollSet struct {
+	used   bool
+	n      int
+	fds    [maxInterest]int32
+	events [maxInterest]uint32
+	data   [maxInterest]uint64
+}
+
+var epolls [maxEpolls]epollSet
+
+func sysEpollCreate(flags uint64) int64 {
+	k := -1
+	for i := range epolls {
+		if !epolls[i].used {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		return -EMFILE
+	}
+	fd := allocFD(fdEpoll, oRdwr|uint32(flags)&oCloexec)
+	if fd >= 0 {
+		epolls[k] = epollSet{used: true}
+		getFile(uint64(fd)).ep = int32(k)
+	}
+	return fd
+}
 
 func sysEventfd(initval, flags uint64) int64 {
-	fd := allocFD(fdEventfd, oRdwr|uint32(flags)&oNonblock)
+	fd := allocFD(fdEventfd, oRdwr|uint32(flags)&(oNonblock|oCloexec))
 	if fd >= 0 {
-		files[fd].count = initval
+		getFile(uint64(fd)).count = initval
 	}
 	return fd
 }
 
 func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
-	ep := getFile(epfd)
-	if ep == nil || getFile(fd) == nil {
+	epf := getFile(epfd)
+	if epf == nil || getFile(fd) == nil {
 		return -EBADF
 	}
-	if ep.kind != fdEpoll || epfd == fd {
+	if epf.kind != fdEpoll || epfd == fd {
 		return -EINVAL
 	}
+	if k := getFile(fd).kind; k == fdFile && ino(getFile(fd).ino).kind == iReg {
+		return -EPERM // regular files are always ready: Linux refuses them
+	}
+	ep := &epolls[epf.ep]
 	var events uint32
 	var data uint64
 	if op != epollCtlDel {
@@ -85,7 +119,7 @@ func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
 }
 
 // ready writes up to max ready events of ep to the user array at out.
-func ready(ep *file, out uint64, max int) int64 {
+func ready(ep *epollSet, out uint64, max int) int64 {
 	n := 0
 	for i := 0; i < ep.n && n < max; i++ {
 		f := getFile(uint64(ep.fds[i]))
@@ -99,7 +133,7 @@ func ready(ep *file, out uint64, max int) int64 {
 				ev |= epollIn
 			}
 			ev |= epollOut
-		case fdConsole:
+		case fdConsole, fdFile:
 			ev |= epollOut
 		}
 		ev &= ep.events[i] | 0x18 // EPOLLERR|EPOLLHUP always count
@@ -118,13 +152,14 @@ func ready(ep *file, out uint64, max int) int64 {
 }
 
 func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
-	ep := getFile(epfd)
-	if ep == nil {
+	epf := getFile(epfd)
+	if epf == nil {
 		return -EBADF
 	}
-	if ep.kind != fdEpoll || maxevents == 0 || maxevents > 1<<20 {
+	if epf.kind != fdEpoll || maxevents == 0 || maxevents > 1<<20 {
 		return -EINVAL
 	}
+	ep := &epolls[epf.ep]
 	max := int(maxevents)
 	if max > maxPollEvents {
 		max = maxPollEvents
@@ -153,11 +188,12 @@ func pollWake(fd int32) {
 		if t.State != sched.Blocked || t.Wait != sched.WaitPoll {
 			continue
 		}
-		ep := getFile(t.WaitAddr)
-		if ep == nil {
+		epf := getFile(t.WaitAddr)
+		if epf == nil || epf.kind != fdEpoll {
 			sched.Wake(i, -EBADF)
 			continue
 		}
+		ep := &epolls[epf.ep]
 		watches := false
 		for k := 0; k < ep.n; k++ {
 			if ep.fds[k] == fd {
@@ -173,7 +209,7 @@ func pollWake(fd int32) {
 	}
 }
 
-func eventfdRead(f *file, buf, n uint64) int64 {
+func eventfdRead(f *ofd, buf, n uint64) int64 {
 	if n < 8 {
 		return -EINVAL
 	}
@@ -189,7 +225,7 @@ func eventfdRead(f *file, buf, n uint64) int64 {
 	return 8
 }
 
-func eventfdWrite(f *file, buf, n uint64) int64 {
+func eventfdWrite(f *ofd, buf, n uint64) int64 {
 	if n < 8 {
 		return -EINVAL
 	}
@@ -205,15 +241,11 @@ func eventfdWrite(f *file, buf, n uint64) int64 {
 		return -EAGAIN
 	}
 	f.count += v
-	pollWake(int32(fdIndex(f)))
-	return 8
-}
-
-func fdIndex(f *file) int {
-	for i := range files {
-		if &files[i] == f {
-			return i
+	// Wake the pollers watching any descriptor of this description.
+	for fd := range fdt {
+		if fdt[fd] != 0 && &ofds[fdt[fd]&0xFFFF-1] == f {
+			pollWake(int32(fd))
 		}
 	}
-	return -1
+	return 8
 }

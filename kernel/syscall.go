@@ -20,7 +20,9 @@ const (
 	SYS_write             = 1
 	SYS_open              = 2
 	SYS_close             = 3
+	SYS_stat              = 4
 	SYS_fstat             = 5
+	SYS_lstat             = 6
 	SYS_lseek             = 8
 	SYS_mmap              = 9
 	SYS_mprotect          = 10
@@ -31,7 +33,13 @@ const (
 	SYS_rt_sigreturn      = 15
 	SYS_ioctl             = 16
 	SYS_pread64           = 17
+	SYS_pwrite64          = 18
+	SYS_readv             = 19
 	SYS_writev            = 20
+	SYS_access            = 21
+	SYS_pipe              = 22
+	SYS_dup               = 32
+	SYS_dup2              = 33
 	SYS_sched_yield       = 24
 	SYS_mincore           = 27
 	SYS_madvise           = 28
@@ -45,7 +53,24 @@ const (
 	SYS_kill              = 62
 	SYS_uname             = 63
 	SYS_fcntl             = 72
+	SYS_fsync             = 74
+	SYS_fdatasync         = 75
+	SYS_truncate          = 76
+	SYS_ftruncate         = 77
 	SYS_getcwd            = 79
+	SYS_chdir             = 80
+	SYS_fchdir            = 81
+	SYS_rename            = 82
+	SYS_mkdir             = 83
+	SYS_rmdir             = 84
+	SYS_creat             = 85
+	SYS_link              = 86
+	SYS_unlink            = 87
+	SYS_symlink           = 88
+	SYS_readlink          = 89
+	SYS_chmod             = 90
+	SYS_fchmod            = 91
+	SYS_umask             = 95
 	SYS_gettimeofday      = 96
 	SYS_getrlimit         = 97
 	SYS_getuid            = 102
@@ -55,6 +80,8 @@ const (
 	SYS_getppid           = 110
 	SYS_getpgrp           = 111
 	SYS_sigaltstack       = 131
+	SYS_statfs            = 137
+	SYS_fstatfs           = 138
 	SYS_prctl             = 157
 	SYS_arch_prctl        = 158
 	SYS_setrlimit         = 160
@@ -65,6 +92,7 @@ const (
 	SYS_sched_setaffinity = 203
 	SYS_sched_getaffinity = 204
 	SYS_epoll_create      = 213
+	SYS_getdents64        = 217
 	SYS_set_tid_address   = 218
 	SYS_clock_gettime     = 228
 	SYS_clock_getres      = 229
@@ -74,15 +102,25 @@ const (
 	SYS_epoll_ctl         = 233
 	SYS_tgkill            = 234
 	SYS_openat            = 257
+	SYS_mkdirat           = 258
 	SYS_newfstatat        = 262
+	SYS_unlinkat          = 263
+	SYS_renameat          = 264
+	SYS_linkat            = 265
+	SYS_symlinkat         = 266
 	SYS_readlinkat        = 267
+	SYS_fchmodat          = 268
+	SYS_faccessat         = 269
 	SYS_set_robust_list   = 273
+	SYS_utimensat         = 280
 	SYS_epoll_pwait       = 281
 	SYS_eventfd           = 284
 	SYS_eventfd2          = 290
 	SYS_epoll_create1     = 291
+	SYS_dup3              = 292
 	SYS_pipe2             = 293
 	SYS_prlimit64         = 302
+	SYS_renameat2         = 316
 	SYS_getrandom         = 318
 	SYS_rseq              = 334
 	SYS_epoll_pwait2      = 441
@@ -90,24 +128,38 @@ const (
 
 // Linux errno values.
 const (
-	EPERM     = 1
-	ENOENT    = 2
-	ESRCH     = 3
-	EINTR     = 4
-	EBADF     = 9
-	EAGAIN    = 11
-	ENOMEM    = 12
-	EFAULT    = 14
-	EEXIST    = 17
-	ENODEV    = 19
-	EINVAL    = 22
-	EMFILE    = 24
-	ENOTTY    = 25
-	ESPIPE    = 29
-	ERANGE    = 34
-	ENOSYS    = 38
-	ETIMEDOUT = 110
+	EPERM        = 1
+	ENOENT       = 2
+	ESRCH        = 3
+	EINTR        = 4
+	EBADF        = 9
+	EAGAIN       = 11
+	ENOMEM       = 12
+	EACCES       = 13
+	EFAULT       = 14
+	EBUSY        = 16
+	EEXIST       = 17
+	EXDEV        = 18
+	ENODEV       = 19
+	ENOTDIR      = 20
+	EISDIR       = 21
+	EINVAL       = 22
+	ENFILE       = 23
+	EMFILE       = 24
+	ENOTTY       = 25
+	EFBIG        = 27
+	ENOSPC       = 28
+	ESPIPE       = 29
+	ERANGE       = 34
+	ENAMETOOLONG = 36
+	ENOSYS       = 38
+	ENOTEMPTY    = 39
+	ELOOP        = 40
+	ETIMEDOUT    = 110
 )
+
+// atCWD is AT_FDCWD as a syscall argument register holds it.
+const atCWD = uint64(0xFFFFFFFF_FFFFFF9C)
 
 // blocked is what a handler returns when its thread now sleeps; keepRAX
 // what rt_sigreturn returns, having restored RAX with the rest.
@@ -196,37 +248,119 @@ func syscall(tf *amd64.TrapFrame) {
 	case SYS_rt_sigreturn:
 		r = sysRtSigreturn(tf)
 
-	// Files (sys_file.go)
+	// Files (sys_file.go, sys_fs.go)
 	case SYS_read:
 		r = sysRead(a0, a1, a2)
 	case SYS_write:
 		r = sysWrite(a0, a1, a2)
+	case SYS_readv:
+		r = sysReadv(a0, a1, a2, false)
 	case SYS_writev:
-		r = sysWritev(a0, a1, a2)
-	case SYS_pread64, SYS_lseek:
-		r = -ESPIPE
+		r = sysReadv(a0, a1, a2, true)
+	case SYS_pread64:
+		r = sysPread(a0, a1, a2, a3)
+	case SYS_pwrite64:
+		r = sysPwrite(a0, a1, a2, a3)
+	case SYS_lseek:
+		r = sysLseek(a0, a1, a2)
 	case SYS_close:
 		r = sysClose(a0)
 	case SYS_open:
-		r = -ENOENT
+		r = sysOpen(a0, a1, a2)
+	case SYS_creat:
+		r = sysCreat(a0, a1)
 	case SYS_openat:
-		r = -ENOENT
-	case SYS_readlinkat, SYS_newfstatat:
-		r = -ENOENT
+		r = sysOpenat(a0, a1, a2, a3)
+	case SYS_stat:
+		r = sysStat(a0, a1)
+	case SYS_lstat:
+		r = sysLstat(a0, a1)
 	case SYS_fstat:
 		r = sysFstat(a0, a1)
+	case SYS_newfstatat:
+		r = sysNewfstatat(a0, a1, a2, a3)
+	case SYS_getdents64:
+		r = sysGetdents64(a0, a1, a2)
+	case SYS_readlinkat:
+		r = sysReadlinkat(a0, a1, a2, a3)
+	case SYS_readlink:
+		r = sysReadlink(a0, a1, a2)
+	case SYS_mkdirat:
+		r = sysMkdirat(a0, a1, a2)
+	case SYS_mkdir:
+		r = sysMkdirat(atCWD, a0, a1)
+	case SYS_unlinkat:
+		r = sysUnlinkat(a0, a1, a2)
+	case SYS_unlink:
+		r = sysUnlinkat(atCWD, a0, 0)
+	case SYS_rmdir:
+		r = sysUnlinkat(atCWD, a0, atRemovedir)
+	case SYS_renameat2:
+		r = sysRenameat2(a0, a1, a2, a3, a4)
+	case SYS_renameat:
+		r = sysRenameat2(a0, a1, a2, a3, 0)
+	case SYS_rename:
+		r = sysRenameat2(atCWD, a0, atCWD, a1, 0)
+	case SYS_symlinkat:
+		r = sysSymlinkat(a0, a1, a2)
+	case SYS_symlink:
+		r = sysSymlinkat(a0, atCWD, a1)
+	case SYS_link, SYS_linkat:
+		r = -EPERM // one name per inode: no hard links
+	case SYS_getcwd:
+		r = sysGetcwd(a0, a1)
+	case SYS_chdir:
+		r = sysChdir(a0)
+	case SYS_fchdir:
+		r = sysFchdir(a0)
+	case SYS_truncate:
+		r = sysTruncate(a0, a1)
+	case SYS_ftruncate:
+		r = sysFtruncate(a0, a1)
+	case SYS_fsync, SYS_fdatasync:
+		if getFile(a0) == nil {
+			r = -EBADF
+		}
+	case SYS_access:
+		r = sysFaccessat(atCWD, a0, a1, 0)
+	case SYS_faccessat:
+		r = sysFaccessat(a0, a1, a2, 0)
+	case SYS_chmod:
+		r = sysFchmodat(atCWD, a0, a1)
+	case SYS_fchmodat:
+		r = sysFchmodat(a0, a1, a2)
+	case SYS_fchmod:
+		r = sysFchmod(a0, a1)
+	case SYS_utimensat:
+		r = sysUtimensat(a0, a1, a2, a3)
+	case SYS_umask:
+		r = sysUmask(a0)
+	case SYS_statfs:
+		r = sysStatfs(a1)
+	case SYS_fstatfs:
+		if getFile(a0) == nil {
+			r = -EBADF
+		} else {
+			r = sysStatfs(a1)
+		}
+	case SYS_dup:
+		r = sysDup(a0)
+	case SYS_dup2:
+		r = sysDup2(a0, a1)
+	case SYS_dup3:
+		r = sysDup3(a0, a1, a2)
 	case SYS_fcntl:
 		r = sysFcntl(a0, a1, a2)
 	case SYS_ioctl:
 		r = sysIoctl(a0, a1)
-	case SYS_getcwd:
-		r = sysGetcwd(a0, a1)
-	case SYS_pipe2:
+	case SYS_pipe, SYS_pipe2:
 		r = -ENOSYS
 
 	// Polling (sys_poll.go)
-	case SYS_epoll_create1, SYS_epoll_create:
-		r = sysEpollCreate()
+	case SYS_epoll_create1:
+		r = sysEpollCreate(a0)
+	case SYS_epoll_create:
+		r = sysEpollCreate(0)
 	case SYS_epoll_ctl:
 		r = sysEpollCtl(a0, a1, a2, a3)
 	case SYS_epoll_pwait, SYS_epoll_wait:

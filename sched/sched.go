@@ -22,7 +22,7 @@ package sched
 import "rt0/arch/amd64"
 
 // MaxThreads bounds the thread table (the runtime makes one thread per M).
-const MaxThreads = 256
+const MaxThreads = 128
 
 // State of a thread slot.
 type State uint32

@@ -47,12 +47,17 @@ const (
 	StackDebug     = 6 // IST6: #DB and #BP (the startup tracer)
 	NumStacks      = 7
 
-	StackSize = 32 << 10
+	// The SYSCALL stack runs the deepest kernel code (file system paths,
+	// signal delivery); the IST stacks serve short handlers.
+	SyscallStackSize = 32 << 10
+	ISTStackSize     = 16 << 10
 )
 
-// cpu0Stacks is the boot CPU's stack memory; the boot code runs on its
-// SYSCALL stack until it enters the first thread.
-var cpu0Stacks [NumStacks][StackSize]byte
+// cpu0Stacks is the boot CPU's stack memory.
+var (
+	cpu0SyscallStack [SyscallStackSize]byte
+	cpu0ISTStacks    [NumStacks - 1][ISTStackSize]byte
+)
 
 // InitCPU prepares CPU id: its stacks (with their trap gs), GDT, TSS, GS
 // base, and the SYSCALL MSRs. It must run on that CPU.
@@ -60,9 +65,10 @@ func InitCPU(id int) *CPU {
 	c := &cpus[id]
 	c.Self = uint64(uintptr(unsafe.Pointer(c)))
 	c.ID = uint64(id)
-	for i := 0; i < NumStacks; i++ {
-		base := uintptr(unsafe.Pointer(&cpu0Stacks[i][0]))
-		c.StackTops[i] = uint64(setupStack(base, StackSize))
+	c.StackTops[StackSyscall] = uint64(setupStack(uintptr(unsafe.Pointer(&cpu0SyscallStack[0])), SyscallStackSize))
+	for i := 1; i < NumStacks; i++ {
+		base := uintptr(unsafe.Pointer(&cpu0ISTStacks[i-1][0]))
+		c.StackTops[i] = uint64(setupStack(base, ISTStackSize))
 	}
 	c.KStack = c.StackTops[StackSyscall]
 	loadGDT(c)

@@ -6,6 +6,7 @@ package main
 // identical byte for byte.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,4 +185,70 @@ func TestBootArchPrctl(t *testing.T) {
 func TestBootUnterminatedQuote(t *testing.T) {
 	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{Append: `-- "abc`})
 	wantOutput(t, res, "rt0: warning: the command line ends inside a quote; the last word runs to its end\nhello,world\n", 0)
+}
+
+// The filesystem through the os package, compared with the host.
+func TestBootFiles(t *testing.T) {
+	want := hostRun(t, "testdata/progs/files")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/files"), qemu.Config{}), want, 0)
+}
+
+// A cpio archive given as the boot module becomes the filesystem, and
+// rt0.cwd picks the working directory.
+func TestBootArchive(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "prog.go")
+	os.WriteFile(prog, []byte(`package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	wd, _ := os.Getwd()
+	fmt.Println("cwd:", wd)
+	b, err := os.ReadFile("sub/x.txt")
+	fmt.Printf("%q %v\n", b, err)
+	b, err = os.ReadFile("lnk")
+	fmt.Printf("%q %v\n", b, err)
+	err = os.WriteFile("sub/x.txt", []byte("changed"), 0o644)
+	b, _ = os.ReadFile("/data/sub/x.txt")
+	fmt.Printf("%q %v\n", b, err)
+}
+`), 0o644)
+	ar := filepath.Join(dir, "ar.cpio")
+	os.WriteFile(ar, newc([][3]string{
+		{"data", "dir", ""},
+		{"data/sub", "dir", ""},
+		{"data/sub/x.txt", "file", "from the archive\n"},
+		{"data/lnk", "symlink", "sub/x.txt"},
+	}), 0o644)
+	res := boot(t, bootBuild(t, prog), qemu.Config{Append: "rt0.cwd=/data", ExtraArgs: []string{"-initrd", ar}})
+	wantOutput(t, res, "cwd: /data\n\"from the archive\\n\" <nil>\n\"from the archive\\n\" <nil>\n\"changed\" <nil>\n", 0)
+	wantContains(t, "kernel log", res.Debug, "rt0: boot archive: 4 entries")
+}
+
+// newc writes a cpio "newc" archive of (name, kind, contents) entries.
+func newc(entries [][3]string) []byte {
+	var b strings.Builder
+	put := func(name string, mode uint32, data string) {
+		start := b.Len()
+		fmt.Fprintf(&b, "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+			0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name)+1, 0)
+		b.WriteString(name + "\x00")
+		for (b.Len()-start)%4 != 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(data)
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+	}
+	for _, e := range entries {
+		mode := map[string]uint32{"dir": 0o040755, "file": 0o100644, "symlink": 0o120777}[e[1]]
+		put(e[0], mode, e[2])
+	}
+	put("TRAILER!!!", 0, "")
+	return []byte(b.String())
 }
