@@ -18,8 +18,11 @@ func boot(magic, info uint64) {
 	amd64.InitIDT()
 	parseBootInfo(magic, info)
 	initPhysMem()
+	initACPI() // before paging unmaps page 0, where the BIOS data area says where the EBDA is
 	initPaging()
 	initClock()
+	initIOAPIC()
+	enableSerialInput()
 	initFiles()
 	sched.InitIdle()
 	rsp := buildInitialStack()
@@ -89,6 +92,24 @@ func report() {
 	kprint(" kHz, COM1 ")
 	if hasCOM1 {
 		kprint("yes")
+	} else {
+		kprint("no")
+	}
+	kprint("\nrt0: ACPI ")
+	if acpi.found {
+		kprint("yes, I/O APIC ")
+		kprintHex(acpi.ioapic)
+		kprint(", ")
+		kprintDec(int64(acpi.nLAPIC))
+		kprint(" CPUs, S5 ")
+		if acpi.hasS5 {
+			kprint("yes")
+		} else {
+			kprint("no")
+		}
+		if acpi.no8042 {
+			kprint(", no i8042")
+		}
 	} else {
 		kprint("no")
 	}

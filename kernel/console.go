@@ -16,26 +16,56 @@ const (
 
 var hasCOM1 bool
 
-// initSerial detects COM1 (scratch register, then loopback) and sets it to
-// 115200 8N1 with FIFOs.
+// initSerial detects COM1 (a UART answers its scratch register and its
+// loopback test) and sets it to 115200 8N1 with its FIFO on. Both the FIFO
+// reset and the loopback test may throw away bytes that already arrived, so
+// the host side (`rt0 run`) sends standard input only after the kernel
+// logs "rt0: input ready" (enableSerialInput).
 func initSerial() {
 	amd64.Outb(com1+7, 0x5A)
 	if amd64.Inb(com1+7) != 0x5A {
 		return
 	}
-	amd64.Outb(com1+1, 0x00) // no interrupts
+	amd64.Outb(com1+1, 0x00) // no interrupts yet
 	amd64.Outb(com1+3, 0x80) // DLAB
 	amd64.Outb(com1+0, 0x01) // divisor 1: 115200 baud
 	amd64.Outb(com1+1, 0x00)
 	amd64.Outb(com1+3, 0x03) // 8N1
-	amd64.Outb(com1+2, 0xC7) // FIFO on, cleared, 14-byte threshold
+	amd64.Outb(com1+2, 0xC7) // FIFO on, both cleared, interrupt at 14 bytes (or a short timeout)
 	amd64.Outb(com1+4, 0x1E) // loopback, to test the chip
 	amd64.Outb(com1+0, 0xAE)
-	if amd64.Inb(com1+0) != 0xAE {
+	ok := amd64.Inb(com1+0) == 0xAE
+	amd64.Outb(com1+4, 0x0B) // normal operation: DTR, RTS, OUT2 (gates the IRQ)
+	if !ok {
 		return
 	}
-	amd64.Outb(com1+4, 0x0B) // normal operation: DTR, RTS, OUT2
+	drainSerial()
 	hasCOM1 = true
+}
+
+// drainSerial moves bytes the UART holds into the input ring.
+func drainSerial() {
+	for i := 0; i < 4096 && !inputFull() && amd64.Inb(com1+5)&1 != 0; i++ {
+		inputPush(amd64.Inb(com1))
+	}
+}
+
+// enableSerialInput turns on COM1's receive interrupt (IRQ 4).
+func enableSerialInput() {
+	if !hasCOM1 || ioapic == 0 {
+		return
+	}
+	drainSerial()
+	amd64.Outb(com1+1, 0x01) // interrupt on received data
+	enableISA(4)
+	input.enabled = true
+	kprint("rt0: input ready\n")
+}
+
+// serialInterrupt moves received bytes into the input ring.
+func serialInterrupt() {
+	drainSerial()
+	inputWake()
 }
 
 func serialPut(b byte) {

@@ -39,10 +39,14 @@ func stop(code int) {
 	kprintDec(int64(code))
 	kprint("\n")
 	amd64.Outl(exitDevice, uint32(code))
+	// Still here: no isa-debug-exit (a real PC). Say how it ended, then
+	// power off through ACPI, or halt if that does not work.
 	logToConsole = true
 	kprint("rt0: program exited with status ")
 	kprintDec(int64(code))
-	kprint("; halting\n")
+	kprint("; powering off\n")
+	acpiPowerOff()
+	kprint("rt0: ACPI power-off did not work; halted (it is safe to switch the machine off)\n")
 	amd64.Halt()
 }
 

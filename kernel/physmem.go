@@ -61,6 +61,7 @@ func parseBootInfo(magic, addr uint64) {
 	if b, ok := bootInfo.LoaderName(&bootMem); ok {
 		loaderNameLen = copy(loaderNameBuf[:], b)
 	}
+	saveRSDP()
 }
 
 // initPhysMem builds the frame allocator from the memory map.

@@ -178,8 +178,7 @@ func sysRead(fd, buf, n uint64) int64 {
 	}
 	switch f.kind {
 	case fdConsole:
-		// No input device yet: end of file, as for </dev/null.
-		return 0
+		return consoleRead(f, buf, n)
 	case fdEventfd:
 		return eventfdRead(f, buf, n)
 	case fdFile:
@@ -331,7 +330,3 @@ func sysIoctl(fd, req uint64) int64 {
 	}
 	return -ENOTTY // no terminal: isatty is false, output is not line-edited
 }
-
-// waitingForInput reports whether a thread waits for a device that may
-// wake it without a deadline (none today: console input comes later).
-func waitingForInput() bool { return false }

@@ -28,6 +28,9 @@ func trap(tf *amd64.TrapFrame) {
 		pageFault(tf)
 	case v == vecTimer:
 		eoi() // a deadline passed: Expire below wakes whoever waited
+	case v == vecISA+4:
+		serialInterrupt()
+		eoi()
 	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
 		// spurious LAPIC or 8259 interrupt: no EOI
 	case v == amd64.VecDebug:

@@ -54,9 +54,38 @@ type Config struct {
 	// CD image (e.g. GRUB made by grub-mkrescue); Append is then unused.
 	BootISO string
 
+	// BootUSB, instead of Kernel or BootISO, boots the firmware from this
+	// raw disk image plugged in as a USB stick (usb-storage, first in the
+	// boot order) on a USBController; Append is then unused. The guest's
+	// writes go to a temporary overlay, never to the file.
+	BootUSB string
+
+	// USBController is the QEMU device BootUSB's stick hangs off:
+	// "qemu-xhci" (USB 3, the default), "usb-ehci" (USB 2), ...
+	USBController string
+
+	// Machine is the -machine type ("pc", "q35"); empty leaves QEMU's
+	// default (pc).
+	Machine string
+
+	// Firmware, if set, replaces the default BIOS (SeaBIOS) with a UEFI
+	// firmware code image such as OVMF's OVMF_CODE.fd, as the read-only
+	// first flash device. FirmwareVars must then name its variable store
+	// template (OVMF_VARS.fd): Run hands QEMU a fresh copy of it as the
+	// writable second flash device, so every boot starts from the same
+	// variables and the template is never written.
+	Firmware     string
+	FirmwareVars string
+
 	// Append is the kernel command line, passed verbatim to -append.
 	// QEMU prepends the kernel path as the first word itself.
 	Append string
+
+	// Initrd are files loaded as multiboot modules, in order (QEMU's
+	// -initrd "a,b"); rt0's kernel takes the first as its root file system
+	// (a newc cpio archive). Unused with BootISO. Run hands QEMU a plain
+	// name for a path that QEMU would split (at a space or a comma).
+	Initrd []string
 
 	// Memory is the guest RAM size in QEMU's syntax ("256M", "1G").
 	// Empty means DefaultMemory.
@@ -91,7 +120,9 @@ type Config struct {
 	// should stop it at once). 0 means DefaultExitGrace.
 	ExitGrace time.Duration
 
-	// Stdin, if not nil, is copied to COM1's receive side. Run does not
+	// Stdin, if not nil, is copied to COM1's receive side, followed by
+	// EOT (^D) when it ends: the kernel's end of input. Nil means no input
+	// (the guest reads EOF at once). Run does not
 	// wait for the copy to end: a Read blocked on a terminal is abandoned
 	// when the guest stops.
 	Stdin io.Reader
@@ -105,6 +136,9 @@ type Config struct {
 	// Stderr receives QEMU's own diagnostics as they arrive.
 	Stderr io.Writer
 }
+
+// EOT is the byte that ends the guest's standard input (^D).
+const EOT = 0x04
 
 // Result is the outcome of Run.
 type Result struct {
@@ -186,8 +220,11 @@ func (c *Config) Args() ([]string, error) {
 //	debugcon      isa-debugcon at 0xe9      -> chardev file /dev/fd/3
 //	debug-exit    isa-debug-exit at 0xf4, 4 bytes
 func (c *Config) args(accel string) ([]string, error) {
-	if c.Kernel == "" && c.BootISO == "" {
+	if c.Kernel == "" && c.BootISO == "" && c.BootUSB == "" {
 		return nil, errors.New("qemu: no kernel image given")
+	}
+	if (c.Firmware == "") != (c.FirmwareVars == "") {
+		return nil, errors.New("qemu: Firmware and FirmwareVars go together")
 	}
 	mem := c.Memory
 	if mem == "" {
@@ -214,12 +251,44 @@ func (c *Config) args(accel string) ([]string, error) {
 		"-m", mem,
 		"-smp", strconv.Itoa(smp),
 	}
+	if c.Machine != "" {
+		args = append(args, "-machine", c.Machine)
+	}
+	if c.Firmware != "" {
+		args = append(args,
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+optValue(c.Firmware),
+			"-drive", "if=pflash,format=raw,unit=1,file="+optValue(c.FirmwareVars),
+		)
+	}
 	if c.BootISO != "" {
 		args = append(args, "-cdrom", c.BootISO, "-boot", "d")
+	} else if c.BootUSB != "" {
+		hc := c.USBController
+		if hc == "" {
+			hc = "qemu-xhci"
+		}
+		args = append(args,
+			"-drive", "if=none,id=usbstick,format=raw,snapshot=on,file="+optValue(c.BootUSB),
+			"-device", hc+",id=usbhc",
+			"-device", "usb-storage,bus=usbhc.0,drive=usbstick,bootindex=0",
+		)
 	} else {
 		args = append(args, "-kernel", c.Kernel)
 		if c.Append != "" {
 			args = append(args, "-append", c.Append)
+		}
+		if len(c.Initrd) > 0 {
+			mods := make([]string, len(c.Initrd))
+			for i, m := range c.Initrd {
+				if m == "" {
+					return nil, fmt.Errorf("qemu: empty initrd path (module %d)", i)
+				}
+				// QEMU splits the list at commas (",," is a literal one)
+				// and each module at its first space (the rest is the
+				// module's command line).
+				mods[i] = strings.ReplaceAll(m, ",", ",,")
+			}
+			args = append(args, "-initrd", strings.Join(mods, ","))
 		}
 	}
 	if !c.NoSerial {
@@ -250,7 +319,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 	dir, kernel, cleanup := "", "", func() {}
-	if c.BootISO == "" {
+	if c.BootISO == "" && c.BootUSB == "" {
 		dir, kernel, cleanup, err = kernelArg(c.Kernel)
 		if err != nil {
 			return nil, err
@@ -259,6 +328,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	defer cleanup()
 	cc := c
 	cc.Kernel = kernel
+	if c.Firmware != "" {
+		code, vars, fcleanup, err := firmwareArgs(c.Firmware, c.FirmwareVars)
+		if err != nil {
+			return nil, err
+		}
+		defer fcleanup()
+		cc.Firmware, cc.FirmwareVars = code, vars
+	}
+	if c.BootISO == "" && len(c.Initrd) > 0 {
+		mods, mcleanup, err := initrdArgs(c.Initrd)
+		if err != nil {
+			return nil, err
+		}
+		defer mcleanup()
+		cc.Initrd = mods
+	}
 	args, err := cc.args(accel)
 	if err != nil {
 		return nil, err
@@ -276,8 +361,16 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	cmd.Stdout = io.MultiWriter(&serial, sink(c.Serial))
 	cmd.Stderr = io.MultiWriter(&stderr, sink(c.Stderr))
 
+	// The guest's standard input is always a pipe that ends with ^D (EOT):
+	// rt0's kernel takes ^D as end of input, as a terminal does, so a
+	// program reading stdin sees EOF when the host's input ends (at once
+	// when there is none) instead of waiting forever.
+	stdin := c.Stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
 	var stdinW *os.File
-	if c.Stdin != nil {
+	if !c.NoSerial {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, err
@@ -294,6 +387,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 
 	exitSeen := make(chan struct{})
 	watch := &exitWatcher{seen: exitSeen}
+	inputReady := make(chan struct{})
+	readyWatch := &lineWatcher{want: InputReadyLine, seen: inputReady}
 	var debug bytes.Buffer
 	dbgDone := make(chan struct{})
 
@@ -312,12 +407,19 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	go func() {
 		defer close(dbgDone)
-		io.Copy(io.MultiWriter(&debug, sink(c.Debug), watch), dbgR)
+		io.Copy(io.MultiWriter(&debug, sink(c.Debug), watch, readyWatch), dbgR)
 		dbgR.Close()
 	}()
 	if stdinW != nil {
 		go func() {
-			io.Copy(stdinW, c.Stdin)
+			// The kernel resets the UART while it sets it up: input sent
+			// before it says it is listening could be lost.
+			select {
+			case <-inputReady:
+			case <-dbgDone:
+			}
+			io.Copy(stdinW, stdin)
+			stdinW.Write([]byte{EOT})
 			stdinW.Close()
 		}()
 	}
@@ -396,6 +498,38 @@ wait:
 }
 
 // exitWatcher closes seen once a complete "rt0: exit N" line went by.
+// InputReadyLine is what the kernel logs on debugcon once COM1 input is
+// on: Run sends the guest its standard input only after it.
+const InputReadyLine = "rt0: input ready"
+
+// lineWatcher closes seen when a debugcon line equal to want goes by.
+type lineWatcher struct {
+	want string
+	line []byte
+	seen chan struct{}
+	done bool
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if w.done {
+			break
+		}
+		if b != '\n' {
+			if len(w.line) < 128 {
+				w.line = append(w.line, b)
+			}
+			continue
+		}
+		if string(w.line) == w.want {
+			w.done = true
+			close(w.seen)
+		}
+		w.line = w.line[:0]
+	}
+	return len(p), nil
+}
+
 type exitWatcher struct {
 	line []byte
 	seen chan struct{}
@@ -511,6 +645,74 @@ func kernelArg(path string) (dir, kernel string, cleanup func(), err error) {
 	}
 	return tmp, "kernel", func() { os.RemoveAll(tmp) }, nil
 }
+
+// initrdArgs returns how to name the multiboot modules on QEMU's command
+// line: absolute paths (QEMU may run in another directory, see kernelArg),
+// and a symbolic link with a plain name for a path holding a space (QEMU
+// would take the rest as the module's command line), a comma or a
+// character the kernel's command-line split would treat specially.
+func initrdArgs(paths []string) (mods []string, cleanup func(), err error) {
+	cleanup = func() {}
+	tmp := ""
+	for i, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			cleanup()
+			return nil, func() {}, fmt.Errorf("qemu: initrd: %w", err)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			cleanup()
+			return nil, func() {}, err
+		}
+		if needsQuote(abs) || strings.Contains(abs, ",") {
+			if tmp == "" {
+				if tmp, err = os.MkdirTemp("", "rt0-initrd-"); err != nil {
+					return nil, func() {}, err
+				}
+				dir := tmp
+				cleanup = func() { os.RemoveAll(dir) }
+			}
+			link := filepath.Join(tmp, "module"+strconv.Itoa(i))
+			if err := os.Symlink(abs, link); err != nil {
+				cleanup()
+				return nil, func() {}, err
+			}
+			abs = link
+		}
+		mods = append(mods, abs)
+	}
+	return mods, cleanup, nil
+}
+
+// firmwareArgs returns the absolute path of the firmware code image and a
+// fresh copy of the variable store template (removed by cleanup).
+func firmwareArgs(code, varsTemplate string) (codeAbs, vars string, cleanup func(), err error) {
+	cleanup = func() {}
+	if _, err := os.Stat(code); err != nil {
+		return "", "", cleanup, fmt.Errorf("qemu: firmware: %w", err)
+	}
+	if codeAbs, err = filepath.Abs(code); err != nil {
+		return "", "", cleanup, err
+	}
+	data, err := os.ReadFile(varsTemplate)
+	if err != nil {
+		return "", "", cleanup, fmt.Errorf("qemu: firmware variables: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "rt0-fwvars-")
+	if err != nil {
+		return "", "", cleanup, err
+	}
+	vars = filepath.Join(tmp, "vars.fd")
+	if err := os.WriteFile(vars, data, 0o600); err != nil {
+		os.RemoveAll(tmp)
+		return "", "", cleanup, err
+	}
+	return codeAbs, vars, func() { os.RemoveAll(tmp) }, nil
+}
+
+// optValue escapes a value for QEMU's key=value option syntax (a comma is
+// written twice).
+func optValue(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 
 func needsQuote(s string) bool { return strings.ContainsAny(s, " \t\n\"\\") }
 

@@ -230,8 +230,19 @@ var echoCode = []byte{
 	0x75, 0xED, // jne top
 }
 
+// announce is code that logs line on debugcon (mov al, imm8; out 0xe9, al).
+func announce(line string) []byte {
+	var code []byte
+	for _, b := range []byte(line) {
+		code = append(code, 0xB0, b, 0xE6, 0xE9)
+	}
+	return code
+}
+
+// Run sends stdin only after the guest logs InputReadyLine.
 func TestRunStdin(t *testing.T) {
-	k := writeKernel(t, "", "k.elf", minimalKernel(echoCode, "!", "rt0: exit 0\n", 0))
+	code := append(announce(InputReadyLine+"\n"), echoCode...)
+	k := writeKernel(t, "", "k.elf", minimalKernel(code, "!", "rt0: exit 0\n", 0))
 	in := "hello\r\n\x00\xff\x03 world."
 	res := run(t, Config{Kernel: k, Stdin: strings.NewReader(in + "ignored")})
 	if string(res.Serial) != in+"!" || res.ExitCode != 0 {

@@ -40,6 +40,12 @@ func Inb(port uint16) uint8
 // Outb writes a byte to an I/O port.
 func Outb(port uint16, v uint8)
 
+// Inw reads 16 bits from an I/O port.
+func Inw(port uint16) uint16
+
+// Outw writes 16 bits to an I/O port.
+func Outw(port uint16, v uint16)
+
 // Inl reads 32 bits from an I/O port.
 func Inl(port uint16) uint32
 

@@ -15,6 +15,18 @@ TEXT ·Outb(SB),NOSPLIT,$0-3
 	OUTB
 	RET
 
+TEXT ·Inw(SB),NOSPLIT,$0-10
+	MOVW	port+0(FP), DX
+	INW
+	MOVW	AX, ret+8(FP)
+	RET
+
+TEXT ·Outw(SB),NOSPLIT,$0-4
+	MOVW	port+0(FP), DX
+	MOVW	v+2(FP), AX
+	OUTW
+	RET
+
 TEXT ·Inl(SB),NOSPLIT,$0-12
 	MOVW	port+0(FP), DX
 	INL

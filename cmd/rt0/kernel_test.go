@@ -252,3 +252,27 @@ func newc(entries [][3]string) []byte {
 	put("TRAILER!!!", 0, "")
 	return []byte(b.String())
 }
+
+// Standard input from COM1: what the host sends, then end of file; and with
+// no input at all, end of file at once.
+func TestBootStdin(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/echo")
+	res := boot(t, img, qemu.Config{Stdin: strings.NewReader("hello\nworld\nno newline")})
+	wantOutput(t, res, "1: hello\n2: world\n3: no newline\nlines: 3 err: <nil>\n", 0)
+	res = boot(t, img, qemu.Config{})
+	wantOutput(t, res, "lines: 0 err: <nil>\n", 0)
+}
+
+// A lot of input, faster than the program reads it: nothing is lost.
+func TestBootStdinVolume(t *testing.T) {
+	var in, want strings.Builder
+	for i := 1; i <= 5000; i++ {
+		fmt.Fprintf(&in, "line %d of the input\n", i)
+		fmt.Fprintf(&want, "%d: line %d of the input\n", i, i)
+	}
+	fmt.Fprintf(&want, "lines: 5000 err: <nil>\n")
+	res := boot(t, bootBuild(t, "testdata/progs/echo"), qemu.Config{Stdin: strings.NewReader(in.String())})
+	if string(res.Serial) != want.String() || res.ExitCode != 0 {
+		t.Errorf("exit %d; output differs from the input (%d bytes vs %d)", res.ExitCode, len(res.Serial), want.Len())
+	}
+}
