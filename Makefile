@@ -8,10 +8,10 @@
 
 GO      ?= go
 PROG    ?= ./examples/hello
-APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools
-TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat
+APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools gdb
+TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat gdb
 
-.PHONY: run test bench deps vet unit fmt-check
+.PHONY: run test bench deps vet unit fmt-check debug
 
 run: deps
 	$(GO) run ./cmd/rt0 run $(PROG)
@@ -27,6 +27,12 @@ fmt-check:
 
 bench: deps
 	$(GO) run ./bench
+
+# debug boots $(PROG) in QEMU, paused, with GDB attached: it stops at each
+# startup milestone (rt0_go, schedinit, newproc, schedule, execute, gogo,
+# runtime.main, main.main, ...); type c for the next.
+debug: deps
+	$(GO) run ./cmd/rt0 debug $(PROG)
 
 # deps installs QEMU, GRUB and the ISO tools from Debian when one is
 # missing (as root, or via sudo).

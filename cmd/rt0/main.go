@@ -46,6 +46,8 @@ func init() {
 	commands = []*command{
 		{"build", "compile a Go program into a bootable kernel image", runBuild},
 		{"run", "build a Go program and boot it in QEMU", runRun},
+		{"tour", "print the annotated disassembly of a program's startup path", runTour},
+		{"debug", "boot a Go program in QEMU under GDB, stopping at each startup milestone", runDebug},
 	}
 }
 
