@@ -16,25 +16,29 @@ func boot(magic, info uint64) {
 	kprint("rt0: 64-bit entry\n")
 	amd64.InitCPU(0)
 	amd64.InitIDT()
+	stamp(kmCPU)
 	parseBootInfo(magic, info)
 	initPhysMem()
 	initACPI() // before paging unmaps page 0, where the BIOS data area says where the EBDA is
 	initPaging()
+	stamp(kmMemory)
 	initClock()
+	stamp(kmClock)
 	initIOAPIC()
 	enableSerialInput()
 	initFiles()
 	sched.InitIdle()
 	rsp := buildInitialStack()
 	initFS()
+	stamp(kmFiles)
 	kernelOptions()
 	main := sched.NewMain(links().GoEntry, rsp)
 	report()
-	armMainBreakpoint()
+	armBreakpoints()
 	amd64.This().Current = uint64(main)
 	sched.T(main).State = sched.Running
 	depth = 0
-	enterTSC = amd64.Rdtsc()
+	stamp(kmRuntime)
 	amd64.Enter(&sched.T(main).Frame)
 }
 
@@ -55,6 +59,7 @@ func kernelOptions() {
 	}
 	_, strace = args.Option(argsBuf[:], "strace")
 	_, showStats = args.Option(argsBuf[:], "stats")
+	_, trace.on = args.Option(argsBuf[:], "trace")
 	if cwd, ok := args.Option(argsBuf[:], "cwd"); ok {
 		_, _, node, e := walk(0, cwd, true, false)
 		if e != 0 || ino(node).kind != iDir {

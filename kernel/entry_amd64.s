@@ -25,6 +25,11 @@ DATA ·linkinfo+48(SB)/8, $0	// imageEnd (end of bss)
 DATA ·linkinfo+56(SB)/8, $0	// loadEnd (end of file-backed data)
 DATA ·linkinfo+64(SB)/8, $0	// patched
 DATA ·linkinfo+72(SB)/8, $0	// mainMain: &main.main, for timing and tracing
+
+// traceTable: the startup tracer's milestones (kernel/trace.go), written by
+// boot/image.Patch: a count, then 30 (address, snapshot register) pairs.
+DATA ·traceTable+0(SB)/8, $0
+GLOBL ·traceTable(SB), NOPTR, $(8+30*16)
 GLOBL ·linkinfo(SB), NOPTR, $80
 
 
@@ -63,6 +68,11 @@ GLOBL ·mxcsrDefault(SB), NOPTR|RODATA, $4
 // tables in CR3, EDI = loader magic, ESI = boot info address, EBX:EBP = the
 // TSC at the stub's first instruction.
 TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	AX, R10	// keep EAX (nothing in it: the magic is in EDI)
+	RDTSC
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, R11	// the TSC at 64-bit entry
 	MOVL	BP, R9	// (zero-extends)
 	SHLQ	$32, BX
 	ORQ	BX, R9
@@ -122,7 +132,8 @@ memok:
 	CLD
 	REP;	STOSQ
 	MOVQ	R8, DI
-	MOVQ	R9, ·bootTSC(SB)	// after the bss is zeroed: bootTSC lives there
+	MOVQ	R9, ·bootTSC(SB)	// after the bss is zeroed: they live there
+	MOVQ	R11, ·entryTSC(SB)
 
 	// The boot stack, with its trap g above the top (see
 	// arch/amd64/stacks.go): Go code checks SP against it.
@@ -172,6 +183,12 @@ hang:
 // initializes, so Go reads it through this address).
 TEXT ·linkinfoAddr(SB),NOSPLIT,$0-8
 	MOVQ	$·linkinfo(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// traceTableAddr returns &traceTable.
+TEXT ·traceTableAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·traceTable(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
 

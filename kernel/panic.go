@@ -35,6 +35,9 @@ func stop(code int) {
 		kprint(" us since boot\n")
 		printMilestones()
 	}
+	if trace.on {
+		dumpTrace(code)
+	}
 	kprint("rt0: exit ")
 	kprintDec(int64(code))
 	kprint("\n")

@@ -53,6 +53,7 @@ func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
 		t.ClearTID = ctid
 	}
 	t.State = sched.Runnable
+	traceClone(tf, t.Tid, stk)
 	return int64(t.Tid)
 }
 

@@ -101,9 +101,26 @@ func Halt()
 // Debug registers: DR0-DR3 hold breakpoint addresses, DR7 enables them,
 // DR6 says which one fired.
 func WriteDR0(v uint64)
+func WriteDR1(v uint64)
+func WriteDR2(v uint64)
+func WriteDR3(v uint64)
 func WriteDR7(v uint64)
 func ReadDR6() uint64
 func WriteDR6(v uint64)
+
+// WriteDR sets breakpoint address register DRn (n = 0..3).
+func WriteDR(n int, v uint64) {
+	switch n {
+	case 0:
+		WriteDR0(v)
+	case 1:
+		WriteDR1(v)
+	case 2:
+		WriteDR2(v)
+	case 3:
+		WriteDR3(v)
+	}
+}
 
 // HasRDRAND reports CPUID.1:ECX.RDRAND.
 func HasRDRAND() bool {

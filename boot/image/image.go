@@ -190,6 +190,9 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	}
 
 	writePageTables(out[off(lay.PageTables):off(lay.PageTables)+6*4096], lay.PageTables)
+	if err := writeTraceTable(f, syms, out, lay.Base); err != nil {
+		return nil, nil, err
+	}
 
 	// Find the zero padding in the first page: after the ELF, program
 	// and section headers, before the first section with data.

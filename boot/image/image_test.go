@@ -220,6 +220,7 @@ func TestPatchHello(t *testing.T) {
 		case i < 4096:
 		case a >= sym(linkinfoSym) && a < sym(linkinfoSym)+liSize:
 		case a >= lay.PageTables && a < lay.PageTables+6*4096:
+		case a >= sym(traceTableSym) && a < sym(traceTableSym)+8+16*TraceTableEntries:
 		default:
 			t.Fatalf("byte at %#x changed outside what Patch owns", a)
 		}
@@ -288,5 +289,38 @@ func TestLinkinfoLayout(t *testing.T) {
 	}
 	if !strings.Contains(string(src), "$(7*4096)") || PageTableBytes != 7*4096 {
 		t.Error("bootPageTables size mismatch")
+	}
+	if !strings.Contains(string(src), "GLOBL ·traceTable(SB), NOPTR, $(8+30*16)") || TraceTableEntries != 30 {
+		t.Error("traceTable size mismatch")
+	}
+}
+
+// Every milestone of the tracer resolves in a real build, and the kernel's
+// table holds their addresses.
+func TestTraceTable(t *testing.T) {
+	in := buildELF(t, true)
+	out, lay, err := PatchLayout(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := elf.NewFile(bytes.NewReader(in))
+	addrs, err := MilestoneAddrs(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, _ := f.Symbols()
+	tt, _ := findSym(syms, traceTableSym)
+	b := out[tt.Value-lay.Base:]
+	le := binary.LittleEndian
+	if n := le.Uint64(b); n != uint64(len(Milestones)) {
+		t.Fatalf("table count %d, want %d", n, len(Milestones))
+	}
+	for i, m := range Milestones {
+		if addrs[i] == 0 {
+			t.Errorf("milestone %s: none of %v in the ELF", m.Name, m.Symbols)
+		}
+		if got := le.Uint64(b[8+16*i:]); got != addrs[i] || le.Uint64(b[16+16*i:]) != uint64(m.Snap) {
+			t.Errorf("table entry %d = %#x, want %#x", i, got, addrs[i])
+		}
 	}
 }
