@@ -59,6 +59,13 @@ var (
 		recs   [traceEntries]traceRec
 		clones [4]cloneRec
 		nclone int
+		// After main.main: the entries marked "again", recorded once more
+		// in the order they fire (the program's first goroutine).
+		again  bool
+		again2 [traceEntries]bool // recorded the second time
+		order2 [traceEntries]int  // milestone index of each second record
+		recs2  [traceEntries]traceRec
+		n2     int
 	}
 	kmTSC    [kmCount]uint64
 	entryTSC uint64 // set by entry64
@@ -67,13 +74,27 @@ var (
 
 func traceTableAddr() uintptr
 
-// milestone returns the address and snapshot register of milestone i.
+const traceAgain = 1 << 8 // boot/image: record again after main.main
+
+// milestone returns the address, snapshot register and flags of milestone i.
 func milestone(i int) (addr, snap uint64) {
 	t := traceTableAddr()
 	if i < 0 || i >= int(*amd64.U64(t)) || i >= traceEntries {
 		return 0, 0
 	}
 	return *amd64.U64(t + 8 + uintptr(i)*16), *amd64.U64(t + 16 + uintptr(i)*16)
+}
+
+// wanted reports whether milestone k is still to be recorded.
+func wanted(k int) bool {
+	a, w := milestone(k)
+	if a == 0 {
+		return false
+	}
+	if trace.again {
+		return w&traceAgain != 0 && !trace.again2[k]
+	}
+	return !trace.fired[k]
 }
 
 func milestoneCount() int { return int(min(*amd64.U64(traceTableAddr()), traceEntries)) }
@@ -99,10 +120,13 @@ func armBreakpoints() {
 func armWindow() {
 	var dr7 uint64
 	k := trace.next
+	if trace.again {
+		k = 0 // the second round may run in any order
+	}
 	for r := 0; r < 4; r++ {
 		trace.armed[r] = -1
 		for ; k < milestoneCount(); k++ {
-			if a, _ := milestone(k); a != 0 && !trace.fired[k] {
+			if wanted(k) {
 				break
 			}
 		}
@@ -146,13 +170,21 @@ func debugTrap(tf *amd64.TrapFrame) {
 		if a != tf.RIP {
 			continue
 		}
-		record(&trace.recs[k], tf, now, snap)
+		if trace.again {
+			record(&trace.recs2[trace.n2], tf, now, snap&0xFF)
+			trace.order2[trace.n2] = k
+			trace.n2++
+			trace.again2[k] = true
+			continue
+		}
+		record(&trace.recs[k], tf, now, snap&0xFF)
 		trace.fired[k] = true
 		if k+1 > trace.next {
 			trace.next = k + 1
 		}
 		if a == links().MainMain {
 			mainTSC = now
+			trace.again = true // now watch the program's first goroutine
 		}
 	}
 	armWindow()
@@ -215,27 +247,12 @@ func dumpTrace(status int) {
 		kprint("\n")
 	}
 	for k := 0; k < milestoneCount(); k++ {
-		if !trace.fired[k] {
-			continue
+		if trace.fired[k] {
+			dumpRec(k, &trace.recs[k])
 		}
-		r := &trace.recs[k]
-		kprint("rt0: trace m ")
-		kprintDec(int64(k))
-		for _, v := range [4]uint64{r.tsc, r.rip, r.rsp, r.fs} {
-			kprint(" ")
-			kprintHex(v)
-		}
-		for _, v := range r.regs {
-			kprint(" ")
-			kprintHex(v)
-		}
-		kprint(" ")
-		kprintHex(r.snapAddr)
-		for _, v := range r.snap {
-			kprint(" ")
-			kprintHex(v)
-		}
-		kprint("\n")
+	}
+	for i := 0; i < trace.n2; i++ {
+		dumpRec(trace.order2[i], &trace.recs2[i])
 	}
 	for i := 0; i < trace.nclone; i++ {
 		c := &trace.clones[i]
@@ -251,6 +268,27 @@ func dumpTrace(status int) {
 	kprint(" threads ")
 	live, _ := sched.Counts()
 	kprintDec(int64(live))
+	kprint("\n")
+}
+
+// dumpRec writes one record as a "rt0: trace m" line.
+func dumpRec(k int, r *traceRec) {
+	kprint("rt0: trace m ")
+	kprintDec(int64(k))
+	for _, v := range [4]uint64{r.tsc, r.rip, r.rsp, r.fs} {
+		kprint(" ")
+		kprintHex(v)
+	}
+	for _, v := range r.regs {
+		kprint(" ")
+		kprintHex(v)
+	}
+	kprint(" ")
+	kprintHex(r.snapAddr)
+	for _, v := range r.snap {
+		kprint(" ")
+		kprintHex(v)
+	}
 	kprint("\n")
 }
 

@@ -319,7 +319,11 @@ func TestTraceTable(t *testing.T) {
 		if addrs[i] == 0 {
 			t.Errorf("milestone %s: none of %v in the ELF", m.Name, m.Symbols)
 		}
-		if got := le.Uint64(b[8+16*i:]); got != addrs[i] || le.Uint64(b[16+16*i:]) != uint64(m.Snap) {
+		w := uint64(m.Snap)
+		if m.Again {
+			w |= traceAgain
+		}
+		if got := le.Uint64(b[8+16*i:]); got != addrs[i] || le.Uint64(b[16+16*i:]) != w {
 			t.Errorf("table entry %d = %#x, want %#x", i, got, addrs[i])
 		}
 	}

@@ -16,7 +16,14 @@ type Milestone struct {
 	Symbols []string // ELF symbols to try, first found wins
 	Snap    int      // SnapRAX..SnapR15, or 0
 	Why     string   // one line for the timeline
+	// Again: after main.main the kernel records this milestone once more,
+	// to show the program's first goroutine being created and run.
+	Again bool
 }
+
+// traceAgain is the bit of a table entry's second word that asks for the
+// second recording (Milestone.Again).
+const traceAgain = 1 << 8
 
 // Registers a milestone can snapshot memory at (kernel/trace.go keeps the
 // same numbering).
@@ -36,22 +43,22 @@ const (
 // the register ABI the first arguments of a Go function arrive in AX, BX,
 // CX, DI, SI, ...; assembly functions take theirs on the stack.
 var Milestones = []Milestone{
-	{"_rt0_amd64_linux", []string{"_rt0_amd64_linux"}, SnapRSP, "the runtime's entry: SP points at argc, argv, envp, auxv"},
-	{"rt0_go", []string{"runtime.rt0_go.abi0", "runtime.rt0_go"}, SnapNone, "copies argc/argv, carves the 64 KiB g0 stack from the OS stack"},
-	{"_cgo_init hook", []string{"rt0/kernel.cgoInitHook"}, SnapRDI, "rt0_go calls _cgo_init(DI=&g0): rt0's hook sets FS = &m0.tls[0]+8 by WRMSR"},
-	{"runtime.args", []string{"runtime.args"}, SnapRBX, "args(argc=AX, argv=BX): saves argc/argv, reads auxv"},
-	{"runtime.osinit", []string{"runtime.osinit"}, SnapNone, "osinit: CPU count (sched_getaffinity), huge page size"},
-	{"runtime.schedinit", []string{"runtime.schedinit"}, SnapNone, "schedinit: m0, g0, the heap, GOMAXPROCS"},
-	{"runtime.procresize", []string{"runtime.procresize"}, SnapNone, "procresize(nprocs=AX): builds the Ps"},
-	{"runtime.newproc", []string{"runtime.newproc"}, SnapRAX, "newproc(fn=AX): a goroutine for runtime.main (fn.fn)"},
-	{"runtime.runqput", []string{"runtime.runqput"}, SnapRBX, "runqput(pp=AX, gp=BX): the new g, Grunnable, on P's run queue"},
-	{"runtime.mstart", []string{"runtime.mstart.abi0", "runtime.mstart"}, SnapNone, "mstart: m0 starts scheduling on g0"},
-	{"runtime.schedule", []string{"runtime.schedule"}, SnapNone, "schedule: find a runnable g (runqget)"},
-	{"runtime.execute", []string{"runtime.execute"}, SnapRAX, "execute(gp=AX): Grunnable -> Grunning, m.curg = gp"},
-	{"runtime.gogo", []string{"gogo", "runtime.gogo.abi0"}, SnapRBX, "gogo(buf=BX): switch to the g's stack and JMP to gobuf.pc"},
-	{"runtime.main", []string{"runtime.main"}, SnapNone, "runtime.main, on goroutine 1"},
-	{"runtime.newm", []string{"runtime.newm"}, SnapRAX, "newm(fn=AX): a new M for sysmon (clone follows)"},
-	{"main.main", []string{"main.main"}, SnapNone, "the program's main"},
+	{"_rt0_amd64_linux", []string{"_rt0_amd64_linux"}, SnapRSP, "the runtime's entry: SP points at argc, argv, envp, auxv", false},
+	{"rt0_go", []string{"runtime.rt0_go.abi0", "runtime.rt0_go"}, SnapNone, "copies argc/argv, carves the 64 KiB g0 stack from the OS stack", false},
+	{"_cgo_init hook", []string{"rt0/kernel.cgoInitHook"}, SnapRDI, "rt0_go calls _cgo_init(DI=&g0): rt0's hook sets FS = &m0.tls[0]+8 by WRMSR", false},
+	{"runtime.args", []string{"runtime.args"}, SnapRBX, "args(argc=AX, argv=BX): saves argc/argv, reads auxv", false},
+	{"runtime.osinit", []string{"runtime.osinit"}, SnapNone, "osinit: CPU count (sched_getaffinity), huge page size", false},
+	{"runtime.schedinit", []string{"runtime.schedinit"}, SnapNone, "schedinit: m0, g0, the heap, GOMAXPROCS", false},
+	{"runtime.procresize", []string{"runtime.procresize"}, SnapNone, "procresize(nprocs=AX): builds the Ps", false},
+	{"runtime.newproc", []string{"runtime.newproc"}, SnapRAX, "newproc(fn=AX): a goroutine for runtime.main (fn.fn)", true},
+	{"runtime.runqput", []string{"runtime.runqput"}, SnapRBX, "runqput(pp=AX, gp=BX): the new g, Grunnable, on P's run queue", true},
+	{"runtime.mstart", []string{"runtime.mstart.abi0", "runtime.mstart"}, SnapNone, "mstart: m0 starts scheduling on g0", false},
+	{"runtime.schedule", []string{"runtime.schedule"}, SnapNone, "schedule: find a runnable g (runqget)", true},
+	{"runtime.execute", []string{"runtime.execute"}, SnapRAX, "execute(gp=AX): Grunnable -> Grunning, m.curg = gp", true},
+	{"runtime.gogo", []string{"gogo", "runtime.gogo.abi0"}, SnapRBX, "gogo(buf=BX): switch to the g's stack and JMP to gobuf.pc", true},
+	{"runtime.main", []string{"runtime.main"}, SnapNone, "runtime.main, on goroutine 1", false},
+	{"runtime.newm", []string{"runtime.newm"}, SnapRAX, "newm(fn=AX): a new M for sysmon (clone follows)", false},
+	{"main.main", []string{"main.main"}, SnapNone, "the program's main", false},
 }
 
 // Layout of the kernel's trace table (kernel/trace.go): a count, then
@@ -83,7 +90,11 @@ func writeTraceTable(f *elf.File, syms []elf.Symbol, out []byte, base uint64) er
 			}
 		}
 		le.PutUint64(b[8+16*i:], addr)
-		le.PutUint64(b[16+16*i:], uint64(m.Snap))
+		w := uint64(m.Snap)
+		if m.Again {
+			w |= traceAgain
+		}
+		le.PutUint64(b[16+16*i:], w)
 	}
 	return nil
 }
