@@ -21,10 +21,12 @@ func boot(magic, info uint64) {
 	initPhysMem()
 	initACPI() // before paging unmaps page 0, where the BIOS data area says where the EBDA is
 	initPaging()
+	initScreen()
 	stamp(kmMemory)
 	initClock()
 	stamp(kmClock)
 	initIOAPIC()
+	initKeyboard()
 	enableSerialInput()
 	initFiles()
 	sched.InitIdle()

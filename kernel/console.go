@@ -74,13 +74,14 @@ func serialPut(b byte) {
 	amd64.Outb(com1, b)
 }
 
-// consoleWrite writes the program's bytes to the console.
+// consoleWrite writes the program's bytes to the console: COM1 (byte for
+// byte) and the screen.
 func consoleWrite(p []byte) {
-	if !hasCOM1 {
-		return
-	}
 	for _, b := range p {
-		serialPut(b)
+		if hasCOM1 {
+			serialPut(b)
+		}
+		screenPut(b)
 	}
 }
 
@@ -91,8 +92,11 @@ var logToConsole bool
 
 func logByte(b byte) {
 	amd64.Outb(debugcon, b)
-	if logToConsole && hasCOM1 {
-		serialPut(b)
+	if logToConsole {
+		if hasCOM1 {
+			serialPut(b)
+		}
+		screenPut(b)
 	}
 }
 

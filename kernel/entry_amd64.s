@@ -41,6 +41,11 @@ GLOBL ·bootPageTables(SB), NOPTR, $(7*4096)
 
 GLOBL ·bootStack(SB), NOPTR, $BOOT_STACK_SIZE
 
+// fontGlyphs: the screen console's 7x13 font (96 glyphs x 13 rows),
+// written by boot/image.Patch from golang.org/x/image/font/basicfont.
+DATA ·fontGlyphs+0(SB)/8, $0
+GLOBL ·fontGlyphs(SB), NOPTR, $(96*13)
+
 // The message entry64 prints when a multiboot v1 loader says RAM ends
 // below the image's end (the boot stack is in the bss: it may not exist).
 DATA tooSmall<>+0(SB)/8, $"rt0: pan"
@@ -183,6 +188,12 @@ hang:
 // initializes, so Go reads it through this address).
 TEXT ·linkinfoAddr(SB),NOSPLIT,$0-8
 	MOVQ	$·linkinfo(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// fontGlyphsAddr returns &fontGlyphs.
+TEXT ·fontGlyphsAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·fontGlyphs(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
 

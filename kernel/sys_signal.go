@@ -129,3 +129,14 @@ func sysKill(pid, sig uint64) int64 {
 	}
 	return 0
 }
+
+// mainThread returns the slot of the program's first thread (pid 1), or
+// the lowest live one if it has exited.
+func mainThread() int {
+	for i := 1; i < sched.MaxThreads; i++ {
+		if t := sched.T(i); t.State != sched.Free {
+			return i
+		}
+	}
+	return 0
+}

@@ -31,6 +31,9 @@ func trap(tf *amd64.TrapFrame) {
 	case v == vecISA+4:
 		serialInterrupt()
 		eoi()
+	case v == vecISA+1:
+		keyboardInterrupt()
+		eoi()
 	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
 		// spurious LAPIC or 8259 interrupt: no EOI
 	case v == amd64.VecDebug:

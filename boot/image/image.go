@@ -13,7 +13,8 @@
 //
 //  1. a multiboot v1 header with the "a.out kludge" address fields (flag 16),
 //     which QEMU needs before it loads an ELF64;
-//  2. a multiboot2 header with the address and entry address tags, for GRUB;
+//  2. a multiboot2 header with the address, entry address and framebuffer
+//     tags, for GRUB (the kernel draws its console on the framebuffer);
 //  3. a three-entry GDT (null, 64-bit code, data) and its GDTR;
 //  4. the 32-bit stub (stub32.go), the loaders' entry point.
 //
@@ -193,6 +194,9 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	if err := writeTraceTable(f, syms, out, lay.Base); err != nil {
 		return nil, nil, err
 	}
+	if err := writeFontTable(syms, out, lay.Base); err != nil {
+		return nil, nil, err
+	}
 
 	// Find the zero padding in the first page: after the ELF, program
 	// and section headers, before the first section with data.
@@ -363,7 +367,7 @@ func writeHeaders(w *writer, lay *Layout) error {
 	// so reserve it now.
 	mb1 := make([]byte, 32)
 	lay.MB1 = w.put(4, mb1)
-	mb2 := make([]byte, 16+24+16+8)
+	mb2 := make([]byte, 16+24+16+24+8)
 	lay.MB2 = w.put(8, mb2)
 
 	gdt := make([]byte, 24+8)
@@ -415,6 +419,12 @@ func writeHeaders(w *writer, lay *Layout) error {
 	le.PutUint32(t[4:], 12)
 	le.PutUint32(t[8:], uint32(lay.Stub))
 	t = h[56:]
+	le.PutUint16(t[0:], 5) // framebuffer tag: a linear framebuffer, any mode
+	le.PutUint16(t[2:], 1) // optional: text mode will do if there is none
+	le.PutUint32(t[4:], 20)
+	// width, height, depth 0: no preference (GRUB keeps the firmware's
+	// mode, which under UEFI is the GOP framebuffer)
+	t = h[80:]
 	le.PutUint16(t[0:], 0) // end tag
 	le.PutUint32(t[4:], 8)
 	return nil

@@ -221,6 +221,7 @@ func TestPatchHello(t *testing.T) {
 		case a >= sym(linkinfoSym) && a < sym(linkinfoSym)+liSize:
 		case a >= lay.PageTables && a < lay.PageTables+6*4096:
 		case a >= sym(traceTableSym) && a < sym(traceTableSym)+8+16*TraceTableEntries:
+		case a >= sym(fontTableSym) && a < sym(fontTableSym)+FontGlyphs*FontRows:
 		default:
 			t.Fatalf("byte at %#x changed outside what Patch owns", a)
 		}
@@ -326,5 +327,29 @@ func TestTraceTable(t *testing.T) {
 		if got := le.Uint64(b[8+16*i:]); got != addrs[i] || le.Uint64(b[16+16*i:]) != w {
 			t.Errorf("table entry %d = %#x, want %#x", i, got, addrs[i])
 		}
+	}
+}
+
+// The font table: 'A' has ink, ' ' has none, and it lands in the image.
+func TestFontTable(t *testing.T) {
+	tab, err := FontTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ink := func(c byte) (n int) {
+		for _, row := range tab[int(c-' ')*FontRows:][:FontRows] {
+			for ; row != 0; row &= row - 1 {
+				n++
+			}
+		}
+		return
+	}
+	if ink(' ') != 0 || ink('A') < 10 || ink('|') < 8 || ink('.') == 0 {
+		t.Errorf("glyph ink: space %d, A %d, | %d, . %d", ink(' '), ink('A'), ink('|'), ink('.'))
+	}
+	// 'H': two vertical strokes and a crossbar between them.
+	h := tab[int('H'-' ')*FontRows:][:FontRows]
+	if h[3] != h[9] || h[3]&0x80 == 0 || h[3] == 0x80 || h[6]&^h[3] == 0 {
+		t.Errorf("H rows %08b", h)
 	}
 }
