@@ -8,8 +8,12 @@
 
 GO      ?= go
 PROG    ?= ./examples/hello
-APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools gdb
-TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat gdb
+APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools gdb grub-efi-amd64-bin ovmf
+# Commands, and files where a package has no command (GRUB's BIOS and UEFI
+# platforms, the UEFI firmware).
+TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat gdb \
+	/usr/lib/grub/i386-pc/modinfo.sh /usr/lib/grub/x86_64-efi/modinfo.sh \
+	/usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_VARS.fd
 
 .PHONY: run test bench deps vet unit fmt-check debug
 
@@ -37,10 +41,10 @@ debug: deps
 # deps installs QEMU, GRUB and the ISO tools from Debian when one is
 # missing (as root, or via sudo).
 deps:
-	@missing=; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	@missing=; for t in $(TOOLS); do [ -e "$$t" ] || command -v "$$t" >/dev/null 2>&1 || missing=1; done; \
 	[ -z "$$missing" ] || { \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		echo "installing $(APT_PKGS) (apt-get)"; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null; }
-	@for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || { echo "$$t is required (apt-get install $(APT_PKGS))"; exit 1; }; done
+	@for t in $(TOOLS); do [ -e "$$t" ] || command -v "$$t" >/dev/null 2>&1 || { echo "$$t is required (apt-get install $(APT_PKGS))"; exit 1; }; done

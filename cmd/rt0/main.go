@@ -46,6 +46,7 @@ func init() {
 	commands = []*command{
 		{"build", "compile a Go program into a bootable kernel image", runBuild},
 		{"run", "build a Go program and boot it in QEMU", runRun},
+		{"image", "build a Go program into a USB/CD boot image for PCs (BIOS and UEFI)", runImage},
 		{"tour", "print the annotated disassembly of a program's startup path", runTour},
 		{"debug", "boot a Go program in QEMU under GDB, stopping at each startup milestone", runDebug},
 	}
