@@ -39,12 +39,15 @@ func initSerial() {
 	if !ok {
 		return
 	}
-	drainSerial()
 	hasCOM1 = true
+	drainSerial()
 }
 
 // drainSerial moves bytes the UART holds into the input ring.
 func drainSerial() {
+	if !hasCOM1 {
+		return // (an absent UART reads as 0xFF: "data ready", forever)
+	}
 	for i := 0; i < 4096 && !inputFull() && amd64.Inb(com1+5)&1 != 0; i++ {
 		inputPush(amd64.Inb(com1))
 	}

@@ -103,6 +103,10 @@ type Config struct {
 	// the accelerator supports).
 	CPU string
 
+	// NoExitDevice leaves isa-debug-exit out: the guest must stop the
+	// machine itself (rt0 powers off through ACPI), as on a real PC.
+	NoExitDevice bool
+
 	// NoSerial leaves COM1 out of the machine (as on a PC without a
 	// serial port): the guest's console output then goes nowhere.
 	NoSerial bool
@@ -302,8 +306,10 @@ func (c *Config) args(accel string) ([]string, error) {
 	args = append(args,
 		"-chardev", "file,id=debugcon,path=/dev/fd/"+strconv.Itoa(debugconFD),
 		"-device", "isa-debugcon,iobase=0xe9,chardev=debugcon",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
 	)
+	if !c.NoExitDevice {
+		args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
+	}
 	args = append(args, c.ExtraArgs...)
 	return args, nil
 }

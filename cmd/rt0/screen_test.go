@@ -1,0 +1,285 @@
+package main
+
+// Screen and keyboard tests: the program's output must be on the PC's
+// screen, and what is typed on the PS/2 keyboard must reach its stdin.
+// QEMU's monitor reads the screen (VGA text memory with pmemsave; the
+// framebuffer with screendump) and types (sendkey); the machines have no
+// COM1, so the screen and the keyboard are the only console.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rt0/boot/image"
+	"rt0/bootimg"
+	"rt0/qemu"
+)
+
+// monitor is a connection to QEMU's QMP socket; cmd runs human-monitor
+// commands through it (QMP's replies are one JSON object a line, unlike the
+// human monitor's terminal echo).
+type monitor struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialMonitor(t *testing.T, path string) *monitor {
+	t.Helper()
+	var c net.Conn
+	var err error
+	for i := 0; i < 100; i++ {
+		if c, err = net.Dial("unix", path); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("monitor: %v", err)
+	}
+	m := &monitor{c: c, r: bufio.NewReader(c)}
+	m.reply(t) // greeting
+	fmt.Fprintf(c, `{"execute":"qmp_capabilities"}`+"\n")
+	m.reply(t)
+	return m
+}
+
+// reply returns the next line that is not an asynchronous event.
+func (m *monitor) reply(t *testing.T) string {
+	t.Helper()
+	for {
+		m.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		line, err := m.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("QMP: %v", err)
+		}
+		if !strings.Contains(line, `"event"`) {
+			return line
+		}
+	}
+}
+
+// cmd runs one human-monitor command and returns QMP's reply line.
+func (m *monitor) cmd(t *testing.T, line string) string {
+	t.Helper()
+	q, _ := json.Marshal(line)
+	fmt.Fprintf(m.c, `{"execute":"human-monitor-command","arguments":{"command-line":%s}}`+"\n", q)
+	return m.reply(t)
+}
+
+// typeLine sends a line of lowercase letters, digits and spaces, then Enter.
+func (m *monitor) typeLine(t *testing.T, s string) {
+	for _, r := range s {
+		k := string(r)
+		if r == ' ' {
+			k = "spc"
+		}
+		m.cmd(t, "sendkey "+k)
+	}
+	m.cmd(t, "sendkey ret")
+}
+
+// vgaText reads the 80x25 VGA text screen as lines.
+func (m *monitor) vgaText(t *testing.T) []string {
+	f := filepath.Join(t.TempDir(), "vga.bin")
+	if r := m.cmd(t, fmt.Sprintf("pmemsave 0xb8000 4000 \"%s\"", f)); !strings.Contains(r, `"return": ""`) {
+		t.Fatalf("pmemsave: %s", r)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for y := 0; y < 25 && (y+1)*160 <= len(b); y++ {
+		var l []byte
+		for x := 0; x < 80; x++ {
+			l = append(l, b[y*160+2*x])
+		}
+		lines = append(lines, strings.TrimRight(string(l), " \x00"))
+	}
+	return lines
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if f() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// startBoot runs QEMU in the background; the result arrives on the channel.
+func startBoot(t *testing.T, c qemu.Config) <-chan *qemu.Result {
+	ch := make(chan *qemu.Result, 1)
+	c.Timeout = bootTimeout
+	go func() {
+		res, err := qemu.Run(context.Background(), c)
+		if err != nil {
+			t.Errorf("qemu: %v", err)
+		}
+		ch <- res
+	}()
+	return ch
+}
+
+// VGA text mode (QEMU -kernel leaves it): output on the screen, a line
+// typed on the keyboard read by the program, echoed as it is typed.
+func TestScreenVGATextKeyboard(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/console")
+	mon := filepath.Join(t.TempDir(), "mon.sock")
+	done := startBoot(t, qemu.Config{Kernel: img, NoSerial: true,
+		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
+	m := dialMonitor(t, mon)
+	waitFor(t, "the prompt", func() bool {
+		l := m.vgaText(t)
+		return len(l) > 3 && l[3] == "name?"
+	})
+	m.typeLine(t, "gopher 42")
+	var screen []string
+	waitFor(t, "the answer", func() bool {
+		screen = m.vgaText(t)
+		return len(screen) > 4 && strings.HasPrefix(screen[4], "hello")
+	})
+	want := []string{
+		"rt0 screen console",
+		"0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz",
+		"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+		"name? gopher 42",
+		`hello, "gopher 42\n" (<nil>)`,
+	}
+	for i, w := range want {
+		if screen[i] != w {
+			t.Errorf("screen line %d = %q, want %q", i, screen[i], w)
+		}
+	}
+	res := <-done
+	if res.ExitCode != 7 {
+		t.Errorf("exit %d, want 7", res.ExitCode)
+	}
+}
+
+// The UEFI framebuffer (GRUB multiboot2 under OVMF): the screen must show
+// the program's output drawn with the kernel's font, pixel for pixel.
+func TestScreenFramebuffer(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/console")
+	iso := bootISO(t, img, "console")
+	mon := filepath.Join(t.TempDir(), "mon.sock")
+	done := startBoot(t, qemu.Config{BootISO: iso, NoSerial: true, Machine: "q35",
+		Firmware: "/usr/share/OVMF/OVMF_CODE.fd", FirmwareVars: "/usr/share/OVMF/OVMF_VARS.fd",
+		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
+	m := dialMonitor(t, mon)
+	font, err := image.FontTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"rt0 screen console", "0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
+	var last string
+	waitFor(t, "the program's lines on the framebuffer", func() bool {
+		shot := filepath.Join(t.TempDir(), "shot.ppm")
+		m.cmd(t, "screendump \""+shot+"\"")
+		w, h, px, err := readPPM(shot)
+		if err != nil {
+			last = err.Error()
+			return false
+		}
+		last = comparePixels(w, h, px, font, lines)
+		return last == ""
+	})
+	m.typeLine(t, "x")
+	res := <-done
+	if res.ExitCode != 7 {
+		t.Errorf("exit %d, want 7 (%s)", res.ExitCode, last)
+	}
+}
+
+// bootISO makes a BIOS+UEFI GRUB image of kernel with rt0 image's builder.
+func bootISO(t *testing.T, kernel, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".img")
+	c := bootimg.Config{Kernel: kernel, Name: name, Cmdline: []string{name}}
+	if err := bootimg.Build(context.Background(), c, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readPPM(path string) (w, h int, px []byte, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	var maxv int
+	n, err := fmt.Sscanf(string(b), "P6\n%d %d\n%d\n", &w, &h, &maxv)
+	if n != 3 || err != nil {
+		return 0, 0, nil, fmt.Errorf("not a P6 PPM: %v", err)
+	}
+	hdr := len(fmt.Sprintf("P6\n%d %d\n%d\n", w, h, maxv))
+	if len(b) < hdr+w*h*3 {
+		return 0, 0, nil, fmt.Errorf("short PPM")
+	}
+	return w, h, b[hdr:], nil
+}
+
+// comparePixels checks that the top-left of the screen shows lines in the
+// font, grey on black, each cell 7x13: it returns "" or what differs.
+func comparePixels(w, h int, px, font []byte, lines []string) string {
+	for row, line := range lines {
+		for col := 0; col < len(line); col++ {
+			c := line[col]
+			glyph := font[int(c-' ')*image.FontRows:][:image.FontRows]
+			for y := 0; y < 13; y++ {
+				for x := 0; x < 7; x++ {
+					X, Y := col*7+x, row*13+y
+					if X >= w || Y >= h {
+						return "screen too small"
+					}
+					p := px[(Y*w+X)*3:]
+					on := x < 8 && glyph[y]&(0x80>>x) != 0
+					lit := p[0] > 0x80 && p[1] > 0x80 && p[2] > 0x80
+					dark := p[0] < 0x20 && p[1] < 0x20 && p[2] < 0x20
+					if on && !lit || !on && !dark {
+						return fmt.Sprintf("line %d char %q pixel (%d,%d) = %v, want lit=%v", row, c, X, Y, p[:3], on)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// Without isa-debug-exit (a real PC), the machine powers itself off through
+// ACPI when the program ends, under SeaBIOS and OVMF; the status still
+// arrives on the kernel log.
+func TestPowerOff(t *testing.T) {
+	img := bootBuild(t, "examples/hello")
+	iso := bootISO(t, img, "hello")
+	for _, fw := range []string{"bios", "uefi"} {
+		t.Run(fw, func(t *testing.T) {
+			c := qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35", Timeout: bootTimeout,
+				ExtraArgs: []string{"-device", "VGA"}}
+			if fw == "uefi" {
+				c.Firmware, c.FirmwareVars = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+			}
+			res, err := qemu.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TimedOut || res.QEMUStatus != 0 || res.ExitCode != 0 || !res.ExitLine {
+				t.Errorf("%s: timed out %v, QEMU status %d, exit %d (line %v); want QEMU to stop by itself", fw, res.TimedOut, res.QEMUStatus, res.ExitCode, res.ExitLine)
+			}
+			if !strings.Contains(string(res.Debug), "powering off") || !strings.HasSuffix(string(res.Serial), "hello,world\n") && !strings.Contains(string(res.Serial), "hello,world\n") {
+				t.Errorf("serial %q\nlog:\n%s", res.Serial, res.Debug)
+			}
+		})
+	}
+}
