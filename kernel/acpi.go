@@ -33,6 +33,7 @@ var acpi struct {
 	no8042     bool
 	centuryReg uint8
 	nLAPIC     int
+	pmTimer    uint32 // PM_TMR_BLK port (0: none)
 }
 
 // saveRSDP copies the RSDP that a multiboot2 loader passed, before the
@@ -189,6 +190,7 @@ func readFADT() {
 	}
 	acpi.pm1aCnt = u32(f[64:])
 	acpi.pm1bCnt = u32(f[68:])
+	acpi.pmTimer = u32(f[76:])
 	acpi.centuryReg = f[108]
 	if n >= 111 {
 		iapc := uint16(f[109]) | uint16(f[110])<<8

@@ -16,6 +16,8 @@ func boot(magic, info uint64) {
 	kprint("rt0: 64-bit entry\n")
 	amd64.InitCPU(0)
 	amd64.InitIDT()
+	// Caches on: a firmware may hand over with CR0.CD/NW set.
+	amd64.WriteCR0(amd64.ReadCR0() &^ (amd64.CR0_CD | amd64.CR0_NW))
 	stamp(kmCPU)
 	parseBootInfo(magic, info)
 	initPhysMem()

@@ -50,8 +50,28 @@ const (
 	picBase  = 48 // the 8259 PICs, remapped here and masked
 )
 
-func lapicRead(off uintptr) uint32     { return *amd64.U32(lapic + off) }
-func lapicWrite(off uintptr, v uint32) { *amd64.U32(lapic + off) = v }
+// x2apic: the firmware left the LAPIC in x2APIC mode, where its
+// registers are MSRs (0x800 + offset/16) and the MMIO page is dead.
+var x2apic bool
+
+func lapicRead(off uintptr) uint32 {
+	if x2apic {
+		v := uint32(amd64.Rdmsr(uint32(0x800 + off>>4)))
+		if off == lapicID {
+			v <<= 24 // x2APIC IDs are 32 bits wide at bit 0; keep xAPIC's layout
+		}
+		return v
+	}
+	return *amd64.U32(lapic + off)
+}
+
+func lapicWrite(off uintptr, v uint32) {
+	if x2apic {
+		amd64.Wrmsr(uint32(0x800+off>>4), uint64(v))
+		return
+	}
+	*amd64.U32(lapic + off) = v
+}
 
 func initClock() {
 	// The 8259 PICs: remap away from the exception vectors, then mask
@@ -67,9 +87,11 @@ func initClock() {
 	amd64.Outb(0x21, 0xFF)
 	amd64.Outb(0xA1, 0xFF)
 
-	lapic = uintptr(amd64.Rdmsr(amd64.MSR_APIC_BASE) &^ 0xFFF)
-	amd64.Wrmsr(amd64.MSR_APIC_BASE, amd64.Rdmsr(amd64.MSR_APIC_BASE)|1<<11) // global enable
-	lapicWrite(lapicSVR, 0x100|0xFF)                                         // software enable, spurious vector 255
+	base := amd64.Rdmsr(amd64.MSR_APIC_BASE)
+	lapic = uintptr(base &^ 0xFFF & (1<<52 - 1))
+	x2apic = base&(1<<10) != 0
+	amd64.Wrmsr(amd64.MSR_APIC_BASE, base|1<<11) // global enable
+	lapicWrite(lapicSVR, 0x100|0xFF)             // software enable, spurious vector 255
 	lapicWrite(lapicLINT0, 1<<16)
 	lapicWrite(lapicLINT1, 1<<16)
 	lapicWrite(lapicDivide, 0x3) // divide by 16
@@ -84,8 +106,14 @@ func initClock() {
 // calibrate measures the TSC and the LAPIC timer against PIT channel 2:
 // three 2 ms windows, keeping the median, so that one window stretched by
 // the host (under emulation the vCPU can be descheduled between the PIT
-// expiring and the TSC read) does not skew the clock.
+// expiring and the TSC read) does not skew the clock. Some PCs have no PIT
+// any more (its gate never opens): then the ACPI PM timer, at 3.579545 MHz,
+// is the reference.
 func calibrate() {
+	if !pitWorks() && acpi.pmTimer != 0 {
+		calibratePM()
+		return
+	}
 	var tsc, apic [3]uint64
 	start := amd64.Rdtsc()
 	for i := range tsc {
@@ -112,6 +140,52 @@ func calibrate() {
 	lapicHz = apic[m] * 500
 	if tscHz == 0 {
 		tscHz = 1_000_000_000 // no PIT? assume 1 GHz rather than divide by zero
+	}
+	if lapicHz == 0 {
+		lapicHz = 1_000_000
+	}
+}
+
+// pitWorks checks that PIT channel 2's output rises within 100 ms of TSC
+// time after a 1 ms count (a missing PIT reads 0xFF or never rises).
+func pitWorks() bool {
+	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01)
+	amd64.Outb(0x43, 0xB0)
+	amd64.Outb(0x42, 0xA9) // 1193 = 1 ms
+	amd64.Outb(0x42, 0x04)
+	for i := 0; i < 10_000_000; i++ {
+		if s := amd64.Inb(0x61); s == 0xFF {
+			return false
+		} else if s&0x20 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// calibratePM measures the TSC and LAPIC timer over 2 ms of the ACPI PM
+// timer (24 or 32 bits wide; the difference is taken modulo 24 bits, more
+// than 2 ms).
+func calibratePM() {
+	const pmHz = 3579545
+	port := uint16(acpi.pmTimer)
+	start := amd64.Rdtsc()
+	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
+	p0 := amd64.Inl(port) & 0xFFFFFF
+	t0 := amd64.Rdtsc()
+	var t1 uint64
+	for i := 0; i < 100_000_000; i++ {
+		if (amd64.Inl(port)-p0)&0xFFFFFF >= pmHz/500 {
+			t1 = amd64.Rdtsc()
+			break
+		}
+	}
+	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
+	lapicWrite(lapicInitCnt, 0)
+	tsc0, calibrationTSC = start, amd64.Rdtsc()-start
+	tscHz, lapicHz = (t1-t0)*500, l*500
+	if tscHz == 0 {
+		tscHz = 1_000_000_000
 	}
 	if lapicHz == 0 {
 		lapicHz = 1_000_000
