@@ -25,15 +25,31 @@ const (
 	stackTop  = userTop - mem.PageSize // leave the last page unmapped
 	stackSize = 8 << 20
 
-	atNull   = 0
-	atPagesz = 6
-	atClktck = 17
-	atHwcap  = 16
-	atSecure = 23
-	atRandom = 25
-	atExecfn = 31
-	atPlat   = 15
+	atNull        = 0
+	atPagesz      = 6
+	atClktck      = 17
+	atHwcap       = 16
+	atSecure      = 23
+	atRandom      = 25
+	atExecfn      = 31
+	atPlat        = 15
+	atSysinfoEhdr = 33
 )
+
+func vdsoImageAddr() uintptr
+
+// vdso returns the address of the vDSO image to announce in AT_SYSINFO_EHDR,
+// 0 if boot/image did not write one or rt0.novdso asks for none.
+func vdso() uint64 {
+	a := vdsoImageAddr()
+	if string(amd64.Bytes(a, 4)) != "\x7fELF" {
+		return 0
+	}
+	if _, off := args.Option(argsBuf[:], "novdso"); off {
+		return 0
+	}
+	return uint64(a)
+}
 
 var (
 	args    cmdline.Result
@@ -69,6 +85,7 @@ func buildInitialStack() uint64 {
 		atPlat, platform,
 		atRandom, random,
 		atSecure, 0,
+		atSysinfoEhdr, vdso(),
 		atNull, 0,
 	}
 	words := 1 + uint64(argc) + 1 + uint64(args.Envc) + 1 + uint64(len(auxv))

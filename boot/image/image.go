@@ -197,6 +197,9 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	if err := writeFontTable(syms, out, lay.Base); err != nil {
 		return nil, nil, err
 	}
+	if err := writeVDSO(syms, out, lay.Base); err != nil {
+		return nil, nil, err
+	}
 
 	// Find the zero padding in the first page: after the ELF, program
 	// and section headers, before the first section with data.

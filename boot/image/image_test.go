@@ -222,6 +222,7 @@ func TestPatchHello(t *testing.T) {
 		case a >= lay.PageTables && a < lay.PageTables+6*4096:
 		case a >= sym(traceTableSym) && a < sym(traceTableSym)+8+16*TraceTableEntries:
 		case a >= sym(fontTableSym) && a < sym(fontTableSym)+FontGlyphs*FontRows:
+		case a >= sym(vdsoImageSym) && a < sym(vdsoImageSym)+vdsoSize:
 		default:
 			t.Fatalf("byte at %#x changed outside what Patch owns", a)
 		}
@@ -351,5 +352,53 @@ func TestFontTable(t *testing.T) {
 	h := tab[int('H'-' ')*FontRows:][:FontRows]
 	if h[3] != h[9] || h[3]&0x80 == 0 || h[3] == 0x80 || h[6]&^h[3] == 0 {
 		t.Errorf("H rows %08b", h)
+	}
+}
+
+// The vDSO image parses as the ELF the runtime expects: a dynamic object
+// whose symbol __vdso_clock_gettime, version LINUX_2.6, points at the
+// kernel's function.
+func TestVDSOImage(t *testing.T) {
+	const base, fn = 0x5c0000, 0x4b0000
+	img := VDSOImage(base, fn)
+	f, err := elf.NewFile(bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Type != elf.ET_DYN || f.Machine != elf.EM_X86_64 || len(f.Progs) != 2 ||
+		f.Progs[0].Type != elf.PT_LOAD || f.Progs[1].Type != elf.PT_DYNAMIC {
+		t.Fatalf("header: %+v", f.FileHeader)
+	}
+	le := binary.LittleEndian
+	dyn := img[f.Progs[1].Off:]
+	tags := map[elf.DynTag]uint64{}
+	for i := 0; ; i += 16 {
+		tag := elf.DynTag(le.Uint64(dyn[i:]))
+		if tag == elf.DT_NULL {
+			break
+		}
+		tags[tag] = le.Uint64(dyn[i+8:])
+	}
+	for _, want := range []elf.DynTag{elf.DT_HASH, elf.DT_STRTAB, elf.DT_SYMTAB, elf.DT_VERSYM, elf.DT_VERDEF} {
+		if _, ok := tags[want]; !ok {
+			t.Errorf("no %v", want)
+		}
+	}
+	sym := img[tags[elf.DT_SYMTAB]+24:]
+	name := img[tags[elf.DT_STRTAB]+uint64(le.Uint32(sym)):]
+	name = name[:bytes.IndexByte(name, 0)]
+	if string(name) != "__vdso_clock_gettime" || base+le.Uint64(sym[8:]) != fn || sym[4] != 0x12 {
+		t.Errorf("symbol %q value %#x info %#x", name, le.Uint64(sym[8:]), sym[4])
+	}
+	// The runtime's key for LINUX_2.6 (runtime/vdso_linux_amd64.go).
+	if elfHash("LINUX_2.6") != 0x3ae75f6 {
+		t.Errorf("elfHash(LINUX_2.6) = %#x", elfHash("LINUX_2.6"))
+	}
+	vd := img[tags[elf.DT_VERDEF]+28:]
+	if le.Uint16(vd[4:]) != 2 || le.Uint32(vd[8:]) != 0x3ae75f6 {
+		t.Errorf("second verdef: ndx %d hash %#x", le.Uint16(vd[4:]), le.Uint32(vd[8:]))
+	}
+	if le.Uint16(img[tags[elf.DT_VERSYM]+2:]) != 2 {
+		t.Error("the symbol is not of version 2")
 	}
 }

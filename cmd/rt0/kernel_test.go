@@ -276,3 +276,18 @@ func TestBootStdinVolume(t *testing.T) {
 		t.Errorf("exit %d; output differs from the input (%d bytes vs %d)", res.ExitCode, len(res.Serial), want.Len())
 	}
 }
+
+// Clocks through the vDSO (no clock_gettime system calls at all) and,
+// with rt0.novdso, through the system call: the same answers either way.
+func TestBootClock(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/clock")
+	want := "monotonic went back: 0\nsleep 200ms took 200-400ms: true\nwall clock after 2024: true\n"
+	res := boot(t, img, qemu.Config{Append: "rt0.stats"})
+	wantOutput(t, res, want, 0)
+	if strings.Contains(string(res.Debug), "clock_gettime=") {
+		t.Errorf("clock_gettime system calls made although the vDSO serves them")
+	}
+	res = boot(t, img, qemu.Config{Append: "rt0.stats rt0.novdso"})
+	wantOutput(t, res, want, 0)
+	wantContains(t, "kernel log", res.Debug, "clock_gettime=")
+}
