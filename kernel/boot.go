@@ -38,6 +38,7 @@ func boot(magic, info uint64) {
 	kernelOptions()
 	main := sched.NewMain(links().GoEntry, rsp)
 	report()
+	logSMBIOS()
 	armBreakpoints()
 	amd64.This().Current = uint64(main)
 	sched.T(main).State = sched.Running

@@ -277,6 +277,12 @@ func TestPowerOff(t *testing.T) {
 			if res.TimedOut || res.QEMUStatus != 0 || res.ExitCode != 0 || !res.ExitLine {
 				t.Errorf("%s: timed out %v, QEMU status %d, exit %d (line %v); want QEMU to stop by itself", fw, res.TimedOut, res.QEMUStatus, res.ExitCode, res.ExitLine)
 			}
+			// The firmware's SMBIOS tables name the machine (found through
+			// the BIOS area, or the EFI configuration table under UEFI).
+			wantContains(t, "kernel log", res.Debug, "rt0: SMBIOS ", " BIOS: ", " system: QEMU Standard PC (Q35")
+			if t.Failed() {
+				t.Logf("kernel log:\n%s", res.Debug)
+			}
 			if !strings.Contains(string(res.Debug), "powering off") || !strings.HasSuffix(string(res.Serial), "hello,world\n") && !strings.Contains(string(res.Serial), "hello,world\n") {
 				t.Errorf("serial %q\nlog:\n%s", res.Serial, res.Debug)
 			}
