@@ -31,6 +31,12 @@ func initSerial() {
 	amd64.Outb(com1+0, 0x01) // divisor 1: 115200 baud
 	amd64.Outb(com1+1, 0x00)
 	amd64.Outb(com1+3, 0x03) // 8N1
+	// Keep the byte a sender may already have put in the receive buffer:
+	// turning the FIFO on clears it. (rt0 run waits for "rt0: input
+	// ready"; a plain qemu -serial stdio with piped input does not.)
+	for i := 0; i < 16 && amd64.Inb(com1+5)&1 != 0; i++ {
+		inputPush(amd64.Inb(com1))
+	}
 	amd64.Outb(com1+2, 0xC7) // FIFO on, both cleared, interrupt at 14 bytes (or a short timeout)
 	amd64.Outb(com1+4, 0x1E) // loopback, to test the chip
 	amd64.Outb(com1+0, 0xAE)
