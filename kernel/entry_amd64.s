@@ -34,9 +34,8 @@ GLOBL ·linkinfo(SB), NOPTR, $80
 
 
 // Seven pages for the boot page tables (PML4, PDPT, 4 PDs + alignment
-// slack), written by boot/image.Patch. The DATA word keeps the symbol in
-// .noptrdata, i.e. in the file, where Patch can write it.
-DATA ·bootPageTables+0(SB)/8, $0x7274307074	// overwritten by Patch
+// slack), in the bss: stub32 builds them there before long mode, and
+// entry64's zeroing of the bss leaves them alone.
 GLOBL ·bootPageTables(SB), NOPTR, $(7*4096)
 
 GLOBL ·bootStack(SB), NOPTR, $BOOT_STACK_SIZE
@@ -45,26 +44,6 @@ GLOBL ·bootStack(SB), NOPTR, $BOOT_STACK_SIZE
 // written by boot/image.Patch from golang.org/x/image/font/basicfont.
 DATA ·fontGlyphs+0(SB)/8, $0
 GLOBL ·fontGlyphs(SB), NOPTR, $(96*13)
-
-// The message entry64 prints when a multiboot v1 loader says RAM ends
-// below the image's end (the boot stack is in the bss: it may not exist).
-DATA tooSmall<>+0(SB)/8, $"rt0: pan"
-DATA tooSmall<>+8(SB)/8, $"ic: too "
-DATA tooSmall<>+16(SB)/8, $"little m"
-DATA tooSmall<>+24(SB)/8, $"emory: t"
-DATA tooSmall<>+32(SB)/8, $"he kerne"
-DATA tooSmall<>+40(SB)/8, $"l image "
-DATA tooSmall<>+48(SB)/8, $"does not"
-DATA tooSmall<>+56(SB)/8, $" fit in "
-DATA tooSmall<>+64(SB)/8, $"this mac"
-DATA tooSmall<>+72(SB)/8, $"hine's R"
-DATA tooSmall<>+80(SB)/8, $"AM (give"
-DATA tooSmall<>+88(SB)/8, $" it more"
-DATA tooSmall<>+96(SB)/8, $": rt0 ru"
-DATA tooSmall<>+104(SB)/8, $"n -m)\nrt"
-DATA tooSmall<>+112(SB)/8, $"0: exit "
-DATA tooSmall<>+120(SB)/8, $"125\n\x00\x00\x00\x00"
-GLOBL tooSmall<>(SB), RODATA, $128
 
 DATA ·mxcsrDefault+0(SB)/4, $0x1F80
 GLOBL ·mxcsrDefault(SB), NOPTR|RODATA, $4
@@ -88,53 +67,24 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	MOVL	DI, DI
 	MOVL	SI, SI
 
-	// Does the image fit in RAM? A multiboot v1 loader (QEMU's) gives the
-	// size of the memory above 1 MiB in mem_upper; if the image's bss
-	// would end beyond it, nothing below (the bss, the boot stack) can
-	// work, so say so on COM1 and debugcon and stop with status 125.
-	CMPL	DI, $0x2BADB002
-	JNE	memok
-	MOVL	0(SI), AX	// flags
-	TESTL	$1, AX
-	JZ	memok
-	MOVL	8(SI), AX	// mem_upper, KiB
-	SHLQ	$10, AX
-	ADDQ	$0x100000, AX
-	CMPQ	AX, ·linkinfo+48(SB)
-	JAE	memok
-	MOVQ	$tooSmall<>(SB), BX
-	MOVQ	$124, CX
-msgloop:
-	MOVB	(BX), AX
-	CMPQ	CX, $14	// the last line, the exit line, is for debugcon only
-	JLE	nocom
-	MOVW	$0x3F8, DX
-	OUTB
-nocom:
-	MOVW	$0xE9, DX
-	OUTB
-	INCQ	BX
-	DECQ	CX
-	JNZ	msgloop
-	MOVL	$125, AX
-	MOVW	$0xF4, DX
-	OUTL
-stuck:
-	CLI
-	HLT
-	JMP	stuck
-memok:
 
 	// Zero the bss ourselves: a loader should have, but one that did not
-	// would leave garbage in every zero-initialized Go variable.
-	MOVQ	·linkinfo+56(SB), BX	// loadEnd
-	MOVQ	·linkinfo+48(SB), CX	// imageEnd
-	SUBQ	BX, CX
-	SHRQ	$3, CX
+	// would leave garbage in every zero-initialized Go variable. Skip
+	// the boot page tables, which are in use: [loadEnd, tables) and
+	// [tables+7 pages, imageEnd).
 	MOVQ	DI, R8
-	MOVQ	BX, DI
-	XORL	AX, AX
 	CLD
+	XORL	AX, AX
+	MOVQ	·linkinfo+56(SB), DI	// loadEnd
+	MOVQ	$·bootPageTables(SB), CX
+	SUBQ	DI, CX
+	SHRQ	$3, CX
+	REP;	STOSQ
+	MOVQ	$·bootPageTables(SB), DI
+	ADDQ	$(7*4096), DI
+	MOVQ	·linkinfo+48(SB), CX	// imageEnd
+	SUBQ	DI, CX
+	SHRQ	$3, CX
 	REP;	STOSQ
 	MOVQ	R8, DI
 	MOVQ	R9, ·bootTSC(SB)	// after the bss is zeroed: they live there

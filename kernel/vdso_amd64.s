@@ -9,7 +9,7 @@
 
 // The image the runtime parses: written by boot/image.Patch.
 DATA ·vdsoImage+0(SB)/8, $·vdsoClockGettime(SB)	// keeps the function linked; Patch overwrites it
-GLOBL ·vdsoImage(SB), NOPTR, $4096
+GLOBL ·vdsoImage(SB), NOPTR, $1024
 
 TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	XORQ	R8, R8

@@ -21,9 +21,11 @@
 // It also fills the kernel's link table (rt0/kernel.linkinfo, found by symbol)
 // with what the kernel cannot name itself: the runtime's entry point (ELF
 // e_entry, _rt0_amd64_linux), &runtime.m0.tls (the linker refuses references
-// to runtime.m0 from other packages; the offset of tls comes from DWARF), the
-// image bounds, and it writes the boot page tables into the kernel's
-// page-aligned table area (an identity map of the first 4 GiB in 2 MiB pages).
+// to runtime.m0 from other packages; the offset of tls comes from DWARF),
+// main.main and the image bounds; and the tables the kernel reserves for the
+// tracer, the console font and the vDSO. The boot page tables (an identity
+// map of the first 4 GiB in 2 MiB pages) are built by the stub itself, in
+// the kernel's bss, so they cost no bytes in the file.
 package image
 
 import (
@@ -174,8 +176,8 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	lay.Entry64 = le.Uint64(lib[liEntry64:])
 	ptArea := le.Uint64(lib[liPageTables:])
 	lay.PageTables = (ptArea + 4095) &^ 4095
-	if lay.PageTables+6*4096 > ptArea+PageTableBytes || off(lay.PageTables)+6*4096 > lay.LoadEnd-lay.Base {
-		return nil, nil, errors.New("boot page-table area is not in the file-backed image")
+	if lay.PageTables+6*4096 > ptArea+PageTableBytes || lay.PageTables < lay.Base || lay.PageTables+6*4096 > lay.BSSEnd {
+		return nil, nil, errors.New("boot page-table area is not in the image")
 	}
 	lay.GoEntry = f.Entry
 	lay.M0TLS = m0.Value + tlsOff
@@ -190,7 +192,6 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 		le.PutUint64(lib[liMainMain:], mm.Value)
 	}
 
-	writePageTables(out[off(lay.PageTables):off(lay.PageTables)+6*4096], lay.PageTables)
 	if err := writeTraceTable(f, syms, out, lay.Base); err != nil {
 		return nil, nil, err
 	}
@@ -318,23 +319,6 @@ func padding(f *elf.File, in []byte) (uint64, uint64, error) {
 	return hdrEnd, first, nil
 }
 
-// writePageTables fills six pages at physical address at: PML4, PDPT and
-// four page directories identity-mapping [0, 4 GiB) with 2 MiB pages.
-func writePageTables(b []byte, at uint64) {
-	const present, writable, huge = 1, 2, 0x80
-	le := binary.LittleEndian
-	clear(b)
-	pml4, pdpt := b[0:4096], b[4096:8192]
-	le.PutUint64(pml4[0:], (at+4096)|present|writable)
-	for i := uint64(0); i < 4; i++ {
-		pd := b[(2+i)*4096 : (3+i)*4096]
-		le.PutUint64(pdpt[i*8:], (at+(2+i)*4096)|present|writable)
-		for j := uint64(0); j < 512; j++ {
-			le.PutUint64(pd[j*8:], (i<<30+j<<21)|present|writable|huge)
-		}
-	}
-}
-
 // writer appends aligned records into the padding.
 type writer struct {
 	buf       []byte
@@ -382,7 +366,8 @@ func writeHeaders(w *writer, lay *Layout) error {
 	le.PutUint32(gdtr[2:], uint32(lay.GDT))
 	gdtrAddr := w.put(8, gdtr)
 
-	stub := Stub32(uint32(lay.PageTables), uint32(gdtrAddr), uint32(lay.Entry64))
+	msg := w.put(1, []byte(tooSmallMessage))
+	stub := Stub32(uint32(lay.PageTables), uint32(gdtrAddr), uint32(lay.Entry64), uint32(lay.BSSEnd), uint32(msg))
 	lay.Stub = w.put(16, stub)
 	if w.overflown {
 		return fmt.Errorf("headers and stub need more than the %d bytes of padding in the first page", w.end-w.pos)
@@ -432,6 +417,10 @@ func writeHeaders(w *writer, lay *Layout) error {
 	le.PutUint32(t[4:], 8)
 	return nil
 }
+
+// tooSmallMessage is what the stub prints when the machine's RAM ends
+// below the image (then the boot page tables, in the bss, cannot exist).
+const tooSmallMessage = "rt0: panic: too little memory: the kernel image does not fit in this machine's RAM (give it more: rt0 run -m)\nrt0: exit 125\n\x00"
 
 // mb1Sum is magic+flags; the checksum field makes the three fields sum to 0.
 func mb1Sum() uint32 { return mb1Magic + mb1Flags }

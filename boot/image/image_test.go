@@ -18,7 +18,7 @@ import (
 // TestStub32Decode decodes the 32-bit stub with x86asm and compares it with
 // the listing in Stub32's comment, operand for operand.
 func TestStub32Decode(t *testing.T) {
-	code := Stub32(0x5a1000, 0x400870, 0x4ac5c0)
+	code := Stub32(0x5a1000, 0x400870, 0x4ac5c0, 0x66b000, 0x400900)
 	want := []string{
 		"cli",
 		"mov edi, eax",
@@ -26,6 +26,49 @@ func TestStub32Decode(t *testing.T) {
 		"rdtsc",
 		"mov ebp, eax",
 		"mov ebx, edx",
+		"cmp edi, 0x2badb002",
+		"jnz 0x50",
+		"test byte ptr [esi], 0x1",
+		"jz 0x50",
+		"mov eax, dword ptr [esi+0x8]",
+		"shl eax, 0xa",
+		"add eax, 0x100000",
+		"cmp eax, 0x66b000",
+		"jnb 0x50",
+		"mov ecx, 0x400900",
+		"mov al, byte ptr [ecx]",
+		"test al, al",
+		"jz 0x42",
+		"mov dx, 0x3f8",
+		"out dx, al",
+		"mov dx, 0xe9",
+		"out dx, al",
+		"inc ecx",
+		"jmp 0x2f",
+		"mov eax, 0x7d",
+		"mov dx, 0xf4",
+		"out dx, eax",
+		"cli",
+		"hlt",
+		"jmp 0x4c",
+		"mov esp, edi",
+		"mov edi, 0x5a1000",
+		"xor eax, eax",
+		"mov ecx, 0x1800",
+		"rep stosd dword ptr [edi]",
+		"mov dword ptr [0x5a1000], 0x5a2003",
+		"mov dword ptr [0x5a2000], 0x5a3003",
+		"mov dword ptr [0x5a2008], 0x5a4003",
+		"mov dword ptr [0x5a2010], 0x5a5003",
+		"mov dword ptr [0x5a2018], 0x5a6003",
+		"mov edi, 0x5a3000",
+		"mov eax, 0x83",
+		"mov ecx, 0x800",
+		"mov dword ptr [edi], eax",
+		"add eax, 0x200000",
+		"add edi, 0x8",
+		"loop 0xa1", // back to the mov [edi], eax (checked below)
+		"mov edi, esp",
 		"mov eax, cr4",
 		"or eax, 0x20",
 		"mov cr4, eax",
@@ -42,13 +85,22 @@ func TestStub32Decode(t *testing.T) {
 		"jmp far 0x4ac5c0, 0x8", // x86asm prints offset, then selector
 	}
 	var got []string
+	at := map[string]int{}
 	for pc := 0; pc < len(code); {
 		inst, err := x86asm.Decode(code[pc:], 32)
 		if err != nil {
 			t.Fatalf("decode at %d: %v", pc, err)
 		}
-		got = append(got, x86asm.IntelSyntax(inst, uint64(pc), nil))
+		s := x86asm.IntelSyntax(inst, uint64(pc), nil)
+		got = append(got, s)
+		at[s] = pc
 		pc += inst.Len
+	}
+	// Branch targets land on the instructions they are meant for.
+	for target, want := range map[string]int{"mov dword ptr [edi], eax": 0xa1, "mov esp, edi": 0x50, "mov eax, 0x7d": 0x42, "mov al, byte ptr [ecx]": 0x2f} {
+		if at[target] != want {
+			t.Errorf("%q at %#x, branches go to %#x", target, at[target], want)
+		}
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stub decodes to\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -178,24 +230,16 @@ func TestPatchHello(t *testing.T) {
 		t.Error("linkinfo image fields")
 	}
 
-	// Page tables: identity map of 4 GiB in 2 MiB pages.
-	pt := at(lay.PageTables)
-	if lay.PageTables%4096 != 0 || le.Uint64(pt)&^0xfff != lay.PageTables+4096 {
-		t.Fatalf("PML4[0] = %#x", le.Uint64(pt))
-	}
-	for _, va := range []uint64{0, 0x400000, 0x12345678, 0xFEE00000, 0xFFFFFFFF} {
-		pdpte := le.Uint64(pt[4096+(va>>30)*8:])
-		pd := at(pdpte &^ 0xfff)
-		pde := le.Uint64(pd[(va>>21&511)*8:])
-		if pde&0x83 != 0x83 || pde&^0xfff != va&^(1<<21-1) {
-			t.Errorf("va %#x maps through PDE %#x", va, pde)
-		}
+	// The page tables are built by the stub in the bss: the area must be
+	// page aligned, in the image, above the file-backed part.
+	if lay.PageTables%4096 != 0 || lay.PageTables < lay.LoadEnd || lay.PageTables+6*4096 > lay.BSSEnd {
+		t.Errorf("page tables at %#x, load end %#x, bss end %#x", lay.PageTables, lay.LoadEnd, lay.BSSEnd)
 	}
 
 	// The stub's far jump lands on entry64.
 	stub := at(lay.Stub)
 	var last x86asm.Inst
-	for pc := 0; pc < 80; {
+	for pc := 0; pc < 300; {
 		inst, err := x86asm.Decode(stub[pc:], 32)
 		if err != nil {
 			t.Fatal(err)
@@ -219,7 +263,6 @@ func TestPatchHello(t *testing.T) {
 		switch {
 		case i < 4096:
 		case a >= sym(linkinfoSym) && a < sym(linkinfoSym)+liSize:
-		case a >= lay.PageTables && a < lay.PageTables+6*4096:
 		case a >= sym(traceTableSym) && a < sym(traceTableSym)+8+16*TraceTableEntries:
 		case a >= sym(fontTableSym) && a < sym(fontTableSym)+FontGlyphs*FontRows:
 		case a >= sym(vdsoImageSym) && a < sym(vdsoImageSym)+vdsoSize:

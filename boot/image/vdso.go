@@ -13,14 +13,14 @@ import (
 // address space as the program, so its clock function (kernel.vdsoClockGettime,
 // assembly, C calling convention) can serve directly: it reads the TSC and
 // the kernel's own scale factors. Patch writes the ELF headers that describe
-// it into the kernel's 4 KiB vdsoImage: a dynamic object with one symbol,
+// it into the kernel's 1 KiB vdsoImage: a dynamic object with one symbol,
 // __vdso_clock_gettime, version LINUX_2.6, found through a SysV hash table,
 // which is what runtime/vdso_linux.go parses.
 
 const (
 	vdsoImageSym = "rt0/kernel.vdsoImage"
 	vdsoFuncSym  = "rt0/kernel.vdsoClockGettime"
-	vdsoSize     = 4096
+	vdsoSize     = 1024
 )
 
 // elfHash is the SysV ELF symbol hash (the version table uses it).
