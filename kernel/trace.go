@@ -213,9 +213,14 @@ func record(rec *traceRec, tf *amd64.TrapFrame, now, snap uint64) {
 	case 8:
 		p = tf.RSP
 	}
-	if p != 0 && readable(p, snapWords*8) {
+	if p == 0 || p%8 != 0 {
+		return
+	}
+	// Copy what is readable of the 256 bytes (near the top of the initial
+	// stack they run past its end); the rest stays zero.
+	for i := 0; i < snapWords && readable(p+uint64(i)*8, 8); i++ {
 		rec.snapAddr = p
-		copy(rec.snap[:], (*[snapWords]uint64)(amd64.Ptr(uintptr(p)))[:])
+		rec.snap[i] = *amd64.U64(uintptr(p + uint64(i)*8))
 	}
 }
 
@@ -235,6 +240,8 @@ func dumpTrace(status int) {
 	kprintDec(int64(tscHz))
 	kprint(" milestones ")
 	kprintDec(int64(milestoneCount()))
+	kprint(" calibration ")
+	kprintDec(int64(calibrationTSC))
 	kprint("\n")
 	for k := 0; k < kmCount; k++ {
 		if kmTSC[k] == 0 {
