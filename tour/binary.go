@@ -469,3 +469,18 @@ func FarTarget(in *Inst) (sel, off uint64, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// InstsAt decodes up to n instructions of 64-bit code at addr, from the
+// image's bytes (fewer if the code ends or is not in the file). The trace
+// uses it to show what a milestone's breakpoint stopped in front of.
+func (b *Binary) InstsAt(addr uint64, n int) []Inst {
+	size := 16 * n // x86 instructions are at most 15 bytes
+	for size > 0 {
+		if code, ok := b.Read(addr, size); ok {
+			count := 0
+			return b.Decode(code, addr, 64, func(*Inst) bool { count++; return count >= n })
+		}
+		size--
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,12 @@ The kernel command line is: the -env words, the -append words, then -- and
 the program's arguments, each quoted so that the kernel reads it back
 unchanged.
 
+With -files DIR the program can open files: DIR, with everything below it,
+is packed into a cpio archive at DIR's absolute path, loaded as a multiboot
+module, and served by the kernel from memory (writable; nothing is written
+back); the program starts in DIR (kernel option rt0.cwd=DIR). /tmp always
+exists.
+
 Flags:
 `
 
@@ -49,6 +56,7 @@ type runFlags struct {
 	appendTo string
 	env      stringsFlag
 	qemuArgs stringsFlag
+	files    stringsFlag
 }
 
 func runRun(args []string, sio stdio) int {
@@ -63,6 +71,9 @@ func runRun(args []string, sio stdio) int {
 	fs.StringVar(&rf.appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")
 	fs.Var(&rf.env, "env", "set the program's environment variable (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
 	fs.Var(&rf.qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
+	var tf traceFlags
+	tf.register(fs)
+	fs.Var(&rf.files, "files", "give the program the files of `dir` (packed at its absolute path, in memory, writable, not saved) and start it there; repeatable, the first is the working directory")
 	bf.register(fs, false)
 	fs.Usage = func() {
 		io.WriteString(fs.Output(), runUsage)
@@ -133,6 +144,19 @@ func runRun(args []string, sio stdio) int {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
+	var initrd []string
+	appendWords := tf.appendWords(rf.appendTo)
+	if len(rf.files) > 0 {
+		cpioFile := filepath.Join(tmp, "files.cpio")
+		cwd, err := packFiles(cpioFile, rf.files)
+		if err != nil {
+			fmt.Fprintf(sio.err, "rt0 run: -files: %v\n", err)
+			return 1
+		}
+		initrd = []string{cpioFile}
+		appendWords = strings.TrimSpace(cmdline.Quote(cwdOption(cwd)) + " " + appendWords)
+		b.logf("packed %s into %s", strings.Join(rf.files, " "), cpioFile)
+	}
 	kernel, err := b.buildImage(targets, &bf, tmp+string(os.PathSeparator))
 	if err != nil {
 		if ctx.Err() != nil {
@@ -144,7 +168,8 @@ func runRun(args []string, sio stdio) int {
 
 	cfg := qemu.Config{
 		Kernel:    kernel,
-		Append:    kernelCmdline(envWords, rf.appendTo, progArgs),
+		Append:    kernelCmdline(envWords, appendWords, progArgs),
+		Initrd:    initrd,
 		Memory:    rf.memory,
 		SMP:       rf.smp,
 		Accel:     rf.accel,
@@ -173,7 +198,16 @@ func runRun(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
 	}
-	return report(res, bf.verbose, rf.timeout, sio.err)
+	code := report(res, bf.verbose, rf.timeout, sio.err)
+	if tf.enabled() {
+		if err := tf.report(kernel, res, sio.err); err != nil {
+			fmt.Fprintf(sio.err, "rt0 run: -trace: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	return code
 }
 
 // report explains a run that did not end normally and returns rt0's exit
