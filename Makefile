@@ -3,6 +3,7 @@
 #   make run    build examples/hello and boot it in QEMU (output on this terminal)
 #   make test   vet + unit tests + boot tests in QEMU
 #   make bench  image size, boot time, cycles to main.main, smallest -m, syscalls
+#   make conformance  the standard library's tests on rt0 -> docs/conformance.md
 #
 # Both run and test install what they need first (make deps).
 
@@ -15,7 +16,7 @@ TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat gdb \
 	/usr/lib/grub/i386-pc/modinfo.sh /usr/lib/grub/x86_64-efi/modinfo.sh \
 	/usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_VARS.fd
 
-.PHONY: run test bench deps vet unit fmt-check debug
+.PHONY: run test bench deps vet unit fmt-check conformance debug
 
 run: deps
 	$(GO) run ./cmd/rt0 run $(PROG)
@@ -31,6 +32,13 @@ fmt-check:
 
 bench: deps
 	$(GO) run ./bench
+
+# conformance runs the standard library's own tests on rt0 (conformance/
+# packages.go lists them), prints a summary table and writes it to
+# docs/conformance.md; it fails if a package fails. make test runs only its
+# quick subset (go test ./conformance).
+conformance: deps
+	$(GO) run ./conformance -o docs/conformance.md -readme README.md
 
 # debug boots $(PROG) in QEMU, paused, with GDB attached: it stops at each
 # startup milestone (rt0_go, schedinit, newproc, schedule, execute, gogo,

@@ -47,6 +47,7 @@ func init() {
 		{"build", "compile a Go program into a bootable kernel image", runBuild},
 		{"run", "build a Go program and boot it in QEMU", runRun},
 		{"image", "build a Go program into a USB/CD boot image for PCs (BIOS and UEFI)", runImage},
+		{"test", "test packages (std too) with their test binaries booted in QEMU", runTest},
 		{"tour", "print the annotated disassembly of a program's startup path", runTour},
 		{"debug", "boot a Go program in QEMU under GDB, stopping at each startup milestone", runDebug},
 	}
