@@ -196,6 +196,4 @@ const (
 // make test's quick subset reports without failing while they are open.
 // make conformance fails on them like on anything else. Remove an entry
 // once the kernel is fixed.
-var KnownGaps = []string{
-	"pipe2 is not implemented (the testing package runs examples through os.Pipe)",
-}
+var KnownGaps = []string{}

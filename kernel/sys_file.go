@@ -14,11 +14,12 @@ const (
 	fdFile // a regular file, directory, symlink (O_PATH) or device
 	fdEpoll
 	fdEventfd
+	fdPipe // ino: the pipe; O_RDONLY: the read end, O_WRONLY: the write end
 )
 
 const (
-	maxFDs  = 256
-	maxOFDs = 256
+	maxFDs  = 1024
+	maxOFDs = 1024
 )
 
 // ofd is an open file description.
@@ -127,6 +128,8 @@ func closeFD(fd uint64) int64 {
 		releaseInode(f.ino)
 	case fdEpoll:
 		epolls[f.ep].used = false
+	case fdPipe:
+		pipeClose(f)
 	}
 	f.kind = fdFree
 	return 0
@@ -173,7 +176,7 @@ func sysRead(fd, buf, n uint64) int64 {
 	if f == nil {
 		return -EBADF
 	}
-	if f.flags&oAccmode == oWronly || f.flags&oPath != 0 {
+	if f.flags&oAccmode == oWronly && f.kind != fdPipe || f.flags&oPath != 0 {
 		return -EBADF
 	}
 	switch f.kind {
@@ -181,6 +184,8 @@ func sysRead(fd, buf, n uint64) int64 {
 		return consoleRead(f, buf, n)
 	case fdEventfd:
 		return eventfdRead(f, buf, n)
+	case fdPipe:
+		return pipeRead(f, buf, n)
 	case fdFile:
 		r := fileRead(f, f.off, buf, n)
 		if r > 0 {
@@ -196,7 +201,7 @@ func sysWrite(fd, buf, n uint64) int64 {
 	if f == nil {
 		return -EBADF
 	}
-	if f.flags&oAccmode == oRdonly && f.kind != fdConsole && f.kind != fdEventfd || f.flags&oPath != 0 {
+	if f.flags&oAccmode == oRdonly && f.kind != fdConsole && f.kind != fdEventfd && f.kind != fdPipe || f.flags&oPath != 0 {
 		return -EBADF
 	}
 	switch f.kind {
@@ -209,6 +214,8 @@ func sysWrite(fd, buf, n uint64) int64 {
 		return int64(n)
 	case fdEventfd:
 		return eventfdWrite(f, buf, n)
+	case fdPipe:
+		return pipeWrite(f, buf, n)
 	case fdFile:
 		off := f.off
 		if f.flags&oAppend != 0 {

@@ -29,7 +29,13 @@ type epollSet struct {
 	fds    [maxInterest]int32
 	events [maxInterest]uint32
 	data   [maxInterest]uint64
+	// edge: for EPOLLET interests, an event happened on the file since
+	// it was last reported (set at EPOLL_CTL_ADD/MOD, as Linux reports the
+	// state once then).
+	edge [maxInterest]bool
 }
+
+const epollET = 1 << 31
 
 var epolls [maxEpolls]epollSet
 
@@ -106,12 +112,13 @@ func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
 		}
 		ep.events[k] = events
 		ep.data[k] = data
+		ep.edge[k] = true
 	case epollCtlDel:
 		if k < 0 {
 			return -ENOENT
 		}
 		ep.n--
-		ep.fds[k], ep.events[k], ep.data[k] = ep.fds[ep.n], ep.events[ep.n], ep.data[ep.n]
+		ep.fds[k], ep.events[k], ep.data[k], ep.edge[k] = ep.fds[ep.n], ep.events[ep.n], ep.data[ep.n], ep.edge[ep.n]
 	default:
 		return -EINVAL
 	}
@@ -126,17 +133,13 @@ func ready(ep *epollSet, out uint64, max int) int64 {
 		if f == nil {
 			continue
 		}
-		var ev uint32
-		switch f.kind {
-		case fdEventfd:
-			if f.count > 0 {
-				ev |= epollIn
+		ev := readiness(f) & (ep.events[i] | epollErr | epollHup) // ERR and HUP always count
+		if ep.events[i]&epollET != 0 {
+			if !ep.edge[i] {
+				continue
 			}
-			ev |= epollOut
-		case fdConsole, fdFile:
-			ev |= epollOut
+			ep.edge[i] = false
 		}
-		ev &= ep.events[i] | 0x18 // EPOLLERR|EPOLLHUP always count
 		if ev == 0 {
 			continue
 		}
@@ -149,6 +152,51 @@ func ready(ep *epollSet, out uint64, max int) int64 {
 		n++
 	}
 	return int64(n)
+}
+
+const (
+	epollErr   = 0x8
+	epollHup   = 0x10
+	epollRdhup = 0x2000
+)
+
+// readiness is the poll state of an open file description now.
+func readiness(f *ofd) uint32 {
+	var ev uint32
+	switch f.kind {
+	case fdEventfd:
+		if f.count > 0 {
+			ev |= epollIn
+		}
+		ev |= epollOut
+	case fdConsole, fdFile:
+		ev |= epollOut
+	case fdPipe:
+		ev = pipeReadiness(f)
+	}
+	return ev
+}
+
+// fileChanged tells the epoll instances watching description f that its
+// state changed (an edge), and finishes the waits that it satisfies.
+func fileChanged(f *ofd) {
+	for fd := range fdt {
+		if fdt[fd] == 0 || &ofds[fdt[fd]&0xFFFF-1] != f {
+			continue
+		}
+		for e := range epolls {
+			ep := &epolls[e]
+			if !ep.used {
+				continue
+			}
+			for k := 0; k < ep.n; k++ {
+				if ep.fds[k] == int32(fd) {
+					ep.edge[k] = true
+				}
+			}
+		}
+		pollWake(int32(fd))
+	}
 }
 
 func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
@@ -241,11 +289,6 @@ func eventfdWrite(f *ofd, buf, n uint64) int64 {
 		return -EAGAIN
 	}
 	f.count += v
-	// Wake the pollers watching any descriptor of this description.
-	for fd := range fdt {
-		if fdt[fd] != 0 && &ofds[fdt[fd]&0xFFFF-1] == f {
-			pollWake(int32(fd))
-		}
-	}
+	fileChanged(f)
 	return 8
 }

@@ -154,6 +154,7 @@ const (
 	ENAMETOOLONG = 36
 	ENOSYS       = 38
 	ENOTEMPTY    = 39
+	EPIPE        = 32
 	ELOOP        = 40
 	ETIMEDOUT    = 110
 )
@@ -353,8 +354,10 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysFcntl(a0, a1, a2)
 	case SYS_ioctl:
 		r = sysIoctl(a0, a1)
-	case SYS_pipe, SYS_pipe2:
-		r = -ENOSYS
+	case SYS_pipe2:
+		r = sysPipe2(a0, a1)
+	case SYS_pipe:
+		r = sysPipe2(a0, 0)
 
 	// Polling (sys_poll.go)
 	case SYS_epoll_create1:

@@ -38,11 +38,13 @@ const (
 type Wait uint32
 
 const (
-	WaitNone  Wait = iota
-	WaitFutex      // WaitAddr: the futex word
-	WaitSleep      // only its deadline
-	WaitPoll       // an epoll instance (Args hold epoll_pwait's arguments)
-	WaitRead       // console input
+	WaitNone      Wait = iota
+	WaitFutex          // WaitAddr: the futex word
+	WaitSleep          // only its deadline
+	WaitPoll           // an epoll instance (Args hold epoll_pwait's arguments)
+	WaitRead           // console input
+	WaitPipeRead       // a pipe's data (WaitAddr: the pipe)
+	WaitPipeWrite      // room in a pipe (WaitAddr: the pipe)
 )
 
 // Thread is one thread of the single process.

@@ -301,3 +301,9 @@ func TestBootConsoleExample(t *testing.T) {
 		t.Errorf("exit %d, output:\n%s", res.ExitCode, res.Serial)
 	}
 }
+
+// Pipes between goroutines, polled through epoll; EOF; EPIPE.
+func TestBootPipe(t *testing.T) {
+	want := hostRun(t, "testdata/progs/pipe")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/pipe"), qemu.Config{}), want, 0)
+}

@@ -1,0 +1,263 @@
+package kernel
+
+import (
+	"rt0/arch/amd64"
+	"rt0/sched"
+)
+
+// Pipes: pipe2 makes two descriptions over one 64 KiB ring in the kernel
+// heap, a read end and a write end. A read with nothing to read waits (or
+// says EAGAIN if non-blocking, or 0 once every write end is closed); a
+// write waits for room, all of it written in the end unless the read ends
+// close (then EPIPE and SIGPIPE, as on Linux). The Go runtime polls pipes
+// (os.Pipe sets O_NONBLOCK and registers both ends with epoll,
+// edge-triggered), so every change of a pipe's state is an epoll edge.
+//
+// A blocked reader or writer is finished by whoever changes the pipe:
+// pipeProgress copies between the waiting threads' buffers and the ring
+// (one address space: any thread's user buffer is reachable) and wakes
+// them with their result.
+
+const (
+	maxPipes = 64
+	pipeSize = 64 << 10
+)
+
+type pipe struct {
+	used             bool
+	buf              uint64 // kheap block of pipeSize
+	head, tail       uint64 // read and write counters
+	readers, writers int32
+}
+
+var pipes [maxPipes]pipe
+
+func (p *pipe) len() uint64  { return p.tail - p.head }
+func (p *pipe) room() uint64 { return pipeSize - p.len() }
+
+// put copies b into the ring (the caller checked the room).
+func (p *pipe) put(b []byte) {
+	for len(b) > 0 {
+		off := p.tail % pipeSize
+		n := copy(amd64.Bytes(uintptr(p.buf+off), int(pipeSize-off)), b)
+		p.tail += uint64(n)
+		b = b[n:]
+	}
+}
+
+// take copies up to len(b) bytes out of the ring.
+func (p *pipe) take(b []byte) int {
+	n := 0
+	for n < len(b) && p.len() > 0 {
+		off := p.head % pipeSize
+		k := min(uint64(len(b)-n), pipeSize-off, p.len())
+		copy(b[n:], amd64.Bytes(uintptr(p.buf+off), int(k)))
+		p.head += k
+		n += int(k)
+	}
+	return n
+}
+
+func sysPipe2(fds, flags uint64) int64 {
+	out, ok := userBytes(fds, 8, true)
+	if !ok {
+		return -EFAULT
+	}
+	if flags&^uint64(oNonblock|oCloexec|0x4000 /* O_DIRECT */) != 0 {
+		return -EINVAL
+	}
+	k := -1
+	for i := range pipes {
+		if !pipes[i].used {
+			k = i
+			break
+		}
+	}
+	if k < 0 {
+		return -ENFILE
+	}
+	buf, ok := kalloc(pipeSize)
+	if !ok {
+		return -ENOMEM
+	}
+	fl := uint32(flags) & (oNonblock | oCloexec)
+	r := allocFD(fdPipe, oRdonly|fl)
+	if r < 0 {
+		kfree(buf, pipeSize)
+		return r
+	}
+	w := allocFD(fdPipe, oWronly|fl)
+	if w < 0 {
+		closeFD(uint64(r))
+		kfree(buf, pipeSize)
+		return w
+	}
+	pipes[k] = pipe{used: true, buf: buf, readers: 1, writers: 1}
+	getFile(uint64(r)).ino = int32(k)
+	getFile(uint64(w)).ino = int32(k)
+	put32(out[0:], uint32(r))
+	put32(out[4:], uint32(w))
+	return 0
+}
+
+func isReadEnd(f *ofd) bool { return f.flags&oAccmode == oRdonly }
+
+func pipeRead(f *ofd, buf, n uint64) int64 {
+	if !isReadEnd(f) {
+		return -EBADF
+	}
+	p := &pipes[f.ino]
+	if n == 0 {
+		return 0
+	}
+	b, ok := userBytes(buf, n, true)
+	if !ok {
+		return -EFAULT
+	}
+	if p.len() > 0 {
+		r := p.take(b)
+		pipeChanged(f.ino)
+		return int64(r)
+	}
+	if p.writers == 0 {
+		return 0
+	}
+	if f.flags&oNonblock != 0 {
+		return -EAGAIN
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitPipeRead, uint64(f.ino), 0, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1] = buf, n
+	return blocked
+}
+
+func pipeWrite(f *ofd, buf, n uint64) int64 {
+	if isReadEnd(f) {
+		return -EBADF
+	}
+	p := &pipes[f.ino]
+	if p.readers == 0 {
+		signalThread(sched.Current(), 13) // SIGPIPE
+		return -EPIPE
+	}
+	b, ok := userBytes(buf, n, false)
+	if !ok {
+		return -EFAULT
+	}
+	k := min(n, p.room())
+	p.put(b[:k])
+	if k > 0 {
+		pipeChanged(f.ino)
+	}
+	if k == n {
+		return int64(n)
+	}
+	if f.flags&oNonblock != 0 {
+		if k > 0 {
+			return int64(k)
+		}
+		return -EAGAIN
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitPipeWrite, uint64(f.ino), 0, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1], t.Args[2] = buf, n, k
+	return blocked
+}
+
+// pipeClose drops one end of pipe k.
+func pipeClose(f *ofd) {
+	p := &pipes[f.ino]
+	if isReadEnd(f) {
+		p.readers--
+	} else {
+		p.writers--
+	}
+	pipeChanged(f.ino)
+	if p.readers <= 0 && p.writers <= 0 {
+		kfree(p.buf, pipeSize)
+		*p = pipe{}
+	}
+}
+
+// pipeChanged finishes what waits on pipe k and tells epoll.
+func pipeChanged(k int32) {
+	p := &pipes[k]
+	for again := true; again; {
+		again = false
+		for i := 1; i < sched.MaxThreads; i++ {
+			t := sched.T(i)
+			if t.State != sched.Blocked || t.WaitAddr != uint64(k) {
+				continue
+			}
+			switch t.Wait {
+			case sched.WaitPipeRead:
+				if p.len() == 0 && p.writers > 0 {
+					continue
+				}
+				b, ok := userBytes(t.Args[0], t.Args[1], true)
+				if !ok {
+					sched.Wake(i, -EFAULT)
+					continue
+				}
+				sched.Wake(i, int64(p.take(b)))
+				again = true
+			case sched.WaitPipeWrite:
+				done := t.Args[2]
+				if p.readers == 0 {
+					signalThread(i, 13)
+					if done > 0 {
+						sched.Wake(i, int64(done))
+					} else {
+						sched.Wake(i, -EPIPE)
+					}
+					continue
+				}
+				if p.room() == 0 {
+					continue
+				}
+				b, ok := userBytes(t.Args[0], t.Args[1], false)
+				if !ok {
+					sched.Wake(i, -EFAULT)
+					continue
+				}
+				k := min(t.Args[1]-done, p.room())
+				p.put(b[done : done+k])
+				t.Args[2] = done + k
+				if t.Args[2] == t.Args[1] {
+					sched.Wake(i, int64(t.Args[1]))
+				}
+				again = true
+			}
+		}
+	}
+	// Every description of this pipe saw an edge.
+	for o := range ofds {
+		if ofds[o].kind == fdPipe && ofds[o].ino == k {
+			fileChanged(&ofds[o])
+		}
+	}
+}
+
+// pipeReadiness is a pipe end's poll state.
+func pipeReadiness(f *ofd) uint32 {
+	p := &pipes[f.ino]
+	var ev uint32
+	if isReadEnd(f) {
+		if p.len() > 0 {
+			ev |= epollIn
+		}
+		if p.writers == 0 {
+			ev |= epollIn | epollHup | epollRdhup
+		}
+	} else {
+		if p.room() > 0 {
+			ev |= epollOut
+		}
+		if p.readers == 0 {
+			ev |= epollOut | epollErr
+		}
+	}
+	return ev
+}
