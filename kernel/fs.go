@@ -54,6 +54,7 @@ type inode struct {
 	data   uint64 // contents (or symlink target)
 	cap    uint64 // kheap block size of data; 0: data lies in the archive
 	mtime  int64
+	atime  int64
 }
 
 const (
@@ -101,7 +102,8 @@ func newInode(k inodeKind, mode uint32) int32 {
 		}
 		n := ino(i)
 		if n.kind == iFree {
-			*n = inode{kind: k, mode: mode & 0o7777, parent: -1, child: -1, next: -1, mtime: walltime()}
+			now := walltime()
+			*n = inode{kind: k, mode: mode & 0o7777, parent: -1, child: -1, next: -1, mtime: now, atime: now}
 			fsys.free = i + 1
 			return i
 		}
@@ -246,6 +248,12 @@ func userPath(addr uint64, k int) ([]byte, int64) {
 // exist); otherwise it returns the inode, following a final symlink if
 // follow is set.
 func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte, node int32, errno int64) {
+	// A trailing slash says the last component is a directory: follow it
+	// if it is a symlink, and fail with ENOTDIR if it is not a directory.
+	trailing := len(path) > 1 && path[len(path)-1] == '/'
+	if trailing {
+		follow = true
+	}
 	cur := start
 	if len(path) > 0 && path[0] == '/' {
 		cur = 0
@@ -281,7 +289,11 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 			}
 		}
 		if isLast && parent {
-			return cur, name, lookup(cur, name), 0
+			node := lookup(cur, name)
+			if trailing && node >= 0 && ino(node).kind != iDir && ino(node).kind != iLink {
+				return -1, nil, -1, -ENOTDIR
+			}
+			return cur, name, node, 0
 		}
 		next := lookup(cur, name)
 		if next < 0 {
@@ -311,6 +323,9 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 			continue
 		}
 		if isLast {
+			if trailing && n.kind != iDir {
+				return -1, nil, -1, -ENOTDIR
+			}
 			return cur, name, next, 0
 		}
 		cur = next
@@ -442,6 +457,17 @@ func initFS() {
 	mknod(dev, []byte("random"), iDev, 0o444)
 	ino(lookup(dev, []byte("random"))).dev = devRandom
 	proc, _ := mkdirs([]byte("proc"), 0o555)
+	if self, e := mknod(proc, []byte("self"), iDir, 0o555); e == 0 && args.Argc > 0 {
+		// os.Executable reads this link: the program's path as argv[0] gave it.
+		if exe, e := mknod(self, []byte("exe"), iLink, 0o777); e == 0 {
+			a := argsBuf[args.Argv[0]:]
+			n := 0
+			for n < len(a) && a[n] != 0 {
+				n++
+			}
+			fileWrite(exe, 0, a[:n])
+		}
+	}
 	if c, e := mknod(proc, []byte("cmdline"), iReg, 0o444); e == 0 {
 		fileWrite(c, 0, cmdlineBuf[:cmdlineLen])
 		fileWrite(c, uint64(cmdlineLen), []byte("\n"))

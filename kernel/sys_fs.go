@@ -42,9 +42,22 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 			if fl&oNofollow != 0 {
 				return -ELOOP
 			}
+			linkDir := ino(node).parent
 			_, _, node, e = walk(start, p, true, false)
 			if e == -ENOENT {
-				return -ENOENT // a dangling link: Linux would create its target
+				// A dangling link: create its target, as Linux does.
+				var d2 int32
+				var n2 []byte
+				d2, n2, node, e = walk(linkDir, ino(lookup(dir, name)).contents(), true, true)
+				if e != 0 {
+					return e
+				}
+				if node < 0 {
+					node, e = mknod(d2, n2, iReg, uint32(mode)&^umask)
+					if e != 0 {
+						return e
+					}
+				}
 			} else if e != 0 {
 				return e
 			}
@@ -192,16 +205,16 @@ func fillStat(p []byte, i int32, console bool) {
 	clear(p[:statSize])
 	var mode uint32
 	var nlink, size, rdev uint64 = 1, 0, 0
-	var mtime int64
+	var mtime, atime int64
 	if console {
 		mode = sIFCHR | 0o620
 		rdev = 5<<8 | 1 // /dev/console
-		mtime = wall0
+		mtime, atime = wall0, wall0
 	} else {
 		n := ino(i)
 		mode = n.mode
 		size = n.size
-		mtime = n.mtime
+		mtime, atime = n.mtime, n.atime
 		switch n.kind {
 		case iDir:
 			mode |= sIFDIR
@@ -223,9 +236,13 @@ func fillStat(p []byte, i int32, console bool) {
 	put64(p[stSize:], size)
 	put64(p[stBlksize:], 4096)
 	put64(p[stBlocks:], (size+511)/512)
-	for _, o := range [3]int{stAtim, stMtim, stCtim} {
-		put64(p[o:], uint64(mtime/1e9))
-		put64(p[o+8:], uint64(mtime%1e9))
+	for k, o := range [3]int{stAtim, stMtim, stCtim} {
+		t := mtime
+		if k == 0 {
+			t = atime
+		}
+		put64(p[o:], uint64(t/1e9))
+		put64(p[o+8:], uint64(t%1e9))
 	}
 }
 
@@ -674,6 +691,35 @@ func sysFchmodat(dirfd, path, mode uint64) int64 {
 	return 0
 }
 
+// sysFchmodat2 is fchmodat with flags: AT_SYMLINK_NOFOLLOW changes a
+// symlink's own mode, which Linux refuses (EOPNOTSUPP); on anything else
+// it is fchmodat.
+func sysFchmodat2(dirfd, path, mode, flags uint64) int64 {
+	if flags&^uint64(atSymlinkNofollow|atEmptyPath) != 0 {
+		return -EINVAL
+	}
+	if flags&atSymlinkNofollow != 0 {
+		p, e := userPath(path, 0)
+		if e != 0 {
+			return e
+		}
+		start, e := dirFor(dirfd)
+		if e != 0 {
+			return e
+		}
+		_, _, node, e := walk(start, p, false, false)
+		if e != 0 {
+			return e
+		}
+		if ino(node).kind == iLink {
+			return -EOPNOTSUPP
+		}
+		ino(node).mode = uint32(mode) & 0o7777
+		return 0
+	}
+	return sysFchmodat(dirfd, path, mode)
+}
+
 func sysFchmod(fd, mode uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
@@ -709,23 +755,31 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 			return e
 		}
 	}
-	mt := walltime()
-	if times != 0 {
-		b, ok := userBytes(times, 32, false)
-		if !ok {
-			return -EFAULT
-		}
-		const utimeNow, utimeOmit = 1<<30 - 1, 1<<30 - 2
-		sec, nsec := int64(le64(b[16:])), int64(le64(b[24:]))
+	now := walltime()
+	if times == 0 {
+		ino(node).atime, ino(node).mtime = now, now
+		return 0
+	}
+	b, ok := userBytes(times, 32, false)
+	if !ok {
+		return -EFAULT
+	}
+	// times[0] is the access time, times[1] the modification time; each
+	// may say UTIME_NOW or UTIME_OMIT.
+	const utimeNow, utimeOmit = 1<<30 - 1, 1<<30 - 2
+	for k, field := range [2]*int64{&ino(node).atime, &ino(node).mtime} {
+		sec, nsec := int64(le64(b[16*k:])), int64(le64(b[16*k+8:]))
 		switch nsec {
 		case utimeOmit:
-			return 0
 		case utimeNow:
+			*field = now
 		default:
-			mt = sec*1e9 + nsec
+			if nsec < 0 || nsec >= 1e9 {
+				return -EINVAL
+			}
+			*field = sec*1e9 + nsec
 		}
 	}
-	ino(node).mtime = mt
 	return 0
 }
 

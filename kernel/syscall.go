@@ -50,6 +50,7 @@ const (
 	SYS_vfork             = 58
 	SYS_execve            = 59
 	SYS_exit              = 60
+	SYS_wait4             = 61
 	SYS_kill              = 62
 	SYS_uname             = 63
 	SYS_fcntl             = 72
@@ -70,6 +71,9 @@ const (
 	SYS_readlink          = 89
 	SYS_chmod             = 90
 	SYS_fchmod            = 91
+	SYS_chown             = 92
+	SYS_fchown            = 93
+	SYS_lchown            = 94
 	SYS_umask             = 95
 	SYS_gettimeofday      = 96
 	SYS_getrlimit         = 97
@@ -94,6 +98,7 @@ const (
 	SYS_epoll_create      = 213
 	SYS_getdents64        = 217
 	SYS_set_tid_address   = 218
+	SYS_waitid            = 247
 	SYS_clock_gettime     = 228
 	SYS_clock_getres      = 229
 	SYS_clock_nanosleep   = 230
@@ -103,6 +108,7 @@ const (
 	SYS_tgkill            = 234
 	SYS_openat            = 257
 	SYS_mkdirat           = 258
+	SYS_fchownat          = 260
 	SYS_newfstatat        = 262
 	SYS_unlinkat          = 263
 	SYS_renameat          = 264
@@ -124,6 +130,7 @@ const (
 	SYS_getrandom         = 318
 	SYS_rseq              = 334
 	SYS_epoll_pwait2      = 441
+	SYS_fchmodat2         = 452
 )
 
 // Linux errno values.
@@ -133,6 +140,7 @@ const (
 	ESRCH        = 3
 	EINTR        = 4
 	EBADF        = 9
+	ECHILD       = 10
 	EAGAIN       = 11
 	ENOMEM       = 12
 	EACCES       = 13
@@ -157,6 +165,7 @@ const (
 	EPIPE        = 32
 	ELOOP        = 40
 	ETIMEDOUT    = 110
+	EOPNOTSUPP   = 95
 )
 
 // atCWD is AT_FDCWD as a syscall argument register holds it.
@@ -308,6 +317,10 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysSymlinkat(a0, atCWD, a1)
 	case SYS_link, SYS_linkat:
 		r = -EPERM // one name per inode: no hard links
+	case SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat:
+		r = 0 // the program is root; ownership is not recorded
+	case SYS_wait4, SYS_waitid:
+		r = -ECHILD // no other processes, so no children
 	case SYS_getcwd:
 		r = sysGetcwd(a0, a1)
 	case SYS_chdir:
@@ -330,6 +343,8 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysFchmodat(atCWD, a0, a1)
 	case SYS_fchmodat:
 		r = sysFchmodat(a0, a1, a2)
+	case SYS_fchmodat2:
+		r = sysFchmodat2(a0, a1, a2, a3)
 	case SYS_fchmod:
 		r = sysFchmod(a0, a1)
 	case SYS_utimensat:

@@ -60,7 +60,7 @@ func TestSyscallNumbers(t *testing.T) {
 		v, _ := strconv.ParseInt(m[2], 10, 64)
 		theirs["SYS_"+strings.ToLower(m[1])] = v
 	}
-	newer := map[string]int64{"SYS_renameat2": 316, "SYS_getrandom": 318, "SYS_rseq": 334, "SYS_epoll_pwait2": 441}
+	newer := map[string]int64{"SYS_renameat2": 316, "SYS_getrandom": 318, "SYS_rseq": 334, "SYS_epoll_pwait2": 441, "SYS_fchmodat2": 452}
 	if len(ours) < 60 {
 		t.Fatalf("found only %d SYS_ constants in kernel/syscall.go", len(ours))
 	}
