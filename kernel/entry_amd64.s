@@ -25,12 +25,13 @@ DATA ·linkinfo+48(SB)/8, $0	// imageEnd (end of bss)
 DATA ·linkinfo+56(SB)/8, $0	// loadEnd (end of file-backed data)
 DATA ·linkinfo+64(SB)/8, $0	// patched
 DATA ·linkinfo+72(SB)/8, $0	// mainMain: &main.main, for timing and tracing
+DATA ·linkinfo+80(SB)/8, $0	// roEnd: end of the read-only segments
+GLOBL ·linkinfo(SB), NOPTR, $88
 
 // traceTable: the startup tracer's milestones (kernel/trace.go), written by
 // boot/image.Patch: a count, then 30 (address, snapshot register) pairs.
 DATA ·traceTable+0(SB)/8, $0
 GLOBL ·traceTable(SB), NOPTR, $(8+30*16)
-GLOBL ·linkinfo(SB), NOPTR, $80
 
 
 // Seven pages for the boot page tables (PML4, PDPT, 4 PDs + alignment

@@ -58,7 +58,40 @@ func initPaging() {
 		*e = pd | ptePresent | pteWrite
 	}
 	unmapNullPage(pdpt)
+	protectImage(pdpt)
 	amd64.WriteCR3(uint64(pml4))
+}
+
+// protectImage maps the image's read-only segments (text, rodata,
+// pclntab) read-only, in 4 KiB pages, as Linux's loader does: a program
+// that writes to a string constant faults (SIGSEGV), and a kernel bug
+// cannot overwrite code.
+func protectImage(pdpt uintptr) {
+	li := links()
+	start, end := li.ImageStart&^4095, li.ROEnd
+	if end <= start || end > 1<<30 {
+		return
+	}
+	pd := uintptr(*amd64.U64(pdpt) & pteAddr) // the first GiB
+	for big := start &^ (2<<20 - 1); big < end; big += 2 << 20 {
+		e := amd64.U64(pd + uintptr(big>>21)*8)
+		if *e&pteHuge == 0 {
+			continue // already split (the first 2 MiB: the null page)
+		}
+		pt, ok := allocZeroed()
+		if !ok {
+			return
+		}
+		for i := uint64(0); i < 512; i++ {
+			*amd64.U64(uintptr(pt) + uintptr(i)*8) = (big + i<<12) | ptePresent | pteWrite
+		}
+		*e = pt | ptePresent | pteWrite
+	}
+	for a := start; a < end; a += 4096 {
+		pde := *amd64.U64(pd + uintptr(a>>21)*8)
+		pte := amd64.U64(uintptr(pde&pteAddr) + uintptr((a>>12)&511)*8)
+		*pte &^= pteWrite
+	}
 }
 
 // unmapNullPage splits the first 2 MiB of the identity map into 4 KiB pages

@@ -83,7 +83,11 @@ func pageFault(tf *amd64.TrapFrame) {
 	const errPresent, errWrite, errFetch = 1, 2, 16
 	i, ok := vmas.Find(addr)
 	if !ok {
-		segv(tf, segvMaperr, addr, "address not mapped")
+		if tf.ErrCode&errPresent != 0 {
+			segv(tf, segvAccerr, addr, "write to read-only memory")
+		} else {
+			segv(tf, segvMaperr, addr, "address not mapped")
+		}
 		return
 	}
 	v := vmas.At(i)

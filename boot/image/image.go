@@ -56,7 +56,8 @@ const (
 	liLoadEnd    = 56 // Patch: end of the file-backed part
 	liPatched    = 64 // Patch: 1 once patched
 	liMainMain   = 72 // Patch: address of main.main (0 if absent), for timing and tracing
-	liSize       = 80
+	liROEnd      = 80 // Patch: end of the read-only segments (text, rodata), page aligned
+	liSize       = 88
 
 	linkinfoMagic = 0x696b6e696c307472 // "rt0linki" little-endian
 )
@@ -187,6 +188,15 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 	le.PutUint64(lib[liImageEnd:], lay.BSSEnd)
 	le.PutUint64(lib[liLoadEnd:], lay.LoadEnd)
 	le.PutUint64(lib[liPatched:], 1)
+	// The read-only segments come first; the kernel maps them read-only.
+	var roEnd uint64
+	for _, p := range loads {
+		if p.Flags&elf.PF_W != 0 {
+			break
+		}
+		roEnd = (p.Vaddr + p.Memsz + 4095) &^ 4095
+	}
+	le.PutUint64(lib[liROEnd:], roEnd)
 	if mm, ok := findSym(syms, "main.main"); ok {
 		lay.MainMain = mm.Value
 		le.PutUint64(lib[liMainMain:], mm.Value)

@@ -320,6 +320,7 @@ func TestLinkinfoLayout(t *testing.T) {
 		liLoadEnd:    "loadEnd",
 		liPatched:    "patched",
 		liMainMain:   "mainMain",
+		liROEnd:      "roEnd",
 	}
 	for o, w := range want {
 		if !strings.Contains("$"+offs[o], w) && !strings.Contains(offs[o], w) {
@@ -329,7 +330,7 @@ func TestLinkinfoLayout(t *testing.T) {
 	if len(offs)*8 != liSize {
 		t.Errorf("linkinfo has %d words, liSize %d", len(offs), liSize)
 	}
-	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $80") || liSize != 80 {
+	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $88") || liSize != 88 {
 		t.Error("linkinfo size mismatch")
 	}
 	if !strings.Contains(string(src), "$(7*4096)") || PageTableBytes != 7*4096 {

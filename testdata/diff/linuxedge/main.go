@@ -2,7 +2,7 @@
 // (os, path/filepath, reflect) depend on. Each line is one case and its
 // outcome, which must be the same as on Linux.
 //
-//rt0diff:known the kernel lacks FIFOs and hard links, and does not write-protect read-only data
+//rt0diff:known the kernel lacks FIFOs and hard links
 package main
 
 import (
