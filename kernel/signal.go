@@ -94,7 +94,19 @@ func signalThread(i int, sig uint64) {
 	case h == sigDfl:
 		killedBy(sig)
 	}
-	sched.T(i).Pending |= 1 << (sig - 1)
+	t := sched.T(i)
+	t.Pending |= 1 << (sig - 1)
+	// A thread sleeping in a system call is woken to take the signal, the
+	// call failing with EINTR, as Linux does (the runtime retries): the
+	// runtime counts on it, e.g. AllThreadsSyscall signals every M and
+	// waits for each to answer, parked ones included.
+	if t.State == sched.Blocked && t.SigMask&(1<<(sig-1)) == 0 {
+		r := int64(-EINTR)
+		if t.Wait == sched.WaitPipeWrite && t.Args[2] > 0 {
+			r = int64(t.Args[2]) // what was written so far
+		}
+		sched.Wake(i, r)
+	}
 }
 
 // killedBy ends the program as a fatal signal's default action would.

@@ -80,3 +80,35 @@ func fillRandom(p []byte) {
 		}
 	}
 }
+
+// sysPrctl serves the process controls a Go program uses: thread names
+// (recorded nowhere), and "keep capabilities", which syscall.AllThreadsSyscall
+// sets on every thread (the program is root and keeps everything anyway).
+// Anything else is EINVAL, as Linux says for an option it does not know.
+func sysPrctl(option, arg uint64) int64 {
+	const (
+		prGetKeepcaps = 7
+		prSetKeepcaps = 8
+		prSetName     = 15
+		prGetName     = 16
+	)
+	switch option {
+	case prGetKeepcaps:
+		return 0
+	case prSetKeepcaps:
+		if arg > 1 {
+			return -EINVAL
+		}
+		return 0
+	case prSetName:
+		return 0
+	case prGetName:
+		if p, ok := userBytes(arg, 16, true); ok {
+			clear(p)
+			copy(p, "rt0")
+			return 0
+		}
+		return -EFAULT
+	}
+	return -EINVAL
+}

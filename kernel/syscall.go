@@ -398,7 +398,7 @@ func syscall(tf *amd64.TrapFrame) {
 	case SYS_setrlimit:
 		r = 0
 	case SYS_prctl:
-		r = -EINVAL
+		r = sysPrctl(a0, a1)
 	case SYS_getrandom:
 		r = sysGetrandom(a0, a1)
 
