@@ -119,6 +119,10 @@ func TestCollector(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
+	// The report marks packages that fail only on the known gaps; pin the
+	// list this test's sample (a pipe2 failure) was written against.
+	defer func(k []string) { KnownGaps = k }(KnownGaps)
+	KnownGaps = []string{"pipe2 is not implemented (the testing package runs examples through os.Pipe)"}
 	rs := collect(t)
 	run := Run{Started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Wall: 90 * time.Second, Commit: "abc123 x", Go: "go1.26", QEMU: "QEMU 7.2", Accel: "tcg", Parallel: 2}
 	var text bytes.Buffer
