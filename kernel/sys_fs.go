@@ -288,15 +288,7 @@ func sysNewfstatat(dirfd, path, st, flags uint64) int64 {
 			return sysFstat(dirfd, st)
 		}
 	}
-	p, e := userPath(path, 0)
-	if e != 0 {
-		return e
-	}
-	start, e := dirFor(dirfd)
-	if e != 0 {
-		return e
-	}
-	_, _, node, e := walk(start, p, flags&atSymlinkNofollow == 0, false)
+	node, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
 	if e != 0 {
 		return e
 	}
@@ -389,15 +381,7 @@ func direntType(i int32) byte {
 }
 
 func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
-	p, e := userPath(path, 0)
-	if e != 0 {
-		return e
-	}
-	start, e := dirFor(dirfd)
-	if e != 0 {
-		return e
-	}
-	_, _, node, e := walk(start, p, false, false)
+	node, e := resolveAt(dirfd, path, false)
 	if e != 0 {
 		return e
 	}
@@ -421,6 +405,21 @@ func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
 
 func sysReadlink(path, buf, size uint64) int64 {
 	return sysReadlinkat(atCWD, path, buf, size)
+}
+
+// resolveAt resolves a *at syscall's (dirfd, path) to an inode, following
+// a final symlink if follow is set.
+func resolveAt(dirfd, path uint64, follow bool) (int32, int64) {
+	p, e := userPath(path, 0)
+	if e != 0 {
+		return -1, e
+	}
+	start, e := dirFor(dirfd)
+	if e != 0 {
+		return -1, e
+	}
+	_, _, node, e := walk(start, p, follow, false)
+	return node, e
 }
 
 // parentOf resolves the parent directory and last name of a path that a
@@ -656,15 +655,7 @@ func sysTruncate(path, length uint64) int64 {
 // sysFaccessat: the program runs as root, so only existence (and, for
 // execute, an x bit) matter.
 func sysFaccessat(dirfd, path, mode, flags uint64) int64 {
-	p, e := userPath(path, 0)
-	if e != 0 {
-		return e
-	}
-	start, e := dirFor(dirfd)
-	if e != 0 {
-		return e
-	}
-	_, _, node, e := walk(start, p, flags&atSymlinkNofollow == 0, false)
+	node, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
 	if e != 0 {
 		return e
 	}
@@ -675,15 +666,7 @@ func sysFaccessat(dirfd, path, mode, flags uint64) int64 {
 }
 
 func sysFchmodat(dirfd, path, mode uint64) int64 {
-	p, e := userPath(path, 0)
-	if e != 0 {
-		return e
-	}
-	start, e := dirFor(dirfd)
-	if e != 0 {
-		return e
-	}
-	_, _, node, e := walk(start, p, true, false)
+	node, e := resolveAt(dirfd, path, true)
 	if e != 0 {
 		return e
 	}
@@ -699,15 +682,7 @@ func sysFchmodat2(dirfd, path, mode, flags uint64) int64 {
 		return -EINVAL
 	}
 	if flags&atSymlinkNofollow != 0 {
-		p, e := userPath(path, 0)
-		if e != 0 {
-			return e
-		}
-		start, e := dirFor(dirfd)
-		if e != 0 {
-			return e
-		}
-		_, _, node, e := walk(start, p, false, false)
+		node, e := resolveAt(dirfd, path, false)
 		if e != 0 {
 			return e
 		}
