@@ -7,14 +7,25 @@
 //	entry_amd64.s   64-bit entry from the loader stub; zero bss; boot stack; SSE
 //	boot.go         the boot sequence, one call per subsystem
 //	console.go      COM1 for the program, debugcon (port 0xe9) for kernel messages
+//	screen.go       VGA text or framebuffer console
 //	physmem.go      the memory map -> the frame allocator
-//	paging.go       page tables: identity map, demand-zero user pages
-//	clock.go        TSC, PIT calibration, CMOS RTC, LAPIC timer
-//	initstack.go    the Linux initial stack: argc, argv, envp, auxv
+//	acpi.go         RSDP, MADT, FADT, \_S5 (power off)
+//	paging.go       page tables: identity map, read-only image, demand-zero user pages
+//	kheap.go        the kernel heap (filesystem tables and contents)
+//	clock.go        TSC and LAPIC calibration (PIT or ACPI PM timer), CMOS RTC, LAPIC timer
+//	ioapic.go       routing ISA interrupts (COM1, keyboard)
+//	keyboard.go     PS/2 keyboard and its line discipline
+//	input.go        the console input ring behind read(0)
+//	initstack.go    the Linux initial stack: argc, argv, envp, auxv (with the vDSO)
+//	fs.go           the in-memory filesystem and the cpio boot archive
 //	cgoinit_amd64.s the runtime's _cgo_init hook: m0's FS base by WRMSR
+//	vdso_amd64.s    __vdso_clock_gettime: the clock without a system call
 //	trap.go         every entry: exceptions, page faults, interrupts, syscalls
+//	signal.go       signal frames and rt_sigreturn
 //	syscall.go      the syscall table, by Linux number
-//	sys_*.go        the syscalls, grouped by what they manage
+//	sys_*.go        the syscalls, grouped by what they manage; pipe.go pipes
+//	trace.go        the startup tracer (debug-register breakpoints)
+//	smbios.go       the machine's identity for the log
 //	panic.go        fault reports and stopping the machine
 //
 // # Below the runtime
