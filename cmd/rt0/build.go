@@ -658,15 +658,11 @@ func writeFileAtomic(name string, data []byte) error {
 // buildImage builds targets into the image file out (go build -o rules when
 // out is "" or a directory) and returns the file written.
 func (b *builder) buildImage(targets []string, f *buildFlags, out string) (string, error) {
-	tmp, err := os.MkdirTemp("", "rt0-build-")
+	tmp, cleanup, err := workDir(b.stderr, "rt0-build-", f.work)
 	if err != nil {
 		return "", err
 	}
-	if f.work {
-		fmt.Fprintf(b.stderr, "WORK=%s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	elfPath, p, err := b.link(targets, f, tmp)
 	if err != nil {
 		return "", err
@@ -739,4 +735,19 @@ func runBuild(args []string, sio stdio) int {
 		return 1
 	}
 	return 0
+}
+
+// workDir makes the temporary directory a command builds in. With keep
+// (the -work flag, as go build's) it is announced and left behind;
+// otherwise cleanup removes it.
+func workDir(w io.Writer, prefix string, keep bool) (dir string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", func() {}, err
+	}
+	if keep {
+		fmt.Fprintf(w, "WORK=%s\n", dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }

@@ -81,16 +81,12 @@ func runDebug(args []string, sio stdio) int {
 		return 1
 	}
 
-	tmp, err := os.MkdirTemp("", "rt0-debug-")
+	tmp, cleanup, err := workDir(sio.err, "rt0-debug-", bf.work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 		return 1
 	}
-	if bf.work {
-		fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	b, err := newBuilder(sio.err, bf.verbose)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)

@@ -100,16 +100,12 @@ func runImage(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
 	}
-	tmp, err := os.MkdirTemp("", "rt0-image-")
+	tmp, cleanup, err := workDir(sio.err, "rt0-image-", bf.work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
 	}
-	if bf.work {
-		fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	kernel, err := b.buildImage(targets, &bf, tmp+string(os.PathSeparator))
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)

@@ -134,16 +134,12 @@ func runRun(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
 	}
-	tmp, err := os.MkdirTemp("", "rt0-run-")
+	tmp, cleanup, err := workDir(sio.err, "rt0-run-", bf.work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
 	}
-	if bf.work {
-		fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	var initrd []string
 	appendWords := tf.appendWords(rf.appendTo)
 	if len(rf.files) > 0 {

@@ -994,16 +994,12 @@ func runTest(args []string, sio stdio) int {
 	if len(pkgs) == 0 {
 		return 1 // go list said why
 	}
-	tmp, err := os.MkdirTemp("", "rt0-test-")
+	tmp, cleanup, err := workDir(sio.err, "rt0-test-", tf.build.work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1
 	}
-	if tf.build.work {
-		fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer cleanup()
 	t := &tester{b: b, tf: &tf, tmp: tmp, sio: sio, ctx: ctx, goroot: goroot}
 	for _, f := range tf.files {
 		abs, err := filepath.Abs(f)

@@ -62,16 +62,12 @@ func runTour(args []string, sio stdio) int {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
 			return 1
 		}
-		tmp, err := os.MkdirTemp("", "rt0-tour-")
+		tmp, cleanup, err := workDir(sio.err, "rt0-tour-", bf.work)
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
 			return 1
 		}
-		if bf.work {
-			fmt.Fprintf(sio.err, "WORK=%s\n", tmp)
-		} else {
-			defer os.RemoveAll(tmp)
-		}
+		defer cleanup()
 		elfPath, err = b.buildImage(fs.Args(), &bf, tmp+string(os.PathSeparator))
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
