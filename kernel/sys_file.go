@@ -104,12 +104,15 @@ func allocFD(k fileKind, flags uint32) int64 {
 	return fd
 }
 
+// ofdOf returns the description index of open descriptor fd.
+func ofdOf(fd uint64) int32 { return int32(fdt[fd]&0xFFFF) - 1 }
+
 // getFile returns the description of descriptor fd, nil if it is closed.
 func getFile(fd uint64) *ofd {
 	if fd >= maxFDs || fdt[fd] == 0 {
 		return nil
 	}
-	return &ofds[fdt[fd]&0xFFFF-1]
+	return &ofds[ofdOf(fd)]
 }
 
 // closeFD drops descriptor fd; the last reference closes the description.
@@ -141,7 +144,7 @@ func sysDup(fd uint64) int64 {
 	if getFile(fd) == nil {
 		return -EBADF
 	}
-	return installFD(int32(fdt[fd]&0xFFFF-1), 0, 0)
+	return installFD(ofdOf(fd), 0, 0)
 }
 
 func sysDup3(old, new, flags uint64) int64 {
@@ -158,7 +161,7 @@ func sysDup3(old, new, flags uint64) int64 {
 	if flags&oCloexec != 0 {
 		cl = fdCloexec
 	}
-	return installFD(int32(fdt[old]&0xFFFF-1), int(new), cl)
+	return installFD(ofdOf(old), int(new), cl)
 }
 
 func sysDup2(old, new uint64) int64 {
@@ -307,7 +310,7 @@ func sysFcntl(fd, cmd, arg uint64) int64 {
 		if cmd == 1030 {
 			cl = fdCloexec
 		}
-		return installFD(int32(fdt[fd]&0xFFFF-1), int(arg), cl)
+		return installFD(ofdOf(fd), int(arg), cl)
 	case 1: // F_GETFD
 		if fdt[fd]&fdCloexec != 0 {
 			return 1

@@ -181,7 +181,7 @@ func readiness(f *ofd) uint32 {
 // state changed (an edge), and finishes the waits that it satisfies.
 func fileChanged(f *ofd) {
 	for fd := range fdt {
-		if fdt[fd] == 0 || &ofds[fdt[fd]&0xFFFF-1] != f {
+		if fdt[fd] == 0 || &ofds[ofdOf(uint64(fd))] != f {
 			continue
 		}
 		for e := range epolls {
