@@ -117,3 +117,34 @@ func TestStackSetup(t *testing.T) {
 		t.Error("FSForStack must make FS:-8 the slot at top")
 	}
 }
+
+// TestBootStackTrapG checks that kernel/entry_amd64.s, which builds the boot
+// stack's trap g by hand before any Go code can run, lays it out as
+// setupStack does: &g at top, g at top+16 with stack.lo, stack.hi,
+// stackguard0/1 at 0, 8, 16, 24, the guard stackGuard above lo, FS at
+// top+8, and room above the top for the whole header.
+func TestBootStackTrapG(t *testing.T) {
+	b, err := os.ReadFile("../../kernel/entry_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	d := defines(t, "../../kernel/entry_amd64.s")
+	if d["STACK_HEADER"] < stackHeader {
+		t.Errorf("entry_amd64.s STACK_HEADER %d < the trap g header's %d bytes", d["STACK_HEADER"], stackHeader)
+	}
+	for _, line := range []string{
+		"LEAQ\t16(SP), AX", // g = top+16
+		"MOVQ\tAX, 0(SP)",  // [top] = &g
+		"MOVQ\tBX, 0(AX)",  // stack.lo
+		"MOVQ\tSP, 8(AX)",  // stack.hi
+		"LEAQ\t" + strconv.Itoa(stackGuard) + "(BX), CX", // lo + stackGuard
+		"MOVQ\tCX, 16(AX)", // stackguard0
+		"MOVQ\tCX, 24(AX)", // stackguard1
+		"LEAQ\t8(SP), AX",  // FS base = top+8
+	} {
+		if !strings.Contains(src, line) {
+			t.Errorf("entry_amd64.s lacks %q: the boot trap g no longer matches stacks.go", line)
+		}
+	}
+}

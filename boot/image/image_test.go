@@ -446,3 +446,43 @@ func TestVDSOImage(t *testing.T) {
 		t.Error("the symbol is not of version 2")
 	}
 }
+
+// TestLinkinfoUses checks every use of linkinfo in the kernel's assembly
+// (outside its DATA lines): each names its field in a comment, and the
+// offset is that field's.
+func TestLinkinfoUses(t *testing.T) {
+	files, _ := filepath.Glob("../../kernel/*.s")
+	names := map[string]int{"loadEnd": liLoadEnd, "imageEnd": liImageEnd, "m0.tls": liM0TLS,
+		"goEntry": liGoEntry, "imageStart": liImageStart, "mainMain": liMainMain, "roEnd": liROEnd}
+	use := regexp.MustCompile(`·linkinfo\+(\d+)\(SB\)`)
+	uses := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			m := use.FindStringSubmatch(line)
+			if m == nil || strings.HasPrefix(strings.TrimSpace(line), "DATA") {
+				continue
+			}
+			uses++
+			off, _ := strconv.Atoi(m[1])
+			found := false
+			for name, want := range names {
+				if strings.Contains(line, "// "+name) || strings.Contains(line, "// &"+name) {
+					found = true
+					if off != want {
+						t.Errorf("%s:%d: linkinfo+%d is not %s (at %d)", f, i+1, off, name, want)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s:%d: a use of linkinfo+%d without a comment naming its field", f, i+1, off)
+			}
+		}
+	}
+	if uses < 3 {
+		t.Errorf("found %d uses of linkinfo in the kernel's assembly, want at least 3", uses)
+	}
+}
