@@ -8,7 +8,10 @@
 //     of 5 (TCG);
 //   - guest cycles from rt0's first instruction to main.main (TSC);
 //   - the smallest -m that boots hello;
-//   - the syscalls hello makes, by name.
+//   - the syscalls hello makes, by name;
+//   - the framebuffer console (GRUB multiboot2 under OVMF): the time to
+//     write lines that scroll the screen, painted by the painter goroutine
+//     vs by the kernel in each write (rt0.painter=off).
 //
 // Run with `make bench` or `go run ./bench [-runs 5] [-prog ./examples/hello]`.
 package main
@@ -29,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"rt0/bootimg"
 	"rt0/qemu"
 )
 
@@ -60,6 +64,8 @@ func main() {
 	smallest(img)
 	fmt.Println()
 	syscalls(img)
+	fmt.Println()
+	screenConsole(dir)
 }
 
 func sizes(img, plain string) {
@@ -243,4 +249,46 @@ func check(err error, ctx ...string) {
 		fmt.Fprintln(os.Stderr, "bench:", err, strings.Join(ctx, "\n"))
 		os.Exit(1)
 	}
+}
+
+var scrollRE = regexp.MustCompile(`scroll: (\d+) lines in ([0-9.]+) ms`)
+
+// screenConsole boots testdata/progs/scroll from a GRUB image under OVMF
+// (a framebuffer, as on a UEFI PC) with the painter goroutine and with
+// the kernel painting in each write, and compares the time the writes take.
+func screenConsole(dir string) {
+	const fw, vars = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+	if _, err := os.Stat(fw); err != nil {
+		fmt.Println("framebuffer console: no OVMF (make deps installs it); skipped")
+		return
+	}
+	elf := filepath.Join(dir, "scroll.elf")
+	run("go", "run", "./cmd/rt0", "build", "-o", elf, "./testdata/progs/scroll")
+	const lines = "1000"
+	medianMs := func(cmdline ...string) float64 {
+		img := filepath.Join(dir, "scroll.img")
+		c := bootimg.Config{Kernel: elf, Name: "scroll", Cmdline: append([]string{"scroll", lines}, cmdline...)}
+		check(bootimg.Build(context.Background(), c, img))
+		var ms []float64
+		for i := 0; i < 3; i++ {
+			res, err := qemu.Run(context.Background(), qemu.Config{BootISO: img, Machine: "q35", Firmware: fw, FirmwareVars: vars,
+				ExtraArgs: []string{"-device", "VGA"}, Timeout: 5 * time.Minute, Accel: qemu.AccelTCG})
+			check(err)
+			m := scrollRE.FindSubmatch(res.Serial)
+			if m == nil {
+				fmt.Fprintf(os.Stderr, "scroll: no result line (exit %d)\n%s", res.ExitCode, res.Debug)
+				os.Exit(1)
+			}
+			v, _ := strconv.ParseFloat(string(m[2]), 64)
+			ms = append(ms, v)
+		}
+		sort.Float64s(ms)
+		return ms[len(ms)/2]
+	}
+	g := medianMs()
+	k := medianMs("rt0.painter=off")
+	fmt.Printf("framebuffer console (OVMF, %s lines that scroll, median of 3)\n", lines)
+	fmt.Printf("  painter goroutine:            %8.1f ms\n", g)
+	fmt.Printf("  kernel paints in each write:  %8.1f ms\n", k)
+	fmt.Printf("  ratio kernel/goroutine:       %8.1fx\n", k/g)
 }

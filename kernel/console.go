@@ -92,6 +92,7 @@ func consoleWrite(p []byte) {
 		}
 		screenPut(b)
 	}
+	screenShow()
 }
 
 // Kernel log. Allocation-free printing of strings and numbers.
@@ -105,7 +106,14 @@ func logByte(b byte) {
 		if hasCOM1 {
 			serialPut(b)
 		}
+		// Kernel messages on the console are warnings at boot and the
+		// last words of a stopping machine: the kernel paints them itself.
+		screenTakeOver()
 		screenPut(b)
+		if b == '\n' {
+			cursor()
+			paintDirty()
+		}
 	}
 }
 

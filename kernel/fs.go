@@ -456,6 +456,7 @@ func initFS() {
 	ino(lookup(dev, []byte("urandom"))).dev = devRandom
 	mknod(dev, []byte("random"), iDev, 0o444)
 	ino(lookup(dev, []byte("random"))).dev = devRandom
+	makeScreenDevices(dev)
 	proc, _ := mkdirs([]byte("proc"), 0o555)
 	if self, e := mknod(proc, []byte("self"), iDir, 0o555); e == 0 && args.Argc > 0 {
 		// os.Executable reads this link: the program's path as argv[0] gave it.
@@ -477,6 +478,7 @@ func initFS() {
 		m := bootInfo.Modules[0]
 		loadArchive(m.Start, m.End)
 	}
+	initFirmwareFiles()
 }
 
 // mkdirs creates the directories of path (relative to /) that are missing

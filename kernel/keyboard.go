@@ -148,6 +148,7 @@ func key(sc uint8) {
 		c &= 0x1F // ^A .. ^Z
 	}
 	lineInput(c)
+	screenShow() // the echo
 }
 
 // lineInput is the line discipline of the keyboard.

@@ -6,12 +6,31 @@ import "rt0/arch/amd64"
 // kernel panics, shown on the PC's screen as well as on COM1.
 //
 // Two kinds of screen. VGA text mode (what a BIOS, GRUB's multiboot and
-// QEMU's -kernel leave): 80x25 cells of (character, attribute) at 0xB8000.
-// A linear framebuffer (what multiboot2 hands over, always so under UEFI,
-// where there is no text mode): pixels, on which the kernel draws the 7x13
-// font that boot/image copied from golang.org/x/image/font/basicfont. Both
-// scroll; both are written below the runtime, without allocation, so early
-// panics show too.
+// QEMU's -kernel leave): 80x25 cells of (character, attribute) at 0xB8000,
+// which the video card draws itself. A linear framebuffer (what multiboot2
+// hands over, always so under UEFI, where there is no text mode): pixels,
+// on which somebody must draw the 7x13 font that boot/image copied from
+// golang.org/x/image/font/basicfont.
+//
+// So the console is split in two, model and view. The model is a grid of
+// cells in VGA's own format (character in the low byte, attribute in the
+// high one): in text mode it is the video memory itself; on a framebuffer
+// it is ordinary RAM. The kernel keeps the model, below the runtime and
+// without allocation: writing a byte, a newline, scrolling are a few stores
+// into RAM. The view, pixels from cells, is drawn by one of two painters:
+//
+//   - the kernel (paintDirty), at the end of each write, for the rows that
+//     changed: before the runtime exists, when no program paints, and always
+//     when the machine stops (a panic, an exit), so the last words show;
+//   - a goroutine (package rt0/painter, linked into every rt0 program): it
+//     switches the console to KD_GRAPHICS through /dev/tty0, waits on
+//     /dev/vcsa for changes, reads the cells and paints /dev/fb0, which it
+//     mapped. The program's write returns as soon as the model is updated;
+//     a burst of output costs one repaint, not one per line.
+//
+// Painting never reads the framebuffer (on a PC it is uncached or
+// write-combining memory, where reads are very slow): scrolling moves the
+// cells and repaints, it does not copy pixels.
 
 const (
 	scrNone = iota
@@ -19,18 +38,31 @@ const (
 	scrPixels
 
 	glyphW, glyphH = 7, 13 // a cell: 6 pixels of glyph, 1 of spacing
+	fontFirst      = ' '   // the font table starts at the space
+	fontCount      = 96    // ' ' to 0x7F
+
+	attrNormal = 0x07 // light grey on black, as a PC's BIOS console
 )
 
 var screen struct {
 	kind                 int
-	base                 uintptr
+	base                 uintptr // the framebuffer, or VGA text memory
+	cells                uintptr // the model: rows*cols uint16 cells
 	pitch, width, height uint32
 	bpp                  uint32
 	cols, rows           int
 	cx, cy               int
-	fg, bg               uint32
 	rPos, gPos, bPos     uint8
 	rBits, gBits, bBits  uint8
+	palette              [16]uint32 // VGA's 16 colours as pixel values
+	// dirtyLo..dirtyHi are the rows whose pixels are stale (lo > hi: none).
+	dirtyLo, dirtyHi int
+	// graphics: a program paints the framebuffer (KD_GRAPHICS on
+	// /dev/tty0); the kernel only keeps the model, until the machine stops.
+	graphics bool
+	// gen counts changes of the model; a /dev/vcsa reader is told of the
+	// changes after the generation it last read (readiness).
+	gen uint64
 }
 
 func fontGlyphsAddr() uintptr
@@ -53,8 +85,6 @@ func initScreen() {
 		screen.rPos, screen.gPos, screen.bPos = fb.RedPos, fb.GreenPos, fb.BluePos
 		screen.rBits, screen.gBits, screen.bBits = fb.RedSize, fb.GreenSize, fb.BlueSize
 		screen.cols, screen.rows = int(fb.Width/glyphW), int(fb.Height/glyphH)
-		screen.fg = pixel(0xAA, 0xAA, 0xAA)
-		screen.bg = pixel(0, 0, 0)
 	case !bootInfo.HasFB && bootInfo.Version == 1:
 		// A multiboot v1 loader that set no video mode leaves the BIOS's
 		// text mode (QEMU's -kernel, GRUB's multiboot under a BIOS).
@@ -68,7 +98,29 @@ func initScreen() {
 		screen.kind = scrNone
 		return
 	}
+	if screen.kind == scrText {
+		screen.cells = screen.base // the card draws its own cells
+	} else {
+		a, ok := kalloc(uint64(screen.cols * screen.rows * 2))
+		if !ok {
+			screen.kind = scrNone
+			return
+		}
+		screen.cells = uintptr(a)
+		for i, c := range vgaColours {
+			screen.palette[i] = pixel(uint32(c>>16), uint32(c>>8&0xFF), uint32(c&0xFF))
+		}
+		for y := uint32(0); y < screen.height; y++ {
+			fillRow(y, screen.palette[0])
+		}
+	}
 	screenClear()
+}
+
+// vgaColours are the 16 colours of a VGA attribute, as 0xRRGGBB.
+var vgaColours = [16]uint32{
+	0x000000, 0x0000AA, 0x00AA00, 0x00AAAA, 0xAA0000, 0xAA00AA, 0xAA5500, 0xAAAAAA,
+	0x555555, 0x5555FF, 0x55FF55, 0x55FFFF, 0xFF5555, 0xFF55FF, 0xFFFF55, 0xFFFFFF,
 }
 
 // mapFramebuffer makes sure the identity map covers the framebuffer (it
@@ -104,19 +156,157 @@ func pixel(r, g, b uint32) uint32 {
 	return c(r, screen.rPos, screen.rBits) | c(g, screen.gPos, screen.gBits) | c(b, screen.bPos, screen.bBits)
 }
 
+// cell returns the model's cell at (x, y).
+func cell(x, y int) *uint16 {
+	return (*uint16)(amd64.Ptr(screen.cells + uintptr(y*screen.cols+x)*2))
+}
+
 func screenClear() {
-	switch screen.kind {
-	case scrText:
-		for i := 0; i < screen.cols*screen.rows; i++ {
-			*(*uint16)(amd64.Ptr(screen.base + uintptr(i)*2)) = 0x0720
-		}
-	case scrPixels:
-		for y := uint32(0); y < screen.height; y++ {
-			fillRow(y, screen.bg)
-		}
+	for y := 0; y < screen.rows; y++ {
+		clearLine(y)
 	}
 	screen.cx, screen.cy = 0, 0
 	cursor()
+}
+
+func clearLine(y int) {
+	for x := 0; x < screen.cols; x++ {
+		*cell(x, y) = attrNormal<<8 | ' '
+	}
+	dirty(y, y)
+}
+
+// dirty records that rows lo..hi of the model changed.
+func dirty(lo, hi int) {
+	if screen.dirtyLo > screen.dirtyHi {
+		screen.dirtyLo, screen.dirtyHi = lo, hi
+	} else {
+		screen.dirtyLo, screen.dirtyHi = min(screen.dirtyLo, lo), max(screen.dirtyHi, hi)
+	}
+	screen.gen++
+}
+
+// screenPut puts one byte of console output into the model. The pixels
+// follow at the next screenShow.
+func screenPut(c byte) {
+	if screen.kind == scrNone {
+		return
+	}
+	switch c {
+	case '\n':
+		screen.cx = 0
+		screen.cy++
+	case '\r':
+		screen.cx = 0
+	case '\b':
+		if screen.cx > 0 {
+			screen.cx--
+			setCell(screen.cx, screen.cy, ' ')
+		}
+	case '\t':
+		screen.cx = (screen.cx + 8) &^ 7
+	default:
+		if c < ' ' || c > '~' {
+			c = '?'
+		}
+		if screen.cx >= screen.cols {
+			screen.cx = 0
+			screen.cy++
+		}
+		if screen.cy >= screen.rows {
+			scroll()
+		}
+		setCell(screen.cx, screen.cy, c)
+		screen.cx++
+	}
+	if screen.cx > screen.cols {
+		screen.cx = screen.cols
+	}
+	if screen.cy >= screen.rows {
+		scroll()
+	}
+}
+
+func setCell(x, y int, c byte) {
+	*cell(x, y) = attrNormal<<8 | uint16(c)
+	dirty(y, y)
+}
+
+// scroll moves the model up one line and clears the last.
+func scroll() {
+	n := (screen.rows - 1) * screen.cols * 2
+	copy(amd64.Bytes(screen.cells, n), amd64.Bytes(screen.cells+uintptr(screen.cols*2), n))
+	clearLine(screen.rows - 1)
+	dirty(0, screen.rows-1)
+	screen.cy = screen.rows - 1
+}
+
+// screenShow brings the view up to date after a batch of screenPut: the
+// kernel paints unless a program does; a program that paints is told
+// (through /dev/vcsa's readiness) that the model changed.
+func screenShow() {
+	if screen.kind == scrNone {
+		return
+	}
+	cursor()
+	if screen.graphics {
+		if screen.dirtyLo <= screen.dirtyHi {
+			screen.dirtyLo, screen.dirtyHi = 1, 0 // the painter diffs for itself
+			vcsaChanged()
+		}
+		return
+	}
+	paintDirty()
+	vcsaChanged()
+}
+
+// screenTakeOver gives the screen back to the kernel: the machine stops
+// (or panics), the painter goroutine will not run again, and the last
+// words must show. Everything is repainted from the model.
+func screenTakeOver() {
+	if screen.kind == scrNone || !screen.graphics {
+		return
+	}
+	screen.graphics = false
+	dirty(0, screen.rows-1)
+	paintDirty()
+}
+
+// paintDirty draws the stale rows of the model on the framebuffer.
+func paintDirty() {
+	if screen.kind == scrPixels {
+		for y := screen.dirtyLo; y <= screen.dirtyHi; y++ {
+			paintRow(y)
+		}
+	}
+	screen.dirtyLo, screen.dirtyHi = 1, 0
+}
+
+// paintRow draws row cy of the model, scan line by scan line, writing
+// each pixel once and reading none.
+func paintRow(cy int) {
+	glyphs := amd64.Bytes(fontGlyphsAddr(), fontCount*glyphH)
+	bytes := uintptr(screen.bpp / 8)
+	for y := 0; y < glyphH; y++ {
+		a := screen.base + uintptr(cy*glyphH+y)*uintptr(screen.pitch)
+		for cx := 0; cx < screen.cols; cx++ {
+			v := *cell(cx, cy)
+			c := byte(v)
+			if c < fontFirst || c >= fontFirst+fontCount {
+				c = '?'
+			}
+			bits := glyphs[int(c-fontFirst)*glyphH+y]
+			fg, bg := screen.palette[v>>8&0xF], screen.palette[v>>12&0x7]
+			for x := 0; x < glyphW; x++ {
+				p := bg
+				if bits&(0x80>>x) != 0 {
+					p = fg
+				}
+				putPixel(a, p)
+				a += bytes
+			}
+		}
+	}
 }
 
 func fillRow(y uint32, v uint32) {
@@ -137,88 +327,6 @@ func putPixel(a uintptr, v uint32) {
 	case 16:
 		*(*uint16)(amd64.Ptr(a)) = uint16(v)
 	}
-}
-
-// screenPut shows one byte of console output.
-func screenPut(c byte) {
-	if screen.kind == scrNone {
-		return
-	}
-	switch c {
-	case '\n':
-		screen.cx = 0
-		screen.cy++
-	case '\r':
-		screen.cx = 0
-	case '\b':
-		if screen.cx > 0 {
-			screen.cx--
-			drawCell(screen.cx, screen.cy, ' ')
-		}
-	case '\t':
-		screen.cx = (screen.cx + 8) &^ 7
-	default:
-		if c < ' ' || c > '~' {
-			c = '?'
-		}
-		if screen.cx >= screen.cols {
-			screen.cx = 0
-			screen.cy++
-		}
-		if screen.cy >= screen.rows {
-			scroll()
-		}
-		drawCell(screen.cx, screen.cy, c)
-		screen.cx++
-	}
-	if screen.cx > screen.cols {
-		screen.cx = screen.cols
-	}
-	if screen.cy >= screen.rows {
-		scroll()
-	}
-	cursor()
-}
-
-func drawCell(cx, cy int, c byte) {
-	if screen.kind == scrText {
-		*(*uint16)(amd64.Ptr(screen.base + uintptr(cy*screen.cols+cx)*2)) = 0x0700 | uint16(c)
-		return
-	}
-	glyph := amd64.Bytes(fontGlyphsAddr()+uintptr(c-' ')*glyphH, glyphH)
-	bytes := uintptr(screen.bpp / 8)
-	x0 := uintptr(cx * glyphW)
-	for y := 0; y < glyphH; y++ {
-		row := screen.base + uintptr(cy*glyphH+y)*uintptr(screen.pitch) + x0*bytes
-		bits := glyph[y]
-		for x := uintptr(0); x < glyphW; x++ {
-			v := screen.bg
-			if x < 8 && bits&(0x80>>x) != 0 {
-				v = screen.fg
-			}
-			putPixel(row+x*bytes, v)
-		}
-	}
-}
-
-// scroll moves everything up one line and clears the last.
-func scroll() {
-	switch screen.kind {
-	case scrText:
-		n := (screen.rows - 1) * screen.cols * 2
-		copy(amd64.Bytes(screen.base, n), amd64.Bytes(screen.base+uintptr(screen.cols*2), n))
-		for x := 0; x < screen.cols; x++ {
-			*(*uint16)(amd64.Ptr(screen.base + uintptr((screen.rows-1)*screen.cols+x)*2)) = 0x0720
-		}
-	case scrPixels:
-		line := int(screen.pitch) * glyphH
-		n := (screen.rows - 1) * line
-		copy(amd64.Bytes(screen.base, n), amd64.Bytes(screen.base+uintptr(line), n))
-		for y := uint32((screen.rows - 1) * glyphH); y < uint32(screen.rows*glyphH); y++ {
-			fillRow(y, screen.bg)
-		}
-	}
-	screen.cy = screen.rows - 1
 }
 
 // cursor moves the VGA hardware cursor (text mode only).

@@ -334,9 +334,18 @@ func sysFcntl(fd, cmd, arg uint64) int64 {
 	return -EINVAL
 }
 
-func sysIoctl(fd, req uint64) int64 {
-	if getFile(fd) == nil {
+func sysIoctl(fd, req, arg uint64) int64 {
+	f := getFile(fd)
+	if f == nil {
 		return -EBADF
 	}
-	return -ENOTTY // no terminal: isatty is false, output is not line-edited
+	switch {
+	case f.kind == fdConsole:
+		return screenIoctl(devTTY, req, arg)
+	case f.kind == fdFile && ino(f.ino).kind == iDev:
+		return screenIoctl(ino(f.ino).dev, req, arg)
+	}
+	// No terminal ioctls (TCGETS): isatty is false, output is not
+	// line-edited by the program.
+	return -ENOTTY
 }

@@ -86,6 +86,10 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 			return e
 		}
 	}
+	if n.kind == iDev && n.dev == devTTY && fl&oPath == 0 {
+		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
+		return allocFD(fdConsole, fl&(oAccmode|oNonblock|oCloexec))
+	}
 	fd := allocFD(fdFile, fl&(oAccmode|oAppend|oNonblock|oPath|oCloexec|oDirectory))
 	if fd < 0 {
 		return fd
@@ -120,6 +124,8 @@ func fileRead(f *ofd, off, buf, n uint64) int64 {
 			clear(p)
 		case devRandom:
 			fillRandom(p)
+		case devVcsa, devFB:
+			return screenDevRead(f, node.dev, off, p)
 		default:
 			return 0 // /dev/null: end of file
 		}
@@ -146,7 +152,14 @@ func fileWriteUser(f *ofd, off, buf, n uint64) int64 {
 	case iDir:
 		return -EISDIR
 	case iDev:
-		return int64(n) // /dev/null and friends swallow writes
+		if node.dev != devFB {
+			return int64(n) // /dev/null and friends swallow writes
+		}
+		p, ok := userBytes(buf, n, false)
+		if !ok {
+			return -EFAULT
+		}
+		return screenDevWrite(node.dev, off, p)
 	}
 	p, ok := userBytes(buf, n, false)
 	if !ok {
@@ -225,7 +238,7 @@ func fillStat(p []byte, i int32, console bool) {
 			mode |= sIFLNK
 		case iDev:
 			mode |= sIFCHR
-			rdev = 1<<8 | uint64(n.dev)
+			rdev = devNumber(n.dev)
 			size = 0
 		}
 	}

@@ -42,7 +42,15 @@ func inUserRange(addr, n uint64) bool {
 
 func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
 	if flags&mapAnonymous == 0 {
-		return -ENODEV // no files to map yet
+		// Of files, only the framebuffer can be mapped.
+		f := getFile(fd)
+		if f == nil {
+			return -EBADF
+		}
+		if f.kind != fdFile || ino(f.ino).kind != iDev || length == 0 {
+			return -ENODEV
+		}
+		return screenMmap(ino(f.ino).dev, length, flags, off)
 	}
 	if flags&(mapShared|mapPrivate) == 0 || length == 0 || addr%mem.PageSize != 0 {
 		return -EINVAL

@@ -169,8 +169,13 @@ func readiness(f *ofd) uint32 {
 			ev |= epollIn
 		}
 		ev |= epollOut
-	case fdConsole, fdFile:
+	case fdConsole:
 		ev |= epollOut
+	case fdFile:
+		ev |= epollOut
+		if ino(f.ino).kind == iDev {
+			ev |= screenReadiness(f)
+		}
 	case fdPipe:
 		ev = pipeReadiness(f)
 	}

@@ -368,7 +368,7 @@ func syscall(tf *amd64.TrapFrame) {
 	case SYS_fcntl:
 		r = sysFcntl(a0, a1, a2)
 	case SYS_ioctl:
-		r = sysIoctl(a0, a1)
+		r = sysIoctl(a0, a1, a2)
 	case SYS_pipe2:
 		r = sysPipe2(a0, a1)
 	case SYS_pipe:

@@ -27,9 +27,10 @@ import (
 // kernelFile is the file the overlay adds to the user's main package so that
 // it links rt0's kernel. The user's source is never touched.
 const (
-	kernelFile   = "zz_rt0_kernel.go"
-	kernelImport = "rt0/kernel"
-	kernelSource = "package main\n\nimport _ \"" + kernelImport + "\"\n"
+	kernelFile    = "zz_rt0_kernel.go"
+	kernelImport  = "rt0/kernel"
+	painterImport = "rt0/painter" // the screen console's goroutine (above the runtime)
+	kernelSource  = "package main\n\nimport (\n\t_ \"" + kernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
 )
 
 // patch is image.Patch; tests replace it.

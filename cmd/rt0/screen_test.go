@@ -164,10 +164,31 @@ func TestScreenVGATextKeyboard(t *testing.T) {
 }
 
 // The UEFI framebuffer (GRUB multiboot2 under OVMF): the screen must show
-// the program's output drawn with the kernel's font, pixel for pixel.
+// the program's output drawn with the kernel's font, pixel for pixel,
+// painted by the painter goroutine (package rt0/painter), and, with
+// rt0.painter=off, by the kernel itself.
 func TestScreenFramebuffer(t *testing.T) {
 	img := bootBuild(t, "testdata/progs/console")
-	iso := bootISO(t, img, "console")
+	for _, tc := range []struct {
+		name    string
+		cmdline []string
+		painter bool
+	}{
+		{"goroutine", nil, true},
+		{"kernel", []string{"rt0.painter=off"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			iso := bootISO(t, img, "console", tc.cmdline...)
+			res := screenFramebuffer(t, iso)
+			const switched = "rt0: screen: a program paints the console (KD_GRAPHICS)"
+			if got := strings.Contains(string(res.Debug), switched); got != tc.painter {
+				t.Errorf("kernel log has %q: %v, want %v", switched, got, tc.painter)
+			}
+		})
+	}
+}
+
+func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
 	mon := filepath.Join(t.TempDir(), "mon.sock")
 	done := startBoot(t, qemu.Config{BootISO: iso, NoSerial: true, Machine: "q35",
 		Firmware: "/usr/share/OVMF/OVMF_CODE.fd", FirmwareVars: "/usr/share/OVMF/OVMF_VARS.fd",
@@ -195,13 +216,14 @@ func TestScreenFramebuffer(t *testing.T) {
 	if res.ExitCode != 7 {
 		t.Errorf("exit %d, want 7 (%s)", res.ExitCode, last)
 	}
+	return res
 }
 
 // bootISO makes a BIOS+UEFI GRUB image of kernel with rt0 image's builder.
-func bootISO(t *testing.T, kernel, name string) string {
+func bootISO(t *testing.T, kernel, name string, args ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name+".img")
-	c := bootimg.Config{Kernel: kernel, Name: name, Cmdline: []string{name}}
+	c := bootimg.Config{Kernel: kernel, Name: name, Cmdline: append([]string{name}, args...)}
 	if err := bootimg.Build(context.Background(), c, out); err != nil {
 		t.Fatal(err)
 	}

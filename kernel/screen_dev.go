@@ -1,0 +1,289 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"rt0/arch/amd64"
+	"rt0/kernel/mem"
+)
+
+// The screen's device files, with Linux's interfaces, so that a painter
+// above the runtime (package rt0/painter) is ordinary Linux code:
+//
+//	/dev/tty0, /dev/console  the console: read is stdin, write is stdout;
+//	                         KDSETMODE (KD_TEXT, KD_GRAPHICS), KDGETMODE,
+//	                         KDFONTOP (get the console font)
+//	/dev/vcsa                the cell model: 4 bytes (rows, cols, x, y; each
+//	                         capped at 255 as in Linux's header), then
+//	                         rows*cols (character, attribute) pairs; epoll
+//	                         reports EPOLLPRI when it changed since this
+//	                         description last read it
+//	/dev/fb0                 the framebuffer: FBIOGET_VSCREENINFO,
+//	                         FBIOGET_FSCREENINFO, mmap (shared), read, write
+//
+// /dev/fb0 exists only on a framebuffer, /dev/vcsa on any screen.
+
+const (
+	devTTY = devRandom + 1 + iota
+	devVcsa
+	devFB
+)
+
+const (
+	kdSetMode = 0x4B3A
+	kdGetMode = 0x4B3B
+	kdFontOp  = 0x4B72
+	kdText    = 0
+	kdGraphic = 1
+
+	fontOpGet   = 1
+	fontVPitch  = 32 // bytes from one glyph to the next in KDFONTOP data
+	fontCharset = 256
+
+	fbioGetVScreenInfo = 0x4600
+	fbioGetFScreenInfo = 0x4602
+
+	epollPri = 0x2
+)
+
+// fbVarScreeninfo is Linux's struct fb_var_screeninfo (160 bytes).
+type fbVarScreeninfo struct {
+	XRes, YRes, XResVirtual, YResVirtual uint32
+	XOffset, YOffset                     uint32
+	BitsPerPixel, Grayscale              uint32
+	Red, Green, Blue, Transp             fbBitfield
+	Nonstd, Activate, Height, Width      uint32
+	AccelFlags, Pixclock                 uint32
+	LeftMargin, RightMargin              uint32
+	UpperMargin, LowerMargin             uint32
+	HsyncLen, VsyncLen, Sync, Vmode      uint32
+	Rotate, Colorspace                   uint32
+	Reserved                             [4]uint32
+}
+
+type fbBitfield struct{ Offset, Length, MsbRight uint32 }
+
+// fbFixScreeninfo is Linux's struct fb_fix_screeninfo (80 bytes).
+type fbFixScreeninfo struct {
+	ID                             [16]byte
+	SmemStart                      uint64
+	SmemLen, Type, TypeAux, Visual uint32
+	XPanStep, YPanStep, YWrapStep  uint16
+	_                              uint16
+	LineLength                     uint32
+	_                              uint32
+	MmioStart                      uint64
+	MmioLen, Accel                 uint32
+	Capabilities                   uint16
+	Reserved                       [2]uint16
+	_                              uint16
+}
+
+// consoleFontOp is Linux's struct console_font_op (32 bytes).
+type consoleFontOp struct {
+	Op, Flags, Width, Height, Charcount uint32
+	_                                   uint32
+	Data                                uint64
+}
+
+// makeScreenDevices adds the screen's nodes to /dev (at boot, from initFS).
+func makeScreenDevices(dev int32) {
+	screenNode(dev, []byte("tty0"), devTTY)
+	screenNode(dev, []byte("console"), devTTY)
+	if screen.kind != scrNone {
+		screenNode(dev, []byte("vcsa"), devVcsa)
+	}
+	if screen.kind == scrPixels {
+		screenNode(dev, []byte("fb0"), devFB)
+	}
+}
+
+func screenNode(dir int32, name []byte, d uint8) {
+	if n, e := mknod(dir, name, iDev, 0o620); e == 0 {
+		ino(n).dev = d
+	}
+}
+
+// devNumber is the Linux device number (major<<8 | minor) of a device.
+func devNumber(d uint8) uint64 {
+	switch d {
+	case devTTY:
+		return 4 << 8 // tty0
+	case devVcsa:
+		return 7<<8 | 128
+	case devFB:
+		return 29 << 8
+	case devRandom:
+		return 1<<8 | 9 // urandom
+	case devZero:
+		return 1<<8 | 5
+	}
+	return 1<<8 | 3 // null
+}
+
+func fbSize() uint64 { return uint64(screen.pitch) * uint64(screen.height) }
+
+func vcsaSize() uint64 { return 4 + uint64(screen.rows*screen.cols)*2 }
+
+// screenDevRead reads /dev/vcsa or /dev/fb0 at off into p.
+func screenDevRead(f *ofd, d uint8, off uint64, p []byte) int64 {
+	switch d {
+	case devFB:
+		if off >= fbSize() {
+			return 0
+		}
+		return int64(copy(p, amd64.Bytes(screen.base+uintptr(off), int(fbSize()-off))))
+	case devVcsa:
+		if off >= vcsaSize() {
+			return 0
+		}
+		n := 0
+		if off < 4 {
+			hdr := [4]byte{clamp255(screen.rows), clamp255(screen.cols), clamp255(screen.cx), clamp255(screen.cy)}
+			n = copy(p, hdr[off:])
+			off = 4
+		}
+		n += copy(p[n:], amd64.Bytes(screen.cells+uintptr(off-4), int(vcsaSize()-off)))
+		f.count = screen.gen // seen: readiness drops EPOLLPRI until the next change
+		return int64(n)
+	}
+	return 0
+}
+
+func clamp255(v int) byte { return byte(min(v, 255)) }
+
+// screenDevWrite writes p at off of /dev/fb0.
+func screenDevWrite(d uint8, off uint64, p []byte) int64 {
+	if d != devFB {
+		return int64(len(p))
+	}
+	if off >= fbSize() {
+		return -ENOSPC
+	}
+	return int64(copy(amd64.Bytes(screen.base+uintptr(off), int(fbSize()-off)), p))
+}
+
+// screenReadiness adds EPOLLPRI for a /dev/vcsa whose model changed since
+// the description's last read.
+func screenReadiness(f *ofd) uint32 {
+	if ino(f.ino).dev == devVcsa && f.count != screen.gen {
+		return epollPri
+	}
+	return 0
+}
+
+// vcsaChanged wakes the epoll waits on /dev/vcsa descriptions.
+func vcsaChanged() {
+	if !fsys.ready {
+		return
+	}
+	for i := range ofds {
+		f := &ofds[i]
+		if f.kind == fdFile && f.ino >= 0 && ino(f.ino).kind == iDev && ino(f.ino).dev == devVcsa && f.count != screen.gen {
+			fileChanged(f)
+		}
+	}
+}
+
+// screenIoctl serves the console's and the framebuffer's ioctls.
+func screenIoctl(d uint8, req, arg uint64) int64 {
+	if screen.kind == scrNone {
+		return -ENOTTY
+	}
+	switch {
+	case d == devTTY && req == kdSetMode:
+		if arg != kdText && arg != kdGraphic {
+			return -EINVAL
+		}
+		was := screen.graphics
+		screen.graphics = arg == kdGraphic && screen.kind == scrPixels
+		if was && !screen.graphics {
+			kprint("rt0: screen: the kernel paints the console again (KD_TEXT)\n")
+			dirty(0, screen.rows-1) // back to the kernel: repaint all
+			screenShow()
+		}
+		if !was && screen.graphics {
+			kprint("rt0: screen: a program paints the console (KD_GRAPHICS)\n")
+		}
+		return 0
+	case d == devTTY && req == kdGetMode:
+		v := uint32(kdText)
+		if screen.graphics {
+			v = kdGraphic
+		}
+		return putUser(arg, unsafe.Pointer(&v), 4)
+	case d == devTTY && req == kdFontOp:
+		return fontOp(arg)
+	case d == devFB && req == fbioGetVScreenInfo:
+		v := fbVarScreeninfo{
+			XRes: screen.width, YRes: screen.height, XResVirtual: screen.width, YResVirtual: screen.height,
+			BitsPerPixel: screen.bpp,
+			Red:          fbBitfield{Offset: uint32(screen.rPos), Length: uint32(screen.rBits)},
+			Green:        fbBitfield{Offset: uint32(screen.gPos), Length: uint32(screen.gBits)},
+			Blue:         fbBitfield{Offset: uint32(screen.bPos), Length: uint32(screen.bBits)},
+			Height:       ^uint32(0), Width: ^uint32(0), // size in mm: unknown
+		}
+		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
+	case d == devFB && req == fbioGetFScreenInfo:
+		v := fbFixScreeninfo{
+			SmemStart: uint64(screen.base), SmemLen: uint32(fbSize()),
+			Visual:     2, // FB_VISUAL_TRUECOLOR; Type 0: packed pixels
+			LineLength: screen.pitch,
+		}
+		copy(v.ID[:], "rt0 multiboot fb")
+		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
+	}
+	return -ENOTTY
+}
+
+// fontOp serves KDFONTOP's get: the console font, 32 bytes a glyph.
+func fontOp(arg uint64) int64 {
+	p, ok := userBytes(arg, uint64(unsafe.Sizeof(consoleFontOp{})), true)
+	if !ok {
+		return -EFAULT
+	}
+	op := (*consoleFontOp)(unsafe.Pointer(&p[0]))
+	if op.Op != fontOpGet {
+		return -ENOSYS // the font cannot be changed
+	}
+	if op.Data != 0 {
+		if op.Charcount < fontCharset || op.Width < glyphW || op.Height < glyphH {
+			return -ENOSPC
+		}
+		data, ok := userBytes(op.Data, fontCharset*fontVPitch, true)
+		if !ok {
+			return -EFAULT
+		}
+		clear(data)
+		glyphs := amd64.Bytes(fontGlyphsAddr(), fontCount*glyphH)
+		for g := 0; g < fontCount; g++ {
+			copy(data[(fontFirst+g)*fontVPitch:], glyphs[g*glyphH:(g+1)*glyphH])
+		}
+	}
+	op.Width, op.Height, op.Charcount = glyphW, glyphH, fontCharset
+	return 0
+}
+
+// putUser copies n bytes at v to user address a.
+func putUser(a uint64, v unsafe.Pointer, n uintptr) int64 {
+	p, ok := userBytes(a, uint64(n), true)
+	if !ok {
+		return -EFAULT
+	}
+	copy(p, unsafe.Slice((*byte)(v), n))
+	return 0
+}
+
+// screenMmap maps /dev/fb0: the framebuffer is already in the identity
+// map (everything runs in ring 0, in one address space), so mmap hands out
+// its address. munmap of it is a no-op (it is outside the user range).
+func screenMmap(d uint8, length, flags, off uint64) int64 {
+	if d != devFB || flags&mapShared == 0 {
+		return -ENODEV
+	}
+	size := (fbSize() + mem.PageSize - 1) &^ (mem.PageSize - 1)
+	if off%mem.PageSize != 0 || off >= size || length > size-off {
+		return -EINVAL
+	}
+	return int64(uint64(screen.base) + off)
+}
