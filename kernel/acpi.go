@@ -11,15 +11,20 @@ import "rt0/arch/amd64"
 // The RSDP comes from the multiboot2 information (UEFI machines have no
 // BIOS area to scan) or, failing that, from a scan of the EBDA and the BIOS
 // ROM area, as the ACPI specification describes. Tables are read in place
-// through the identity map; nothing is allocated.
+// through the identity map; nothing is allocated. The root table's list,
+// the DSDT and the FACS are also what sysfs_firmware.go exports as files.
 
 var acpi struct {
 	found      bool
 	rsdp       [36]byte // copied out of the boot information at boot
 	rsdpLen    int
 	xsdt, rsdt uint64
+	root       uint64 // the XSDT if usable, else the RSDT
+	rootLen    uint32
+	rootEntry  uint32 // bytes per entry: 8 (XSDT) or 4 (RSDT)
 	madt, fadt uint64
 	dsdt       uint64
+	facs       uint64 // from the FADT; no checksum, see facsTable
 
 	ioapic     uint64 // physical address of the first I/O APIC (0: none)
 	ioapicGSI  uint32 // its first global system interrupt
@@ -122,13 +127,9 @@ func initACPI() {
 		return
 	}
 	acpi.found = true
-	for off := uint32(36); off+entry <= n; off += entry {
-		b := amd64.Bytes(uintptr(root+uint64(off)), int(entry))
-		a := uint64(u32(b))
-		if entry == 8 {
-			a = le64(b)
-		}
-		t, _ := table(a)
+	acpi.root, acpi.rootLen, acpi.rootEntry = root, n, entry
+	for k := 0; k < rootEntries(); k++ {
+		t, _ := table(rootEntry(k))
 		if t == 0 {
 			continue
 		}
@@ -141,6 +142,41 @@ func initACPI() {
 	}
 	readMADT()
 	readFADT()
+}
+
+// rootEntries is the number of tables the RSDT or XSDT lists.
+func rootEntries() int {
+	if acpi.root == 0 {
+		return 0
+	}
+	return int((acpi.rootLen - 36) / acpi.rootEntry)
+}
+
+// rootEntry returns the physical address of the k-th table the RSDT or
+// XSDT lists (unchecked: pass it to table).
+func rootEntry(k int) uint64 {
+	b := amd64.Bytes(uintptr(acpi.root+36+uint64(k)*uint64(acpi.rootEntry)), int(acpi.rootEntry))
+	if acpi.rootEntry == 8 {
+		return le64(b)
+	}
+	return uint64(u32(b))
+}
+
+// facsTable returns the address and length of the FACS, or 0. The FACS is
+// the one table without the common header's checksum (the OS writes into
+// it: the global lock, the waking vector), so table cannot check it; its
+// signature and length have to do.
+func facsTable() (uint64, uint32) {
+	a := acpi.facs
+	if a == 0 || a >= 1<<32 && a >= bootInfo.MaxAddr() {
+		return 0, 0
+	}
+	h := amd64.Bytes(uintptr(a), 8)
+	n := u32(h[4:])
+	if string(h[:4]) != "FACS" || n < 64 || n > 1<<20 {
+		return 0, 0
+	}
+	return a, n
 }
 
 // readMADT finds the I/O APIC and the ISA interrupt overrides.
@@ -174,8 +210,8 @@ func readMADT() {
 	}
 }
 
-// readFADT finds the power-management control ports, the DSDT and the
-// boot architecture flags.
+// readFADT finds the power-management control ports, the DSDT, the FACS
+// and the boot architecture flags.
 func readFADT() {
 	t, n := table(acpi.fadt)
 	if t == 0 {
@@ -186,6 +222,12 @@ func readFADT() {
 	if n >= 148 {
 		if x := le64(f[140:]); x != 0 {
 			acpi.dsdt = x
+		}
+	}
+	acpi.facs = uint64(u32(f[36:]))
+	if n >= 140 {
+		if x := le64(f[132:]); x != 0 {
+			acpi.facs = x
 		}
 	}
 	acpi.pm1aCnt = u32(f[64:])

@@ -18,6 +18,7 @@
 //	input.go        the console input ring behind read(0)
 //	initstack.go    the Linux initial stack: argc, argv, envp, auxv (with the vDSO)
 //	fs.go           the in-memory filesystem and the cpio boot archive
+//	sysfs_firmware.go /sys/firmware: the SMBIOS and ACPI tables as Linux exports them
 //	cgoinit_amd64.s the runtime's _cgo_init hook: m0's FS base by WRMSR
 //	vdso_amd64.s    __vdso_clock_gettime: the clock without a system call
 //	trap.go         every entry: exceptions, page faults, interrupts, syscalls
@@ -25,7 +26,7 @@
 //	syscall.go      the syscall table, by Linux number
 //	sys_*.go        the syscalls, grouped by what they manage; pipe.go pipes
 //	trace.go        the startup tracer (debug-register breakpoints)
-//	smbios.go       the machine's identity for the log
+//	smbios.go       the SMBIOS tables: the machine's identity for the log
 //	panic.go        fault reports and stopping the machine
 //
 // # Below the runtime

@@ -41,75 +41,137 @@ func smbiosEntry() uint64 {
 	return 0
 }
 
+// smbiosTables finds the entry point structure, checks it, and returns it
+// and the structure table it points to, both as slices over the firmware's
+// memory (nil, nil if there is none or it is damaged). The table is
+// trimmed to its whole structures: a 64-bit ("_SM3_") entry point gives
+// only the table's maximum size, so its end is the end-of-table structure
+// (type 127); a 32-bit ("_SM_") one gives the exact size and a structure
+// count, and some firmware puts OEM structures after type 127, so both
+// are honoured instead. This is the length Linux gives /sys/firmware/dmi/
+// tables/DMI, and what parsers such as u-root's expect: whole structures,
+// no padding after the last.
+func smbiosTables() (ep, tab []byte) {
+	a := smbiosEntry()
+	if a == 0 || a >= 1<<32-32 {
+		return nil, nil
+	}
+	h := amd64.Bytes(uintptr(a), 32)
+	var n, count int
+	var addr, size uint64
+	switch {
+	case string(h[:5]) == "_SM3_":
+		n = int(h[6])
+		size = uint64(u32(h[12:]))
+		addr = le64(h[16:])
+		if n < 0x18 {
+			return nil, nil
+		}
+	case string(h[:4]) == "_SM_":
+		n = int(h[5])
+		size = uint64(h[22]) | uint64(h[23])<<8
+		addr = uint64(u32(h[24:]))
+		count = int(h[28]) | int(h[29])<<8
+		if n < 0x1e { // 0x1f by the specification; Linux also takes the 0x1e some old BIOSes report
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
+	if n > 32 || sum(h[:n]) != 0 {
+		return nil, nil
+	}
+	if addr == 0 || size == 0 || size > 1<<20 || addr+size > 1<<32 {
+		return nil, nil
+	}
+	t := amd64.Bytes(uintptr(addr), int(size))
+	end := 0
+	for i := 0; (count == 0 || i < count) && end+4 <= len(t); i++ {
+		typ, _, _, next := smbiosStruct(t, end)
+		if next > len(t) {
+			break // a structure that runs off the table is not whole
+		}
+		end = next
+		if typ == 127 && count == 0 {
+			break
+		}
+	}
+	if end == 0 {
+		return nil, nil
+	}
+	return h[:n], t[:end]
+}
+
+// smbiosStruct reads the structure at off in table t: its type, its
+// formatted area, its string set (the strings, each NUL-terminated, without
+// the final NUL), and the offset of the next structure, which is past the
+// double NUL that ends the string set. next > len(t) means the structure
+// runs off the table; f is then nil.
+func smbiosStruct(t []byte, off int) (typ byte, f, strs []byte, next int) {
+	typ, l := t[off], int(t[off+1])
+	if l < 4 || off+l+2 > len(t) {
+		return typ, nil, nil, len(t) + 1
+	}
+	s := off + l
+	e := s
+	for e+1 < len(t) && !(t[e] == 0 && t[e+1] == 0) {
+		e++
+	}
+	if e+1 >= len(t) {
+		return typ, nil, nil, len(t) + 1
+	}
+	return typ, t[off : off+l], t[s:e], e + 2
+}
+
+// smbiosString returns string k (numbered from 1; 0 means none) of a
+// structure's string set.
+func smbiosString(strs []byte, k byte) []byte {
+	for i := byte(1); k != 0 && len(strs) > 0; i++ {
+		e := 0
+		for e < len(strs) && strs[e] != 0 {
+			e++
+		}
+		if i == k {
+			return strs[:e]
+		}
+		if e == len(strs) {
+			break
+		}
+		strs = strs[e+1:]
+	}
+	return nil
+}
+
 // logSMBIOS prints the BIOS vendor and the system's maker and product.
 func logSMBIOS() {
-	ep := smbiosEntry()
-	if ep == 0 || ep >= 1<<32 {
+	_, t := smbiosTables()
+	if t == nil {
 		kprint("rt0: no SMBIOS tables found (EFI system table ")
 		kprintHex(bootInfo.EFISystemTable)
 		kprint(")\n")
 		return
 	}
-	var tab, size uint64
-	h := amd64.Bytes(uintptr(ep), 32)
-	if string(h[:5]) == "_SM3_" {
-		size = uint64(u32(h[12:]))
-		tab = le64(h[16:])
-	} else if string(h[:4]) == "_SM_" {
-		size = uint64(h[22]) | uint64(h[23])<<8
-		tab = uint64(u32(h[24:]))
-	}
-	if tab == 0 || tab >= 1<<32 || size == 0 || size > 1<<20 {
-		return
-	}
-	t := amd64.Bytes(uintptr(tab), int(size))
 	kprint("rt0: SMBIOS")
 	for off := 0; off+4 <= len(t); {
-		typ, l := t[off], int(t[off+1])
-		if l < 4 || off+l > len(t) || typ == 127 {
+		typ, f, strs, next := smbiosStruct(t, off)
+		if f == nil || typ == 127 {
 			break
 		}
-		f := t[off : off+l]
-		strs := off + l
-		end := strs
-		for end+1 < len(t) && !(t[end] == 0 && t[end+1] == 0) {
-			end++
-		}
-		str := func(k byte) []byte {
-			if k == 0 {
-				return nil
-			}
-			s := strs
-			for i := byte(1); i < k && s < end; i++ {
-				for s < end && t[s] != 0 {
-					s++
-				}
-				s++
-			}
-			e := s
-			for e < len(t) && t[e] != 0 {
-				e++
-			}
-			if s >= len(t) {
-				return nil
-			}
-			return t[s:e]
-		}
 		switch {
-		case typ == 0 && l >= 6:
+		case typ == 0 && len(f) >= 6:
 			kprint(" BIOS: ")
-			kprintBytes(str(f[4]))
+			kprintBytes(smbiosString(strs, f[4]))
 			kprint(" ")
-			kprintBytes(str(f[5]))
+			kprintBytes(smbiosString(strs, f[5]))
 			kprint(";")
-		case typ == 1 && l >= 7:
+		case typ == 1 && len(f) >= 7:
 			kprint(" system: ")
-			kprintBytes(str(f[4]))
+			kprintBytes(smbiosString(strs, f[4]))
 			kprint(" ")
-			kprintBytes(str(f[5]))
+			kprintBytes(smbiosString(strs, f[5]))
 			kprint(";")
 		}
-		off = end + 2
+		off = next
 	}
 	kprint("\n")
 }

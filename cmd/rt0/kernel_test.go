@@ -296,7 +296,7 @@ func TestBootClock(t *testing.T) {
 func TestBootConsoleExample(t *testing.T) {
 	res := boot(t, bootBuild(t, "examples/console"), qemu.Config{Stdin: strings.NewReader("help\necho hi  there\nbogus\nexit 3\n")})
 	lines := strings.Split(string(res.Serial), "\n")
-	want := []string{"> help, mem, goroutines, gc, uptime, time, echo WORDS, exit [CODE]", "> hi there", "> bogus: unknown command (try help)", "> "}
+	want := []string{"> help, mem, goroutines, gc, uptime, time, smbios, acpi, echo WORDS, exit [CODE]", "> hi there", "> bogus: unknown command (try help)", "> "}
 	if res.ExitCode != 3 || len(lines) != 5 || !strings.HasPrefix(lines[0], "rt0 console: Go go1.") || strings.Join(lines[1:], "|") != strings.Join(want, "|") {
 		t.Errorf("exit %d, output:\n%s", res.ExitCode, res.Serial)
 	}
