@@ -214,8 +214,8 @@ func readMADT() {
 // and the boot architecture flags.
 func readFADT() {
 	t, n := table(acpi.fadt)
-	if t == 0 {
-		return
+	if t == 0 || n < 116 {
+		return // none, or shorter than ACPI 1.0's 116 bytes: not to be trusted
 	}
 	f := amd64.Bytes(uintptr(t), int(n))
 	acpi.dsdt = uint64(u32(f[40:]))
@@ -234,10 +234,8 @@ func readFADT() {
 	acpi.pm1bCnt = u32(f[68:])
 	acpi.pmTimer = u32(f[76:])
 	acpi.centuryReg = f[108]
-	if n >= 111 {
-		iapc := uint16(f[109]) | uint16(f[110])<<8
-		acpi.no8042 = iapc&2 == 0 && f[8] >= 2 // IA-PC boot flags exist from revision 2
-	}
+	iapc := uint16(f[109]) | uint16(f[110])<<8
+	acpi.no8042 = iapc&2 == 0 && f[8] >= 2 // IA-PC boot flags exist from revision 2
 	readS5()
 }
 

@@ -97,7 +97,9 @@ func report() {
 	kprintHex(links().ImageEnd)
 	kprint("\nrt0: TSC ")
 	kprintDec(int64(tscHz / 1000000))
-	kprint(" MHz, LAPIC timer ")
+	kprint(" MHz (")
+	kprint(tscSourceName())
+	kprint("), LAPIC timer ")
 	kprintDec(int64(lapicHz / 1000))
 	kprint(" kHz, COM1 ")
 	if hasCOM1 {

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 
 	"rt0/arch/amd64"
+	"rt0/kernel/tscfreq"
 )
 
 // Time. The TSC is the clock: monotonic time is TSC ticks since boot scaled
@@ -11,7 +12,10 @@ import (
 // monotonic time. The LAPIC timer, one-shot, wakes the CPU at the next
 // deadline (a sleeping thread's timeout or the end of a time slice): no
 // periodic tick. Both the TSC and the LAPIC timer are calibrated against the
-// PIT, whose 1.193182 MHz input is the one frequency every PC agrees on.
+// PIT, whose 1.193182 MHz input is the one frequency every PC agrees on, or
+// the ACPI PM timer where there is no PIT; a CPU that states its TSC
+// frequency (CPUID leaf 0x15, Intel since Skylake) is believed instead of
+// the measurement, when the two agree.
 
 var (
 	tsc0    uint64 // TSC at boot
@@ -23,7 +27,30 @@ var (
 	// calibrationTSC is how long the calibration took, in TSC ticks.
 	calibrationTSC uint64
 	bootDone       bool
+	// tscSource is where tscHz came from, for the boot log.
+	tscSource uint8
 )
+
+const (
+	fromPIT = iota
+	fromPMTimer
+	fromCPUID15
+	fromCPUID16
+)
+
+// tscSourceName names a tscSource. (An integer in the global, not the
+// string: storing a string would be a pointer store, a write barrier.)
+func tscSourceName() string {
+	switch tscSource {
+	case fromPMTimer:
+		return "ACPI PM timer"
+	case fromCPUID15:
+		return "CPUID 0x15"
+	case fromCPUID16:
+		return "CPUID 0x16"
+	}
+	return "PIT"
+}
 
 // nanotime returns monotonic nanoseconds since boot.
 func nanotime() int64 {
@@ -98,6 +125,24 @@ func initClock() {
 	lapicWrite(lapicLVTTmr, 1<<16|vecTimer)
 
 	calibrate()
+	if hz, leaf := cpuidTSC(); hz != 0 {
+		// A stated frequency is exact where a 2 ms measurement is within
+		// a fraction of a percent; but a hypervisor may state nonsense, so
+		// it must agree with the measurement to 2%.
+		if tscfreq.Agrees(hz, tscHz) {
+			tscHz = hz
+			tscSource = fromCPUID15
+			if leaf == 0x16 {
+				tscSource = fromCPUID16
+			}
+		} else {
+			kprint("rt0: CPUID states a TSC of ")
+			kprintDec(int64(hz / 1000))
+			kprint(" kHz, but it measures ")
+			kprintDec(int64(tscHz / 1000))
+			kprint(" kHz: the measurement is used\n")
+		}
+	}
 	tscMult = (1_000_000_000 << 32) / tscHz
 	wall0 = readRTC() - nanotime()
 	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
@@ -111,9 +156,11 @@ func initClock() {
 // is the reference.
 func calibrate() {
 	if !pitWorks() && acpi.pmTimer != 0 {
+		tscSource = fromPMTimer
 		calibratePM()
 		return
 	}
+	tscSource = fromPIT
 	var tsc, apic [3]uint64
 	start := amd64.Rdtsc()
 	for i := range tsc {
@@ -144,6 +191,19 @@ func calibrate() {
 	if lapicHz == 0 {
 		lapicHz = 1_000_000
 	}
+}
+
+// cpuidTSC returns the TSC frequency the CPU states (package tscfreq).
+func cpuidTSC() (uint64, uint32) {
+	var l tscfreq.Leaves
+	l.Max, _, _, _ = amd64.Cpuid(0, 0)
+	if l.Max >= 0x15 {
+		l.Denom, l.Numer, l.Crystal, _ = amd64.Cpuid(0x15, 0)
+	}
+	if l.Max >= 0x16 {
+		l.BaseMHz, _, _, _ = amd64.Cpuid(0x16, 0)
+	}
+	return tscfreq.Stated(l)
 }
 
 // pitWorks checks that PIT channel 2's output rises within 100 ms of TSC

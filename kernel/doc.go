@@ -7,12 +7,15 @@
 //	entry_amd64.s   64-bit entry from the loader stub; zero bss; boot stack; SSE
 //	boot.go         the boot sequence, one call per subsystem
 //	console.go      COM1 for the program, debugcon (port 0xe9) for kernel messages
-//	screen.go       VGA text or framebuffer console
+//	screen.go       the screen console: VGA cells kept by the kernel, painted
+//	                by the kernel or by the painter goroutine (rt0/painter)
+//	screen_dev.go   /dev/tty0, /dev/vcsa, /dev/fb0: the screen for the painter
 //	physmem.go      the memory map -> the frame allocator
 //	acpi.go         RSDP, MADT, FADT, \_S5 (power off)
 //	paging.go       page tables: identity map, read-only image, demand-zero user pages
 //	kheap.go        the kernel heap (filesystem tables and contents)
-//	clock.go        TSC and LAPIC calibration (PIT or ACPI PM timer), CMOS RTC, LAPIC timer
+//	clock.go        TSC and LAPIC calibration (PIT or ACPI PM timer; CPUID's
+//	                stated TSC frequency, package tscfreq), CMOS RTC, LAPIC timer
 //	ioapic.go       routing ISA interrupts (COM1, keyboard)
 //	keyboard.go     PS/2 keyboard and its line discipline
 //	input.go        the console input ring behind read(0)

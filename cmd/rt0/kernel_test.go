@@ -287,9 +287,17 @@ func TestBootClock(t *testing.T) {
 	if strings.Contains(string(res.Debug), "clock_gettime=") {
 		t.Errorf("clock_gettime system calls made although the vDSO serves them")
 	}
+	wantContains(t, "kernel log", res.Debug, "MHz (PIT)")
 	res = boot(t, img, qemu.Config{Append: "rt0.stats rt0.novdso"})
 	wantOutput(t, res, want, 0)
 	wantContains(t, "kernel log", res.Debug, "clock_gettime=")
+	// A PC without the PIT: the ACPI PM timer is the reference, and the
+	// clocks must be as right.
+	for _, m := range []string{"pc,pit=off", "q35,pit=off"} {
+		res = boot(t, img, qemu.Config{Machine: m})
+		wantOutput(t, res, want, 0)
+		wantContains(t, m+" kernel log", res.Debug, "MHz (ACPI PM timer)")
+	}
 }
 
 // examples/console answers commands from stdin.
