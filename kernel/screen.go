@@ -42,6 +42,8 @@ const (
 	fontCount      = 96    // ' ' to 0x7F
 
 	attrNormal = 0x07 // light grey on black, as a PC's BIOS console
+
+	cursorLines = 2 // the framebuffer cursor: an underline this many scan lines high
 )
 
 var screen struct {
@@ -63,6 +65,9 @@ var screen struct {
 	// gen counts changes of the model; a /dev/vcsa reader is told of the
 	// changes after the generation it last read (readiness).
 	gen uint64
+	// shownX, shownY: where the cursor was at the last screenShow (a
+	// move is a change of the model: the rows it left and entered).
+	shownX, shownY int
 }
 
 func fontGlyphsAddr() uintptr
@@ -249,6 +254,13 @@ func screenShow() {
 		return
 	}
 	cursor()
+	if screen.cx != screen.shownX || screen.cy != screen.shownY {
+		if screen.shownY < screen.rows {
+			dirty(screen.shownY, screen.shownY)
+		}
+		dirty(screen.cy, screen.cy)
+		screen.shownX, screen.shownY = screen.cx, screen.cy
+	}
 	if screen.graphics {
 		if screen.dirtyLo <= screen.dirtyHi {
 			screen.dirtyLo, screen.dirtyHi = 1, 0 // the painter diffs for itself
@@ -283,7 +295,8 @@ func paintDirty() {
 }
 
 // paintRow draws row cy of the model, scan line by scan line, writing
-// each pixel once and reading none.
+// each pixel once and reading none. The cursor is an underline: the
+// cell's last two scan lines in its foreground colour.
 func paintRow(cy int) {
 	glyphs := amd64.Bytes(fontGlyphsAddr(), fontCount*glyphH)
 	bytes := uintptr(screen.bpp / 8)
@@ -296,6 +309,9 @@ func paintRow(cy int) {
 				c = '?'
 			}
 			bits := glyphs[int(c-fontFirst)*glyphH+y]
+			if cy == screen.cy && cx == screen.cx && y >= glyphH-cursorLines {
+				bits = 0xFF
+			}
 			fg, bg := screen.palette[v>>8&0xF], screen.palette[v>>12&0x7]
 			for x := 0; x < glyphW; x++ {
 				p := bg

@@ -12,7 +12,8 @@ import (
 //
 //	/dev/tty0, /dev/console  the console: read is stdin, write is stdout;
 //	                         KDSETMODE (KD_TEXT, KD_GRAPHICS), KDGETMODE,
-//	                         KDFONTOP (get the console font)
+//	                         KDFONTOP (get the console font),
+//	                         VT_GETCONSIZECSRPOS (size and cursor)
 //	/dev/vcsa                the cell model: 4 bytes (rows, cols, x, y; each
 //	                         capped at 255 as in Linux's header), then
 //	                         rows*cols (character, attribute) pairs; epoll
@@ -30,6 +31,8 @@ const (
 )
 
 const (
+	vtGetConsizeCsrpos = 0x5610 // rows, columns, cursor row, cursor column (u16 each)
+
 	kdSetMode = 0x4B3A
 	kdGetMode = 0x4B3B
 	kdFontOp  = 0x4B72
@@ -214,6 +217,9 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 		return putUser(arg, unsafe.Pointer(&v), 4)
 	case d == devTTY && req == kdFontOp:
 		return fontOp(arg)
+	case d == devTTY && req == vtGetConsizeCsrpos:
+		v := [4]uint16{uint16(screen.rows), uint16(screen.cols), uint16(screen.cy), uint16(screen.cx)}
+		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
 	case d == devFB && req == fbioGetVScreenInfo:
 		v := fbVarScreeninfo{
 			XRes: screen.width, YRes: screen.height, XResVirtual: screen.width, YResVirtual: screen.height,

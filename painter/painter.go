@@ -10,8 +10,9 @@
 //
 //	/dev/fb0   FBIOGET_VSCREENINFO, FBIOGET_FSCREENINFO: the geometry and
 //	           pixel format; mmap: the pixels
-//	/dev/tty0  KDFONTOP: the console's font; KDSETMODE KD_GRAPHICS: the
-//	           kernel stops painting (it still keeps the cells)
+//	/dev/tty0  KDFONTOP: the console's font; VT_GETCONSIZECSRPOS: the
+//	           cursor; KDSETMODE KD_GRAPHICS: the kernel stops painting (it
+//	           still keeps the cells)
 //	/dev/vcsa  the cells; epoll reports EPOLLPRI when they change
 //
 // A goroutine waits for a change, reads the cells, and repaints the rows
@@ -38,6 +39,8 @@ func init() {
 const (
 	fbioGetVScreenInfo = 0x4600
 	fbioGetFScreenInfo = 0x4602
+	vtGetConsizeCsrpos = 0x5610
+	cursorLines        = 2 // the cursor: an underline this many scan lines high
 	kdSetMode          = 0x4B3A
 	kdFontOp           = 0x4B72
 	kdText             = 0
@@ -102,6 +105,7 @@ type painter struct {
 	buf           []byte   // a read of /dev/vcsa
 	painted       []uint16 // the cells as last painted
 	line          []byte   // one scan line being built
+	cx, cy        int      // the cursor as last painted (-1: none)
 }
 
 // The painter makes raw system calls: it needs a handful, and the syscall
@@ -212,6 +216,7 @@ func open() *painter {
 		p.painted[i] = 0xFFFF // nothing painted yet: the first paint does all
 	}
 	p.line = make([]byte, p.cols*p.fontW*p.bpp)
+	p.cx, p.cy = -1, -1
 	if _, ok := sys(syscall.SYS_IOCTL, p.tty, kdSetMode, kdGraphics); !ok {
 		return nil
 	}
@@ -251,9 +256,17 @@ func (p *painter) paint() bool {
 		return false
 	}
 	cells := p.buf[4:n]
+	// The cursor (0xFFFF where the console cannot say): a move repaints
+	// the rows it left and entered.
+	pos := [4]uint16{0, 0, 0xFFFF, 0xFFFF}
+	ioctl(p.tty, vtGetConsizeCsrpos, unsafe.Pointer(&pos))
+	cx, cy := int(pos[3]), int(pos[2])
+	moved := cx != p.cx || cy != p.cy
+	oldY := p.cy
+	p.cx, p.cy = cx, cy
 	for y := 0; y < p.rows; y++ {
 		row := p.painted[y*p.cols : (y+1)*p.cols]
-		same := true
+		same := !moved || y != oldY && y != cy
 		for x := range row {
 			c := uint16(cells[(y*p.cols+x)*2]) | uint16(cells[(y*p.cols+x)*2+1])<<8
 			if row[x] != c {
@@ -274,8 +287,11 @@ func (p *painter) paint() bool {
 func (p *painter) paintRow(y int, row []uint16) {
 	for sy := 0; sy < p.fontH; sy++ {
 		o := 0
-		for _, c := range row {
+		for cx, c := range row {
 			bits := p.font[int(byte(c))*fontVPitch+sy]
+			if y == p.cy && cx == p.cx && sy >= p.fontH-cursorLines {
+				bits = 0xFF
+			}
 			fg, bg := p.palette[c>>8&0xF], p.palette[c>>12&0x7]
 			for x := 0; x < p.fontW; x++ {
 				v := bg

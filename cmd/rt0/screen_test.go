@@ -200,18 +200,31 @@ func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
 	}
 	lines := []string{"rt0 screen console", "0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
 	var last string
-	waitFor(t, "the program's lines on the framebuffer", func() bool {
-		shot := filepath.Join(t.TempDir(), "shot.ppm")
-		m.cmd(t, "screendump \""+shot+"\"")
-		w, h, px, err := readPPM(shot)
-		if err != nil {
-			last = err.Error()
-			return false
-		}
-		last = comparePixels(w, h, px, font, lines)
-		return last == ""
-	})
-	m.typeLine(t, "x")
+	screenShows := func(what string, lines []string, cursor, blank [2]int) {
+		waitFor(t, what, func() bool {
+			shot := filepath.Join(t.TempDir(), "shot.ppm")
+			m.cmd(t, "screendump \""+shot+"\"")
+			w, h, px, err := readPPM(shot)
+			if err != nil {
+				last = err.Error()
+				return false
+			}
+			last = comparePixels(w, h, px, font, lines)
+			if last == "" {
+				last = compareCell(w, h, px, cursor, true)
+			}
+			if last == "" {
+				last = compareCell(w, h, px, blank, false)
+			}
+			return last == ""
+		})
+	}
+	// The prompt, with the cursor after it.
+	screenShows("the program's lines on the framebuffer", append(lines, "name? "), [2]int{6, 3}, [2]int{0, 4})
+	// Typed keys are echoed (the kernel's line discipline); the answer
+	// follows, the cursor moves to the next line and leaves no trace.
+	m.typeLine(t, "gopher")
+	screenShows("the echo and the answer", append(lines, "name? gopher", `hello, "gopher\n" (<nil>)`), [2]int{0, 5}, [2]int{12, 3})
 	res := <-done
 	if res.ExitCode != 7 {
 		t.Errorf("exit %d, want 7 (%s)", res.ExitCode, last)
@@ -268,6 +281,27 @@ func comparePixels(w, h int, px, font []byte, lines []string) string {
 						return fmt.Sprintf("line %d char %q pixel (%d,%d) = %v, want lit=%v", row, c, X, Y, p[:3], on)
 					}
 				}
+			}
+		}
+	}
+	return ""
+}
+
+// compareCell checks that the cell at (col, row) is blank, with the
+// cursor's underline (its last two scan lines lit) if cursor is set.
+func compareCell(w, h int, px []byte, at [2]int, cursor bool) string {
+	for y := 0; y < 13; y++ {
+		for x := 0; x < 7; x++ {
+			X, Y := at[0]*7+x, at[1]*13+y
+			if X >= w || Y >= h {
+				return "screen too small"
+			}
+			p := px[(Y*w+X)*3:]
+			on := cursor && y >= 11
+			lit := p[0] > 0x80 && p[1] > 0x80 && p[2] > 0x80
+			dark := p[0] < 0x20 && p[1] < 0x20 && p[2] < 0x20
+			if on && !lit || !on && !dark {
+				return fmt.Sprintf("cell %v pixel (%d,%d) = %v, want cursor=%v", at, X, Y, p[:3], on)
 			}
 		}
 	}
