@@ -109,11 +109,7 @@ func logByte(b byte) {
 		// Kernel messages on the console are warnings at boot and the
 		// last words of a stopping machine: the kernel paints them itself.
 		screenTakeOver()
-		screenPut(b)
-		if b == '\n' {
-			cursor()
-			paintDirty()
-		}
+		screenLog(b)
 	}
 }
 

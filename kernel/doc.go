@@ -9,6 +9,7 @@
 //	console.go      COM1 for the program, debugcon (port 0xe9) for kernel messages
 //	screen.go       the screen console: VGA cells kept by the kernel, painted
 //	                by the kernel or by the painter goroutine (rt0/painter)
+//	screen_escape.go escape sequences: colours, erasing, cursor movement
 //	screen_dev.go   /dev/tty0, /dev/vcsa, /dev/fb0: the screen for the painter
 //	physmem.go      the memory map -> the frame allocator
 //	acpi.go         RSDP, MADT, FADT, \_S5 (power off)

@@ -42,6 +42,7 @@ const (
 	fontCount      = 96    // ' ' to 0x7F
 
 	attrNormal = 0x07 // light grey on black, as a PC's BIOS console
+	attrKernel = 0x0E // yellow: the kernel's own messages (warnings, panics, the exit status)
 
 	cursorLines = 2 // the framebuffer cursor: an underline this many scan lines high
 )
@@ -68,6 +69,10 @@ var screen struct {
 	// shownX, shownY: where the cursor was at the last screenShow (a
 	// move is a change of the model: the rows it left and entered).
 	shownX, shownY int
+	// attr is the attribute of the cells written now (escape sequences
+	// change it: screen_escape.go); esc is the escape parser's state.
+	attr uint8
+	esc  escState
 }
 
 func fontGlyphsAddr() uintptr
@@ -103,6 +108,7 @@ func initScreen() {
 		screen.kind = scrNone
 		return
 	}
+	screen.attr = attrNormal
 	if screen.kind == scrText {
 		screen.cells = screen.base // the card draws its own cells
 	} else {
@@ -174,9 +180,14 @@ func screenClear() {
 	cursor()
 }
 
-func clearLine(y int) {
-	for x := 0; x < screen.cols; x++ {
-		*cell(x, y) = attrNormal<<8 | ' '
+func clearLine(y int) { clearCells(0, screen.cols, y) }
+
+// clearCells blanks cells x0..x1-1 of row y, in the background colour of
+// now (as a terminal erases).
+func clearCells(x0, x1, y int) {
+	blank := uint16(screen.attr&0x70|attrNormal)<<8 | ' '
+	for x := x0; x < x1; x++ {
+		*cell(x, y) = blank
 	}
 	dirty(y, y)
 }
@@ -191,12 +202,37 @@ func dirty(lo, hi int) {
 	screen.gen++
 }
 
-// screenPut puts one byte of console output into the model. The pixels
-// follow at the next screenShow.
+// screenPut puts one byte of console output into the model, through the
+// escape sequence parser. The pixels follow at the next screenShow.
 func screenPut(c byte) {
 	if screen.kind == scrNone {
 		return
 	}
+	if escape(c) {
+		return
+	}
+	putChar(c)
+}
+
+// screenLog puts one byte of a kernel message on the screen: in its own
+// colour, past the escape parser (a program may have left it inside a
+// sequence), painted by the kernel at the end of each line.
+func screenLog(c byte) {
+	if screen.kind == scrNone {
+		return
+	}
+	a := screen.attr
+	screen.attr = attrKernel
+	putChar(c)
+	screen.attr = a
+	if c == '\n' {
+		cursor()
+		paintDirty()
+	}
+}
+
+// putChar puts one byte that is not part of an escape sequence.
+func putChar(c byte) {
 	switch c {
 	case '\n':
 		screen.cx = 0
@@ -233,7 +269,7 @@ func screenPut(c byte) {
 }
 
 func setCell(x, y int, c byte) {
-	*cell(x, y) = attrNormal<<8 | uint16(c)
+	*cell(x, y) = uint16(screen.attr)<<8 | uint16(c)
 	dirty(y, y)
 }
 

@@ -87,7 +87,10 @@ func (m *monitor) typeLine(t *testing.T, s string) {
 }
 
 // vgaText reads the 80x25 VGA text screen as lines.
-func (m *monitor) vgaText(t *testing.T) []string {
+func (m *monitor) vgaText(t *testing.T) []string { return vgaLines(m.vgaMemory(t)) }
+
+// vgaMemory reads the 80x25 VGA text screen: (character, attribute) pairs.
+func (m *monitor) vgaMemory(t *testing.T) []byte {
 	f := filepath.Join(t.TempDir(), "vga.bin")
 	if r := m.cmd(t, fmt.Sprintf("pmemsave 0xb8000 4000 \"%s\"", f)); !strings.Contains(r, `"return": ""`) {
 		t.Fatalf("pmemsave: %s", r)
@@ -96,6 +99,11 @@ func (m *monitor) vgaText(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// vgaLines returns the characters of VGA text memory as lines.
+func vgaLines(b []byte) []string {
 	var lines []string
 	for y := 0; y < 25 && (y+1)*160 <= len(b); y++ {
 		var l []byte
@@ -163,6 +171,53 @@ func TestScreenVGATextKeyboard(t *testing.T) {
 	}
 }
 
+// Escape sequences on the VGA text screen: colours (attributes), erasing,
+// cursor movement, as a terminal shows them.
+func TestScreenEscapes(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/ansi")
+	mon := filepath.Join(t.TempDir(), "mon.sock")
+	done := startBoot(t, qemu.Config{Kernel: img, NoSerial: true,
+		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
+	m := dialMonitor(t, mon)
+	var screen []string
+	var cells []byte
+	waitFor(t, "the last text", func() bool {
+		cells = m.vgaMemory(t)
+		screen = vgaLines(cells)
+		return len(screen) > 5 && screen[5] != ""
+	})
+	want := []string{"plain red bright green", "reverse yellow on blue", "kept moved", "", "", "    at row 6 col 5"}
+	for i, w := range want {
+		if screen[i] != w {
+			t.Errorf("row %d = %q, want %q", i, screen[i], w)
+		}
+	}
+	for i := len(want); i < len(screen); i++ {
+		if screen[i] != "" {
+			t.Errorf("row %d = %q, want it blank", i, screen[i])
+		}
+	}
+	// Attributes: VGA's colour numbers (red 4, green 2, blue 1, yellow 6;
+	// +8 bright; background in the high nibble).
+	for _, a := range []struct {
+		row, col int
+		attr     byte
+		what     string
+	}{
+		{0, 0, 0x07, "plain"}, {0, 6, 0x04, "red"}, {0, 9, 0x07, "after reset"}, {0, 10, 0x0A, "bold green"},
+		{1, 0, 0x70, "reverse"}, {1, 7, 0x07, "not reversed"}, {1, 8, 0x1E, "bright yellow on blue"},
+		{2, 5, 0x07, "moved"},
+	} {
+		if got := cells[a.row*160+a.col*2+1]; got != a.attr {
+			t.Errorf("%s: attribute at row %d col %d = %#02x, want %#02x", a.what, a.row, a.col, got, a.attr)
+		}
+	}
+	m.typeLine(t, "")
+	if res := <-done; res.ExitCode != 0 {
+		t.Errorf("exit %d, want 0", res.ExitCode)
+	}
+}
+
 // The UEFI framebuffer (GRUB multiboot2 under OVMF): the screen must show
 // the program's output drawn with the kernel's font, pixel for pixel,
 // painted by the painter goroutine (package rt0/painter), and, with
@@ -211,6 +266,13 @@ func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
 			}
 			last = comparePixels(w, h, px, font, lines)
 			if last == "" {
+				// Line 3: "red" in VGA red, "bright blue" in VGA's bright blue.
+				last = compareColour(w, h, px, font, 3, 0, "red", [3]byte{0xAA, 0, 0})
+			}
+			if last == "" {
+				last = compareColour(w, h, px, font, 3, 4, "bright blue", [3]byte{0x55, 0x55, 0xFF})
+			}
+			if last == "" {
 				last = compareCell(w, h, px, cursor, true)
 			}
 			if last == "" {
@@ -220,11 +282,11 @@ func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
 		})
 	}
 	// The prompt, with the cursor after it.
-	screenShows("the program's lines on the framebuffer", append(lines, "name? "), [2]int{6, 3}, [2]int{0, 4})
+	screenShows("the program's lines on the framebuffer", append(lines, "", "name? "), [2]int{6, 4}, [2]int{0, 5})
 	// Typed keys are echoed (the kernel's line discipline); the answer
 	// follows, the cursor moves to the next line and leaves no trace.
 	m.typeLine(t, "gopher")
-	screenShows("the echo and the answer", append(lines, "name? gopher", `hello, "gopher\n" (<nil>)`), [2]int{0, 5}, [2]int{12, 3})
+	screenShows("the echo and the answer", append(lines, "", "name? gopher", `hello, "gopher\n" (<nil>)`), [2]int{0, 6}, [2]int{12, 4})
 	res := <-done
 	if res.ExitCode != 7 {
 		t.Errorf("exit %d, want 7 (%s)", res.ExitCode, last)
@@ -280,6 +342,31 @@ func comparePixels(w, h int, px, font []byte, lines []string) string {
 					if on && !lit || !on && !dark {
 						return fmt.Sprintf("line %d char %q pixel (%d,%d) = %v, want lit=%v", row, c, X, Y, p[:3], on)
 					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// compareColour checks that text is drawn at (col, row) in colour rgb, on
+// black.
+func compareColour(w, h int, px, font []byte, row, col int, text string, rgb [3]byte) string {
+	for i := 0; i < len(text); i++ {
+		glyph := font[int(text[i]-' ')*image.FontRows:][:image.FontRows]
+		for y := 0; y < 13; y++ {
+			for x := 0; x < 7; x++ {
+				X, Y := (col+i)*7+x, row*13+y
+				if X >= w || Y >= h {
+					return "screen too small"
+				}
+				p := px[(Y*w+X)*3:]
+				want := [3]byte{}
+				if glyph[y]&(0x80>>x) != 0 {
+					want = rgb
+				}
+				if [3]byte(p[:3]) != want {
+					return fmt.Sprintf("line %d char %q pixel (%d,%d) = %v, want %v", row, text[i], X, Y, p[:3], want)
 				}
 			}
 		}

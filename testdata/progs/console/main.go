@@ -14,6 +14,7 @@ func main() {
 	fmt.Println("rt0 screen console")
 	fmt.Println("0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz")
 	fmt.Println("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+	fmt.Println("\x1b[31mred\x1b[0m \x1b[1;34mbright blue\x1b[0m") // colours: escape sequences
 	fmt.Print("name? ")
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	fmt.Printf("hello, %q (%v)\n", line, err)
