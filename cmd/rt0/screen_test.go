@@ -349,6 +349,52 @@ func comparePixels(w, h int, px, font []byte, lines []string) string {
 	return ""
 }
 
+// The last words on the screen of a PC: a program that crashes while the
+// painter goroutine owns the framebuffer; the kernel takes the screen back
+// when the machine stops, so the panic and the exit status (in the
+// kernel's yellow) are on it after the power-off. (-no-shutdown keeps
+// QEMU's screen after the guest powers off.)
+func TestScreenLastWords(t *testing.T) {
+	img := bootBuild(t, "testdata/progs/panics")
+	iso := bootISO(t, img, "panics", "crash")
+	mon := filepath.Join(t.TempDir(), "mon.sock")
+	done := startBoot(t, qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35",
+		Firmware: "/usr/share/OVMF/OVMF_CODE.fd", FirmwareVars: "/usr/share/OVMF/OVMF_VARS.fd",
+		ExtraArgs: []string{"-device", "VGA", "-no-shutdown", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
+	m := dialMonitor(t, mon)
+	waitFor(t, "the power-off", func() bool {
+		return strings.Contains(m.cmd(t, "info status"), "shutdown")
+	})
+	font, err := image.FontTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.TempDir(), "shot.ppm")
+	m.cmd(t, "screendump \""+shot+"\"")
+	w, h, px, err := readPPM(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const crash = "panic: runtime error: invalid memory address or nil pointer dereference"
+	if d := comparePixels(w, h, px, font, []string{"nil: runtime error: invalid memory address or nil pointer dereference", "", "", crash}); d != "" {
+		t.Errorf("the program's output: %s", d)
+	}
+	status := -1
+	for row := 4; row < h/13; row++ {
+		if compareColour(w, h, px, font, row, 0, "rt0: program exited with status 2; powering off", [3]byte{0xFF, 0xFF, 0x55}) == "" {
+			status = row
+		}
+	}
+	if status < 0 {
+		t.Errorf("no exit status in yellow on the screen")
+	}
+	m.cmd(t, "quit")
+	res := <-done
+	if res.ExitCode != 2 || !strings.Contains(string(res.Debug), "(KD_GRAPHICS)") {
+		t.Errorf("exit %d, want 2, with the painter at work; kernel log:\n%s", res.ExitCode, res.Debug)
+	}
+}
+
 // compareColour checks that text is drawn at (col, row) in colour rgb, on
 // black.
 func compareColour(w, h int, px, font []byte, row, col int, text string, rgb [3]byte) string {
