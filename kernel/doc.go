@@ -11,6 +11,7 @@
 //	                by the kernel or by the painter goroutine (rt0/painter)
 //	screen_escape.go escape sequences: colours, erasing, cursor movement
 //	screen_dev.go   /dev/tty0, /dev/vcsa, /dev/fb0: the screen for the painter
+//	                (their Linux ABI, shared with the painter: package vt)
 //	physmem.go      the memory map -> the frame allocator
 //	acpi.go         RSDP, MADT, FADT, \_S5 (power off)
 //	paging.go       page tables: identity map, read-only image, demand-zero user pages

@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/arch/amd64"
+import (
+	"rt0/arch/amd64"
+	"rt0/kernel/vt"
+)
 
 // The screen console: what the program writes to stdout and stderr, and
 // kernel panics, shown on the PC's screen as well as on COM1.
@@ -55,9 +58,8 @@ var screen struct {
 	bpp                  uint32
 	cols, rows           int
 	cx, cy               int
-	rPos, gPos, bPos     uint8
-	rBits, gBits, bBits  uint8
-	palette              [16]uint32 // VGA's 16 colours as pixel values
+	red, green, blue     vt.FbBitfield // the pixel format
+	palette              [16]uint32    // VGA's 16 colours as pixel values
 	// dirtyLo..dirtyHi are the rows whose pixels are stale (lo > hi: none).
 	dirtyLo, dirtyHi int
 	// graphics: a program paints the framebuffer (KD_GRAPHICS on
@@ -92,8 +94,9 @@ func initScreen() {
 		screen.kind = scrPixels
 		screen.base = uintptr(fb.Addr)
 		screen.pitch, screen.width, screen.height, screen.bpp = fb.Pitch, fb.Width, fb.Height, uint32(fb.BPP)
-		screen.rPos, screen.gPos, screen.bPos = fb.RedPos, fb.GreenPos, fb.BluePos
-		screen.rBits, screen.gBits, screen.bBits = fb.RedSize, fb.GreenSize, fb.BlueSize
+		screen.red = vt.FbBitfield{Offset: uint32(fb.RedPos), Length: uint32(fb.RedSize)}
+		screen.green = vt.FbBitfield{Offset: uint32(fb.GreenPos), Length: uint32(fb.GreenSize)}
+		screen.blue = vt.FbBitfield{Offset: uint32(fb.BluePos), Length: uint32(fb.BlueSize)}
 		screen.cols, screen.rows = int(fb.Width/glyphW), int(fb.Height/glyphH)
 	case !bootInfo.HasFB && bootInfo.Version == 1:
 		// A multiboot v1 loader that set no video mode leaves the BIOS's
@@ -118,20 +121,14 @@ func initScreen() {
 			return
 		}
 		screen.cells = uintptr(a)
-		for i, c := range vgaColours {
-			screen.palette[i] = pixel(uint32(c>>16), uint32(c>>8&0xFF), uint32(c&0xFF))
+		for i, c := range vt.Colours {
+			screen.palette[i] = vt.Pixel(c>>16, screen.red) | vt.Pixel(c>>8&0xFF, screen.green) | vt.Pixel(c&0xFF, screen.blue)
 		}
 		for y := uint32(0); y < screen.height; y++ {
 			fillRow(y, screen.palette[0])
 		}
 	}
 	screenClear()
-}
-
-// vgaColours are the 16 colours of a VGA attribute, as 0xRRGGBB.
-var vgaColours = [16]uint32{
-	0x000000, 0x0000AA, 0x00AA00, 0x00AAAA, 0xAA0000, 0xAA00AA, 0xAA5500, 0xAAAAAA,
-	0x555555, 0x5555FF, 0x55FF55, 0x55FFFF, 0xFF5555, 0xFF55FF, 0xFFFF55, 0xFFFFFF,
 }
 
 // mapFramebuffer makes sure the identity map covers the framebuffer (it
@@ -159,12 +156,6 @@ func mapFramebuffer(addr, size uint64) bool {
 		*e = pd | ptePresent | pteWrite
 	}
 	return true
-}
-
-// pixel builds a pixel value from 8-bit colour components.
-func pixel(r, g, b uint32) uint32 {
-	c := func(v uint32, pos, bits uint8) uint32 { return (v >> (8 - uint32(bits))) << pos }
-	return c(r, screen.rPos, screen.rBits) | c(g, screen.gPos, screen.gBits) | c(b, screen.bPos, screen.bBits)
 }
 
 // cell returns the model's cell at (x, y).

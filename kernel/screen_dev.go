@@ -5,6 +5,7 @@ import (
 
 	"rt0/arch/amd64"
 	"rt0/kernel/mem"
+	"rt0/kernel/vt"
 )
 
 // The screen's device files, with Linux's interfaces, so that a painter
@@ -31,63 +32,8 @@ const (
 )
 
 const (
-	vtGetConsizeCsrpos = 0x5610 // rows, columns, cursor row, cursor column (u16 each)
-
-	kdSetMode = 0x4B3A
-	kdGetMode = 0x4B3B
-	kdFontOp  = 0x4B72
-	kdText    = 0
-	kdGraphic = 1
-
-	fontOpGet   = 1
-	fontVPitch  = 32 // bytes from one glyph to the next in KDFONTOP data
-	fontCharset = 256
-
-	fbioGetVScreenInfo = 0x4600
-	fbioGetFScreenInfo = 0x4602
-
-	epollPri = 0x2
+	fontCharset = 256 // glyphs in KDFONTOP data, as Linux's consoles have
 )
-
-// fbVarScreeninfo is Linux's struct fb_var_screeninfo (160 bytes).
-type fbVarScreeninfo struct {
-	XRes, YRes, XResVirtual, YResVirtual uint32
-	XOffset, YOffset                     uint32
-	BitsPerPixel, Grayscale              uint32
-	Red, Green, Blue, Transp             fbBitfield
-	Nonstd, Activate, Height, Width      uint32
-	AccelFlags, Pixclock                 uint32
-	LeftMargin, RightMargin              uint32
-	UpperMargin, LowerMargin             uint32
-	HsyncLen, VsyncLen, Sync, Vmode      uint32
-	Rotate, Colorspace                   uint32
-	Reserved                             [4]uint32
-}
-
-type fbBitfield struct{ Offset, Length, MsbRight uint32 }
-
-// fbFixScreeninfo is Linux's struct fb_fix_screeninfo (80 bytes).
-type fbFixScreeninfo struct {
-	ID                             [16]byte
-	SmemStart                      uint64
-	SmemLen, Type, TypeAux, Visual uint32
-	XPanStep, YPanStep, YWrapStep  uint16
-	_                              uint16
-	LineLength                     uint32
-	_                              uint32
-	MmioStart                      uint64
-	MmioLen, Accel                 uint32
-	Capabilities                   uint16
-	Reserved                       [2]uint16
-	_                              uint16
-}
-
-// consoleFontOp is Linux's struct console_font_op (32 bytes).
-type consoleFontOp struct {
-	Op, Flags, Width, Height, Charcount uint32
-	_                                   uint32
-	Data                                uint64
-}
 
 // makeScreenDevices adds the screen's nodes to /dev (at boot, from initFS).
 func makeScreenDevices(dev int32) {
@@ -170,7 +116,7 @@ func screenDevWrite(d uint8, off uint64, p []byte) int64 {
 // the description's last read.
 func screenReadiness(f *ofd) uint32 {
 	if ino(f.ino).dev == devVcsa && f.count != screen.gen {
-		return epollPri
+		return vt.EPOLLPRI
 	}
 	return 0
 }
@@ -194,12 +140,12 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 		return -ENOTTY
 	}
 	switch {
-	case d == devTTY && req == kdSetMode:
-		if arg != kdText && arg != kdGraphic {
+	case d == devTTY && req == vt.KDSETMODE:
+		if arg != vt.KD_TEXT && arg != vt.KD_GRAPHICS {
 			return -EINVAL
 		}
 		was := screen.graphics
-		screen.graphics = arg == kdGraphic && screen.kind == scrPixels
+		screen.graphics = arg == vt.KD_GRAPHICS && screen.kind == scrPixels
 		if was && !screen.graphics {
 			kprint("rt0: screen: the kernel paints the console again (KD_TEXT)\n")
 			dirty(0, screen.rows-1) // back to the kernel: repaint all
@@ -209,29 +155,27 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 			kprint("rt0: screen: a program paints the console (KD_GRAPHICS)\n")
 		}
 		return 0
-	case d == devTTY && req == kdGetMode:
-		v := uint32(kdText)
+	case d == devTTY && req == vt.KDGETMODE:
+		v := uint32(vt.KD_TEXT)
 		if screen.graphics {
-			v = kdGraphic
+			v = vt.KD_GRAPHICS
 		}
 		return putUser(arg, unsafe.Pointer(&v), 4)
-	case d == devTTY && req == kdFontOp:
+	case d == devTTY && req == vt.KDFONTOP:
 		return fontOp(arg)
-	case d == devTTY && req == vtGetConsizeCsrpos:
+	case d == devTTY && req == vt.VT_GETCONSIZECSRPOS:
 		v := [4]uint16{uint16(screen.rows), uint16(screen.cols), uint16(screen.cy), uint16(screen.cx)}
 		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
-	case d == devFB && req == fbioGetVScreenInfo:
-		v := fbVarScreeninfo{
+	case d == devFB && req == vt.FBIOGET_VSCREENINFO:
+		v := vt.FbVarScreeninfo{
 			XRes: screen.width, YRes: screen.height, XResVirtual: screen.width, YResVirtual: screen.height,
 			BitsPerPixel: screen.bpp,
-			Red:          fbBitfield{Offset: uint32(screen.rPos), Length: uint32(screen.rBits)},
-			Green:        fbBitfield{Offset: uint32(screen.gPos), Length: uint32(screen.gBits)},
-			Blue:         fbBitfield{Offset: uint32(screen.bPos), Length: uint32(screen.bBits)},
-			Height:       ^uint32(0), Width: ^uint32(0), // size in mm: unknown
+			Red:          screen.red, Green: screen.green, Blue: screen.blue,
+			Height: ^uint32(0), Width: ^uint32(0), // size in mm: unknown
 		}
 		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
-	case d == devFB && req == fbioGetFScreenInfo:
-		v := fbFixScreeninfo{
+	case d == devFB && req == vt.FBIOGET_FSCREENINFO:
+		v := vt.FbFixScreeninfo{
 			SmemStart: uint64(screen.base), SmemLen: uint32(fbSize()),
 			Visual:     2, // FB_VISUAL_TRUECOLOR; Type 0: packed pixels
 			LineLength: screen.pitch,
@@ -244,26 +188,26 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 
 // fontOp serves KDFONTOP's get: the console font, 32 bytes a glyph.
 func fontOp(arg uint64) int64 {
-	p, ok := userBytes(arg, uint64(unsafe.Sizeof(consoleFontOp{})), true)
+	p, ok := userBytes(arg, uint64(unsafe.Sizeof(vt.ConsoleFontOp{})), true)
 	if !ok {
 		return -EFAULT
 	}
-	op := (*consoleFontOp)(unsafe.Pointer(&p[0]))
-	if op.Op != fontOpGet {
+	op := (*vt.ConsoleFontOp)(unsafe.Pointer(&p[0]))
+	if op.Op != vt.KD_FONT_OP_GET {
 		return -ENOSYS // the font cannot be changed
 	}
 	if op.Data != 0 {
 		if op.Charcount < fontCharset || op.Width < glyphW || op.Height < glyphH {
 			return -ENOSPC
 		}
-		data, ok := userBytes(op.Data, fontCharset*fontVPitch, true)
+		data, ok := userBytes(op.Data, fontCharset*vt.FontVPitch, true)
 		if !ok {
 			return -EFAULT
 		}
 		clear(data)
 		glyphs := amd64.Bytes(fontGlyphsAddr(), fontCount*glyphH)
 		for g := 0; g < fontCount; g++ {
-			copy(data[(fontFirst+g)*fontVPitch:], glyphs[g*glyphH:(g+1)*glyphH])
+			copy(data[(fontFirst+g)*vt.FontVPitch:], glyphs[g*glyphH:(g+1)*glyphH])
 		}
 	}
 	op.Width, op.Height, op.Charcount = glyphW, glyphH, fontCharset

@@ -27,6 +27,8 @@ package painter
 import (
 	"syscall"
 	"unsafe"
+
+	"rt0/kernel/vt"
 )
 
 func init() {
@@ -35,71 +37,17 @@ func init() {
 	} // else the kernel goes on painting
 }
 
-// Linux's ioctl numbers and structures (linux/fb.h, linux/kd.h).
 const (
-	fbioGetVScreenInfo = 0x4600
-	fbioGetFScreenInfo = 0x4602
-	vtGetConsizeCsrpos = 0x5610
-	cursorLines        = 2 // the cursor: an underline this many scan lines high
-	kdSetMode          = 0x4B3A
-	kdFontOp           = 0x4B72
-	kdText             = 0
-	kdGraphics         = 1
-	fontOpGet          = 1
-	fontVPitch         = 32
-	fontChars          = 256
-	epollPri           = 0x2
+	fontChars   = 256 // glyphs asked of KDFONTOP
+	cursorLines = 2   // the cursor: an underline this many scan lines high
 )
-
-type fbBitfield struct{ Offset, Length, MsbRight uint32 }
-
-type fbVarScreeninfo struct {
-	XRes, YRes, XResVirtual, YResVirtual uint32
-	XOffset, YOffset                     uint32
-	BitsPerPixel, Grayscale              uint32
-	Red, Green, Blue, Transp             fbBitfield
-	Nonstd, Activate, Height, Width      uint32
-	AccelFlags, Pixclock                 uint32
-	LeftMargin, RightMargin              uint32
-	UpperMargin, LowerMargin             uint32
-	HsyncLen, VsyncLen, Sync, Vmode      uint32
-	Rotate, Colorspace                   uint32
-	Reserved                             [4]uint32
-}
-
-type fbFixScreeninfo struct {
-	ID                             [16]byte
-	SmemStart                      uint64
-	SmemLen, Type, TypeAux, Visual uint32
-	XPanStep, YPanStep, YWrapStep  uint16
-	_                              uint16
-	LineLength                     uint32
-	_                              uint32
-	MmioStart                      uint64
-	MmioLen, Accel                 uint32
-	Capabilities                   uint16
-	Reserved                       [2]uint16
-	_                              uint16
-}
-
-type consoleFontOp struct {
-	Op, Flags, Width, Height, Charcount uint32
-	_                                   uint32
-	Data                                *byte
-}
-
-// vgaColours are the 16 colours of a VGA attribute, as 0xRRGGBB.
-var vgaColours = [16]uint32{
-	0x000000, 0x0000AA, 0x00AA00, 0x00AAAA, 0xAA0000, 0xAA00AA, 0xAA5500, 0xAAAAAA,
-	0x555555, 0x5555FF, 0x55FF55, 0x55FFFF, 0xFF5555, 0xFF55FF, 0xFFFF55, 0xFFFFFF,
-}
 
 type painter struct {
 	fb            []byte // the mapped framebuffer
 	pitch, bpp    int    // bytes a scan line, bytes a pixel
 	cols, rows    int
 	fontW, fontH  int
-	font          [fontChars * fontVPitch]byte // fontVPitch bytes a glyph
+	font          [fontChars * vt.FontVPitch]byte // vt.FontVPitch bytes a glyph
 	palette       [16]uint32
 	tty, vcsa, ep uintptr
 	buf           []byte   // a read of /dev/vcsa
@@ -165,9 +113,9 @@ func open() *painter {
 		return nil
 	}
 	defer syscall.Syscall(syscall.SYS_CLOSE, fb, 0, 0) // the mapping outlives the descriptor
-	var v fbVarScreeninfo
-	var f fbFixScreeninfo
-	if turnedOff() || !ioctl(fb, fbioGetVScreenInfo, unsafe.Pointer(&v)) || !ioctl(fb, fbioGetFScreenInfo, unsafe.Pointer(&f)) {
+	var v vt.FbVarScreeninfo
+	var f vt.FbFixScreeninfo
+	if turnedOff() || !ioctl(fb, vt.FBIOGET_VSCREENINFO, unsafe.Pointer(&v)) || !ioctl(fb, vt.FBIOGET_FSCREENINFO, unsafe.Pointer(&f)) {
 		return nil
 	}
 	p := &painter{pitch: int(f.LineLength), bpp: int(v.BitsPerPixel) / 8}
@@ -183,15 +131,15 @@ func open() *painter {
 	// it, so holding it in a []byte is sound (read through a pointer, as
 	// vet cannot know that).
 	p.fb = unsafe.Slice(*(**byte)(unsafe.Pointer(&a)), size)
-	for i, c := range vgaColours {
-		p.palette[i] = component(c>>16, v.Red) | component(c>>8&0xFF, v.Green) | component(c&0xFF, v.Blue)
+	for i, c := range vt.Colours {
+		p.palette[i] = vt.Pixel(c>>16, v.Red) | vt.Pixel(c>>8&0xFF, v.Green) | vt.Pixel(c&0xFF, v.Blue)
 	}
 
 	if p.tty, ok = openDev("/dev/tty0\x00", syscall.O_RDWR); !ok {
 		return nil
 	}
-	op := consoleFontOp{Op: fontOpGet, Width: 32, Height: 32, Charcount: fontChars, Data: &p.font[0]}
-	if !ioctl(p.tty, kdFontOp, unsafe.Pointer(&op)) || op.Width > 8 || op.Height > fontVPitch || op.Width == 0 || op.Height == 0 {
+	op := vt.ConsoleFontOp{Op: vt.KD_FONT_OP_GET, Width: 32, Height: 32, Charcount: fontChars, Data: uint64(uintptr(unsafe.Pointer(&p.font[0])))}
+	if !ioctl(p.tty, vt.KDFONTOP, unsafe.Pointer(&op)) || op.Width > 8 || op.Height > vt.FontVPitch || op.Width == 0 || op.Height == 0 {
 		return nil
 	}
 	p.fontW, p.fontH = int(op.Width), int(op.Height)
@@ -207,7 +155,7 @@ func open() *painter {
 	if p.ep, ok = sys(syscall.SYS_EPOLL_CREATE1, syscall.EPOLL_CLOEXEC, 0, 0); !ok {
 		return nil
 	}
-	ev := syscall.EpollEvent{Events: epollPri}
+	ev := syscall.EpollEvent{Events: vt.EPOLLPRI}
 	if !ioctlLike(syscall.SYS_EPOLL_CTL, p.ep, syscall.EPOLL_CTL_ADD, p.vcsa, unsafe.Pointer(&ev)) {
 		return nil
 	}
@@ -217,7 +165,7 @@ func open() *painter {
 	}
 	p.line = make([]byte, p.cols*p.fontW*p.bpp)
 	p.cx, p.cy = -1, -1
-	if _, ok := sys(syscall.SYS_IOCTL, p.tty, kdSetMode, kdGraphics); !ok {
+	if _, ok := sys(syscall.SYS_IOCTL, p.tty, vt.KDSETMODE, vt.KD_GRAPHICS); !ok {
 		return nil
 	}
 	return p
@@ -227,11 +175,6 @@ func open() *painter {
 func ioctlLike(trap, a1, a2, a3 uintptr, a4 unsafe.Pointer) bool {
 	_, _, e := syscall.Syscall6(trap, a1, a2, a3, uintptr(a4), 0, 0)
 	return e == 0
-}
-
-// component places an 8-bit colour component in a pixel.
-func component(v uint32, f fbBitfield) uint32 {
-	return v >> (8 - f.Length) << f.Offset
 }
 
 // run is the painter goroutine: paint, wait for a change, again.
@@ -246,7 +189,7 @@ func (p *painter) run() {
 		}
 	}
 	// Something failed: give the screen back to the kernel.
-	sys(syscall.SYS_IOCTL, p.tty, kdSetMode, kdText)
+	sys(syscall.SYS_IOCTL, p.tty, vt.KDSETMODE, vt.KD_TEXT)
 }
 
 // paint reads the cells and repaints the rows that changed.
@@ -259,7 +202,7 @@ func (p *painter) paint() bool {
 	// The cursor (0xFFFF where the console cannot say): a move repaints
 	// the rows it left and entered.
 	pos := [4]uint16{0, 0, 0xFFFF, 0xFFFF}
-	ioctl(p.tty, vtGetConsizeCsrpos, unsafe.Pointer(&pos))
+	ioctl(p.tty, vt.VT_GETCONSIZECSRPOS, unsafe.Pointer(&pos))
 	cx, cy := int(pos[3]), int(pos[2])
 	moved := cx != p.cx || cy != p.cy
 	oldY := p.cy
@@ -288,7 +231,7 @@ func (p *painter) paintRow(y int, row []uint16) {
 	for sy := 0; sy < p.fontH; sy++ {
 		o := 0
 		for cx, c := range row {
-			bits := p.font[int(byte(c))*fontVPitch+sy]
+			bits := p.font[int(byte(c))*vt.FontVPitch+sy]
 			if y == p.cy && cx == p.cx && sy >= p.fontH-cursorLines {
 				bits = 0xFF
 			}

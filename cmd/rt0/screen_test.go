@@ -140,14 +140,24 @@ func startBoot(t *testing.T, c qemu.Config) <-chan *qemu.Result {
 	return ch
 }
 
+// bootWithMonitor boots c on a machine with a VGA card and a QMP monitor
+// to read its screen and type on its keyboard; uefi boots it under OVMF
+// on q35.
+func bootWithMonitor(t *testing.T, c qemu.Config, uefi bool, extra ...string) (<-chan *qemu.Result, *monitor) {
+	mon := filepath.Join(t.TempDir(), "mon.sock")
+	if uefi {
+		c.Machine, c.Firmware, c.FirmwareVars = "q35", ovmfCode, ovmfVars
+	}
+	c.ExtraArgs = append([]string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}, extra...)
+	done := startBoot(t, c)
+	return done, dialMonitor(t, mon)
+}
+
 // VGA text mode (QEMU -kernel leaves it): examples/console's output on the
 // screen, commands typed on the keyboard, echoed as typed, answered.
 func TestScreenVGATextKeyboard(t *testing.T) {
 	img := bootBuild(t, "examples/console")
-	mon := filepath.Join(t.TempDir(), "mon.sock")
-	done := startBoot(t, qemu.Config{Kernel: img, NoSerial: true,
-		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
-	m := dialMonitor(t, mon)
+	done, m := bootWithMonitor(t, qemu.Config{Kernel: img, NoSerial: true}, false)
 	var screen []string
 	waitFor(t, "the prompt", func() bool {
 		screen = m.vgaText(t)
@@ -175,10 +185,7 @@ func TestScreenVGATextKeyboard(t *testing.T) {
 // cursor movement, as a terminal shows them.
 func TestScreenEscapes(t *testing.T) {
 	img := bootBuild(t, "testdata/progs/ansi")
-	mon := filepath.Join(t.TempDir(), "mon.sock")
-	done := startBoot(t, qemu.Config{Kernel: img, NoSerial: true,
-		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
-	m := dialMonitor(t, mon)
+	done, m := bootWithMonitor(t, qemu.Config{Kernel: img, NoSerial: true}, false)
 	var screen []string
 	var cells []byte
 	waitFor(t, "the last text", func() bool {
@@ -244,11 +251,7 @@ func TestScreenFramebuffer(t *testing.T) {
 }
 
 func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
-	mon := filepath.Join(t.TempDir(), "mon.sock")
-	done := startBoot(t, qemu.Config{BootISO: iso, NoSerial: true, Machine: "q35",
-		Firmware: "/usr/share/OVMF/OVMF_CODE.fd", FirmwareVars: "/usr/share/OVMF/OVMF_VARS.fd",
-		ExtraArgs: []string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
-	m := dialMonitor(t, mon)
+	done, m := bootWithMonitor(t, qemu.Config{BootISO: iso, NoSerial: true}, true)
 	font, err := image.FontTable()
 	if err != nil {
 		t.Fatal(err)
@@ -357,11 +360,7 @@ func comparePixels(w, h int, px, font []byte, lines []string) string {
 func TestScreenLastWords(t *testing.T) {
 	img := bootBuild(t, "testdata/progs/panics")
 	iso := bootISO(t, img, "panics", "crash")
-	mon := filepath.Join(t.TempDir(), "mon.sock")
-	done := startBoot(t, qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35",
-		Firmware: "/usr/share/OVMF/OVMF_CODE.fd", FirmwareVars: "/usr/share/OVMF/OVMF_VARS.fd",
-		ExtraArgs: []string{"-device", "VGA", "-no-shutdown", "-qmp", "unix:" + mon + ",server=on,wait=off"}})
-	m := dialMonitor(t, mon)
+	done, m := bootWithMonitor(t, qemu.Config{BootISO: iso, NoExitDevice: true}, true, "-no-shutdown")
 	waitFor(t, "the power-off", func() bool {
 		return strings.Contains(m.cmd(t, "info status"), "shutdown")
 	})
@@ -452,7 +451,7 @@ func TestPowerOff(t *testing.T) {
 			c := qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35", Timeout: bootTimeout,
 				ExtraArgs: []string{"-device", "VGA"}}
 			if fw == "uefi" {
-				c.Firmware, c.FirmwareVars = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+				c.Firmware, c.FirmwareVars = ovmfCode, ovmfVars
 			}
 			res, err := qemu.Run(context.Background(), c)
 			if err != nil {
