@@ -6,7 +6,9 @@ import (
 )
 
 // Pipes: pipe2 makes two descriptions over one 64 KiB ring in the kernel
-// heap, a read end and a write end. A read with nothing to read waits (or
+// heap, a read end and a write end. The ring is allocated at the first
+// write, so that a program may hold many idle pipes (os/exec-style code,
+// tests that make a hundred) without their memory. A read with nothing to read waits (or
 // says EAGAIN if non-blocking, or 0 once every write end is closed); a
 // write waits for room, all of it written in the end unless the read ends
 // close (then EPIPE and SIGPIPE, as on Linux). The Go runtime polls pipes
@@ -19,13 +21,13 @@ import (
 // them with their result.
 
 const (
-	maxPipes = 64
+	maxPipes = 512
 	pipeSize = 64 << 10
 )
 
 type pipe struct {
 	used             bool
-	buf              uint64 // kheap block of pipeSize
+	buf              uint64 // kheap block of pipeSize; 0 until the first write
 	head, tail       uint64 // read and write counters
 	readers, writers int32
 }
@@ -35,14 +37,24 @@ var pipes [maxPipes]pipe
 func (p *pipe) len() uint64  { return p.tail - p.head }
 func (p *pipe) room() uint64 { return pipeSize - p.len() }
 
-// put copies b into the ring (the caller checked the room).
-func (p *pipe) put(b []byte) {
+// put copies b into the ring (the caller checked the room) and returns
+// how much it stored: all, or nothing if there is no memory for the ring.
+func (p *pipe) put(b []byte) uint64 {
+	if p.buf == 0 && len(b) > 0 {
+		a, ok := kalloc(pipeSize)
+		if !ok {
+			return 0
+		}
+		p.buf = a
+	}
+	n0 := uint64(len(b))
 	for len(b) > 0 {
 		off := p.tail % pipeSize
 		n := copy(amd64.Bytes(uintptr(p.buf+off), int(pipeSize-off)), b)
 		p.tail += uint64(n)
 		b = b[n:]
 	}
+	return n0
 }
 
 // take copies up to len(b) bytes out of the ring.
@@ -76,23 +88,20 @@ func sysPipe2(fds, flags uint64) int64 {
 	if k < 0 {
 		return -ENFILE
 	}
-	buf, ok := kalloc(pipeSize)
-	if !ok {
-		return -ENOMEM
-	}
 	fl := uint32(flags) & (oNonblock | oCloexec)
 	r := allocFD(fdPipe, oRdonly|fl)
 	if r < 0 {
-		kfree(buf, pipeSize)
 		return r
 	}
 	w := allocFD(fdPipe, oWronly|fl)
 	if w < 0 {
-		closeFD(uint64(r))
-		kfree(buf, pipeSize)
+		// Undo the read end by hand: its description is not a pipe's
+		// yet, closeFD would release one.
+		ofds[ofdOf(uint64(r))].kind = fdFree
+		fdt[r] = 0
 		return w
 	}
-	pipes[k] = pipe{used: true, buf: buf, readers: 1, writers: 1}
+	pipes[k] = pipe{used: true, readers: 1, writers: 1}
 	getFile(uint64(r)).ino = int32(k)
 	getFile(uint64(w)).ino = int32(k)
 	put32(out[0:], uint32(r))
@@ -145,8 +154,10 @@ func pipeWrite(f *ofd, buf, n uint64) int64 {
 	if !ok {
 		return -EFAULT
 	}
-	k := min(n, p.room())
-	p.put(b[:k])
+	k := p.put(b[:min(n, p.room())])
+	if k == 0 && n > 0 && p.room() > 0 {
+		return -ENOMEM // no memory for the ring
+	}
 	if k > 0 {
 		pipeChanged(f.ino)
 	}
@@ -176,7 +187,9 @@ func pipeClose(f *ofd) {
 	}
 	pipeChanged(f.ino)
 	if p.readers <= 0 && p.writers <= 0 {
-		kfree(p.buf, pipeSize)
+		if p.buf != 0 {
+			kfree(p.buf, pipeSize)
+		}
 		*p = pipe{}
 	}
 }
@@ -222,8 +235,10 @@ func pipeChanged(k int32) {
 					sched.Wake(i, -EFAULT)
 					continue
 				}
-				k := min(t.Args[1]-done, p.room())
-				p.put(b[done : done+k])
+				k := p.put(b[done : done+min(t.Args[1]-done, p.room())])
+				if k == 0 {
+					continue
+				}
 				t.Args[2] = done + k
 				if t.Args[2] == t.Args[1] {
 					sched.Wake(i, int64(t.Args[1]))

@@ -126,6 +126,7 @@ func closeFD(fd uint64) int64 {
 	if f.refs > 0 {
 		return 0
 	}
+	epollForget(int32(fd))
 	switch f.kind {
 	case fdFile:
 		releaseInode(f.ino)

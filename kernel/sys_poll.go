@@ -18,8 +18,11 @@ const (
 	epollCtlMod = 3
 
 	maxPollEvents = 64
-	maxEpolls     = 16
-	maxInterest   = 32
+	// The Go runtime makes one epoll instance and registers every
+	// pollable descriptor with it (pipes, eventfds), so one instance
+	// must hold many; few programs make more instances of their own.
+	maxEpolls   = 8
+	maxInterest = 512
 )
 
 // epollSet is one epoll instance's interest list, by descriptor number.
@@ -232,6 +235,26 @@ func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
 	t := sched.T(cur)
 	t.Args[0], t.Args[1] = events, uint64(max)
 	return blocked
+}
+
+// epollForget removes descriptor fd from every interest list: its open
+// file description is being released (Linux drops a description's
+// registrations when its last reference goes, so a descriptor number
+// reused for another file starts with none).
+func epollForget(fd int32) {
+	for e := range epolls {
+		ep := &epolls[e]
+		if !ep.used {
+			continue
+		}
+		for k := 0; k < ep.n; k++ {
+			if ep.fds[k] == fd {
+				ep.n--
+				ep.fds[k], ep.events[k], ep.data[k], ep.edge[k] = ep.fds[ep.n], ep.events[ep.n], ep.data[ep.n], ep.edge[ep.n]
+				k--
+			}
+		}
+	}
 }
 
 // pollWake finishes the epoll waits that the state change of fd satisfies.
