@@ -479,6 +479,7 @@ func initFS() {
 		loadArchive(m.Start, m.End)
 	}
 	initFirmwareFiles()
+	initEtcHosts()
 }
 
 // mkdirs creates the directories of path (relative to /) that are missing
@@ -590,4 +591,18 @@ func loadArchive(start, end uint64) {
 	kprint(" entries, ")
 	kprintDec(int64(bytes >> 10))
 	kprint(" KiB\n")
+}
+
+// initEtcHosts gives the machine the /etc/hosts every Linux has, unless
+// the boot archive brought one: Go's resolver reads it, and "localhost"
+// (a name programs dial their own servers by) resolves through it, not
+// through DNS, which there is none of.
+func initEtcHosts() {
+	etc, e := mkdirs([]byte("etc"), 0o755)
+	if e != 0 || lookup(etc, []byte("hosts")) >= 0 {
+		return
+	}
+	if h, e := mknod(etc, []byte("hosts"), iReg, 0o644); e == 0 {
+		fileWrite(h, 0, []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"))
+	}
 }

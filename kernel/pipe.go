@@ -78,19 +78,14 @@ func sysPipe2(fds, flags uint64) int64 {
 	if flags&^uint64(oNonblock|oCloexec|0x4000 /* O_DIRECT */) != 0 {
 		return -EINVAL
 	}
-	k := -1
-	for i := range pipes {
-		if !pipes[i].used {
-			k = i
-			break
-		}
-	}
+	k := newRing()
 	if k < 0 {
 		return -ENFILE
 	}
 	fl := uint32(flags) & (oNonblock | oCloexec)
 	r := allocFD(fdPipe, oRdonly|fl)
 	if r < 0 {
+		pipes[k] = pipe{}
 		return r
 	}
 	w := allocFD(fdPipe, oWronly|fl)
@@ -99,11 +94,11 @@ func sysPipe2(fds, flags uint64) int64 {
 		// yet, closeFD would release one.
 		ofds[ofdOf(uint64(r))].kind = fdFree
 		fdt[r] = 0
+		pipes[k] = pipe{}
 		return w
 	}
-	pipes[k] = pipe{used: true, readers: 1, writers: 1}
-	getFile(uint64(r)).ino = int32(k)
-	getFile(uint64(w)).ino = int32(k)
+	getFile(uint64(r)).ino = k
+	getFile(uint64(w)).ino = k
 	put32(out[0:], uint32(r))
 	put32(out[4:], uint32(w))
 	return 0
@@ -115,7 +110,21 @@ func pipeRead(f *ofd, buf, n uint64) int64 {
 	if !isReadEnd(f) {
 		return -EBADF
 	}
-	p := &pipes[f.ino]
+	return ringRead(f.ino, f.flags&oNonblock != 0, buf, n, false)
+}
+
+func pipeWrite(f *ofd, buf, n uint64) int64 {
+	if isReadEnd(f) {
+		return -EBADF
+	}
+	return ringWrite(f.ino, f.flags&oNonblock != 0, buf, n, true)
+}
+
+// ringRead reads pipe k into user buf: what is there, or EOF (0) when no
+// writer is left, or waits. Sockets read their receive ring with it too;
+// peek copies without consuming (MSG_PEEK).
+func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
+	p := &pipes[k]
 	if n == 0 {
 		return 0
 	}
@@ -124,74 +133,96 @@ func pipeRead(f *ofd, buf, n uint64) int64 {
 		return -EFAULT
 	}
 	if p.len() > 0 {
+		if peek {
+			h := p.head
+			r := p.take(b)
+			p.head = h
+			return int64(r)
+		}
 		r := p.take(b)
-		pipeChanged(f.ino)
+		pipeChanged(k)
 		return int64(r)
 	}
 	if p.writers == 0 {
 		return 0
 	}
-	if f.flags&oNonblock != 0 {
+	if nonblock {
 		return -EAGAIN
 	}
 	cur := sched.Current()
-	sched.Block(cur, sched.WaitPipeRead, uint64(f.ino), 0, 0)
+	sched.Block(cur, sched.WaitPipeRead, uint64(k), 0, 0)
 	t := sched.T(cur)
 	t.Args[0], t.Args[1] = buf, n
 	return blocked
 }
 
-func pipeWrite(f *ofd, buf, n uint64) int64 {
-	if isReadEnd(f) {
-		return -EBADF
-	}
-	p := &pipes[f.ino]
+// ringWrite writes user buf into pipe k: what fits, and waits for room for
+// the rest unless nonblock. With no reader left it fails with EPIPE, and
+// raises SIGPIPE if sigpipe (not for send with MSG_NOSIGNAL).
+func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
+	p := &pipes[k]
 	if p.readers == 0 {
-		signalThread(sched.Current(), 13) // SIGPIPE
+		if sigpipe {
+			signalThread(sched.Current(), 13) // SIGPIPE
+		}
 		return -EPIPE
 	}
 	b, ok := userBytes(buf, n, false)
 	if !ok {
 		return -EFAULT
 	}
-	k := p.put(b[:min(n, p.room())])
-	if k == 0 && n > 0 && p.room() > 0 {
+	w := p.put(b[:min(n, p.room())])
+	if w == 0 && n > 0 && p.room() > 0 {
 		return -ENOMEM // no memory for the ring
 	}
-	if k > 0 {
-		pipeChanged(f.ino)
+	if w > 0 {
+		pipeChanged(k)
 	}
-	if k == n {
+	if w == n {
 		return int64(n)
 	}
-	if f.flags&oNonblock != 0 {
-		if k > 0 {
-			return int64(k)
+	if nonblock {
+		if w > 0 {
+			return int64(w)
 		}
 		return -EAGAIN
 	}
 	cur := sched.Current()
-	sched.Block(cur, sched.WaitPipeWrite, uint64(f.ino), 0, 0)
+	sched.Block(cur, sched.WaitPipeWrite, uint64(k), 0, 0)
 	t := sched.T(cur)
-	t.Args[0], t.Args[1], t.Args[2] = buf, n, k
+	t.Args[0], t.Args[1], t.Args[2] = buf, n, w
 	return blocked
 }
 
 // pipeClose drops one end of pipe k.
-func pipeClose(f *ofd) {
-	p := &pipes[f.ino]
-	if isReadEnd(f) {
+func pipeClose(f *ofd) { ringDrop(f.ino, isReadEnd(f)) }
+
+// ringDrop drops a reader (or a writer) of pipe k; the last one frees it.
+func ringDrop(k int32, reader bool) {
+	p := &pipes[k]
+	if reader {
 		p.readers--
 	} else {
 		p.writers--
 	}
-	pipeChanged(f.ino)
+	pipeChanged(k)
 	if p.readers <= 0 && p.writers <= 0 {
 		if p.buf != 0 {
 			kfree(p.buf, pipeSize)
 		}
 		*p = pipe{}
 	}
+}
+
+// newRing takes a free pipe with one reader and one writer, or -1.
+func newRing() int32 {
+	for i := range pipes {
+		if !pipes[i].used {
+			pipes[i] = pipe{used: true, readers: 1, writers: 1}
+			return int32(i)
+		}
+	}
+	return -1
 }
 
 // pipeChanged finishes what waits on pipe k and tells epoll.
@@ -247,32 +278,45 @@ func pipeChanged(k int32) {
 			}
 		}
 	}
-	// Every description of this pipe saw an edge.
+	// Every description of this pipe (or of a socket on it) saw an edge.
 	for o := range ofds {
-		if ofds[o].kind == fdPipe && ofds[o].ino == k {
-			fileChanged(&ofds[o])
+		f := &ofds[o]
+		if f.kind == fdPipe && f.ino == k || f.kind == fdSocket && (sockets[f.ino].rx == k || sockets[f.ino].tx == k) {
+			fileChanged(f)
 		}
 	}
 }
 
 // pipeReadiness is a pipe end's poll state.
 func pipeReadiness(f *ofd) uint32 {
-	p := &pipes[f.ino]
-	var ev uint32
 	if isReadEnd(f) {
-		if p.len() > 0 {
-			ev |= epollIn
-		}
-		if p.writers == 0 {
-			ev |= epollIn | epollHup | epollRdhup
-		}
-	} else {
-		if p.room() > 0 {
-			ev |= epollOut
-		}
-		if p.readers == 0 {
-			ev |= epollOut | epollErr
-		}
+		return ringReadable(f.ino)
+	}
+	return ringWritable(f.ino)
+}
+
+// ringReadable is the poll state of pipe k's read side.
+func ringReadable(k int32) uint32 {
+	p := &pipes[k]
+	var ev uint32
+	if p.len() > 0 {
+		ev |= epollIn
+	}
+	if p.writers == 0 {
+		ev |= epollIn | epollHup | epollRdhup
+	}
+	return ev
+}
+
+// ringWritable is the poll state of pipe k's write side.
+func ringWritable(k int32) uint32 {
+	p := &pipes[k]
+	var ev uint32
+	if p.room() > 0 {
+		ev |= epollOut
+	}
+	if p.readers == 0 {
+		ev |= epollOut | epollErr
 	}
 	return ev
 }

@@ -14,7 +14,8 @@ const (
 	fdFile // a regular file, directory, symlink (O_PATH) or device
 	fdEpoll
 	fdEventfd
-	fdPipe // ino: the pipe; O_RDONLY: the read end, O_WRONLY: the write end
+	fdPipe   // ino: the pipe; O_RDONLY: the read end, O_WRONLY: the write end
+	fdSocket // ino: the socket (sys_socket.go)
 )
 
 const (
@@ -134,6 +135,8 @@ func closeFD(fd uint64) int64 {
 		epolls[f.ep].used = false
 	case fdPipe:
 		pipeClose(f)
+	case fdSocket:
+		socketOp(sockOpClose, uint64(f.ino), 0, 0, 0)
 	}
 	f.kind = fdFree
 	return 0
@@ -190,6 +193,8 @@ func sysRead(fd, buf, n uint64) int64 {
 		return eventfdRead(f, buf, n)
 	case fdPipe:
 		return pipeRead(f, buf, n)
+	case fdSocket:
+		return socketOp(sockOpRead, uint64(f.ino), uint64(f.flags), buf, n)
 	case fdFile:
 		r := fileRead(f, f.off, buf, n)
 		if r > 0 {
@@ -220,6 +225,8 @@ func sysWrite(fd, buf, n uint64) int64 {
 		return eventfdWrite(f, buf, n)
 	case fdPipe:
 		return pipeWrite(f, buf, n)
+	case fdSocket:
+		return socketOp(sockOpWrite, uint64(f.ino), uint64(f.flags), buf, n)
 	case fdFile:
 		off := f.off
 		if f.flags&oAppend != 0 {

@@ -208,10 +208,11 @@ const (
 	stCtim    = 104
 	statSize  = 144
 
-	sIFDIR = 0o040000
-	sIFREG = 0o100000
-	sIFLNK = 0o120000
-	sIFCHR = 0o020000
+	sIFDIR  = 0o040000
+	sIFREG  = 0o100000
+	sIFLNK  = 0o120000
+	sIFCHR  = 0o020000
+	sIFSOCK = 0o140000
 )
 
 func fillStat(p []byte, i int32, console bool) {
@@ -273,6 +274,10 @@ func sysFstat(fd, st uint64) int64 {
 		fillStat(p, f.ino, false)
 	case fdConsole:
 		fillStat(p, 0, true)
+	case fdSocket:
+		clear(p)
+		put32(p[stMode:], sIFSOCK|0o777)
+		put64(p[stNlink:], 1)
 	default: // epoll, eventfd: anonymous inodes
 		clear(p)
 		put32(p[stMode:], 0o600)

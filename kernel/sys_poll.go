@@ -55,7 +55,10 @@ func sysEpollCreate(flags uint64) int64 {
 	}
 	fd := allocFD(fdEpoll, oRdwr|uint32(flags)&oCloexec)
 	if fd >= 0 {
-		epolls[k] = epollSet{used: true}
+		// Cleared, then marked: a composite literal with a field set
+		// would be a static copy of the whole 8 KiB set in the image.
+		epolls[k] = epollSet{}
+		epolls[k].used = true
 		getFile(uint64(fd)).ep = int32(k)
 	}
 	return fd
@@ -181,6 +184,8 @@ func readiness(f *ofd) uint32 {
 		}
 	case fdPipe:
 		ev = pipeReadiness(f)
+	case fdSocket:
+		ev = uint32(socketOp(sockOpReadiness, uint64(f.ino), 0, 0, 0))
 	}
 	return ev
 }

@@ -125,6 +125,22 @@ const (
 	SYS_epoll_create1     = 291
 	SYS_dup3              = 292
 	SYS_pipe2             = 293
+	SYS_socket            = 41
+	SYS_connect           = 42
+	SYS_accept            = 43
+	SYS_sendto            = 44
+	SYS_recvfrom          = 45
+	SYS_sendmsg           = 46
+	SYS_recvmsg           = 47
+	SYS_shutdown          = 48
+	SYS_bind              = 49
+	SYS_listen            = 50
+	SYS_getsockname       = 51
+	SYS_getpeername       = 52
+	SYS_socketpair        = 53
+	SYS_setsockopt        = 54
+	SYS_getsockopt        = 55
+	SYS_accept4           = 288
 	SYS_prlimit64         = 302
 	SYS_renameat2         = 316
 	SYS_getrandom         = 318
@@ -401,6 +417,16 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysPrctl(a0, a1)
 	case SYS_getrandom:
 		r = sysGetrandom(a0, a1)
+
+	// Sockets (sys_socket.go), in programs that use package net
+	case SYS_socket, SYS_socketpair, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_connect,
+		SYS_getsockname, SYS_getpeername, SYS_shutdown, SYS_setsockopt, SYS_getsockopt,
+		SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg:
+		if socketCall == nil {
+			r = -ENOSYS
+		} else {
+			r = socketCall(nr, a0, a1, a2, a3, a4, tf.R9)
+		}
 
 	default:
 		r = -ENOSYS

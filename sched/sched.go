@@ -45,6 +45,7 @@ const (
 	WaitRead           // console input
 	WaitPipeRead       // a pipe's data (WaitAddr: the pipe)
 	WaitPipeWrite      // room in a pipe (WaitAddr: the pipe)
+	WaitAccept         // a connection to accept (WaitAddr: the listening socket)
 )
 
 // Thread is one thread of the single process.

@@ -46,7 +46,9 @@ func kernelELF(t *testing.T) (*elf.File, []byte) {
 	root, _ := filepath.Abs("../..")
 	dir := t.TempDir()
 	link := filepath.Join(dir, "zz.go")
-	os.WriteFile(link, []byte("package main\n\nimport _ \"rt0/kernel\"\n"), 0o644)
+	// The overlay of a program that uses the network, so that the socket
+	// code (linked only into those) is checked too.
+	os.WriteFile(link, []byte("package main\n\nimport \"rt0/kernel\"\n\nfunc init() { kernel.EnableSockets() }\n"), 0o644)
 	ov := filepath.Join(dir, "overlay.json")
 	os.WriteFile(ov, []byte(`{"Replace":{"`+filepath.Join(root, "examples/stress/zz_rt0_kernel.go")+`":"`+link+`"}}`), 0o644)
 	out := filepath.Join(dir, "k.elf")

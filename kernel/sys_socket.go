@@ -1,0 +1,808 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"rt0/sched"
+)
+
+// Sockets: networking inside the machine. rt0 has no network card; what
+// programs and tests need of a network is mostly the loopback: a server
+// and its client in one process (net/http/httptest, a program that
+// serves and calls itself), and socketpair. So: TCP over 127.0.0.0/8 and
+// ::1 (AF_INET, AF_INET6, SOCK_STREAM, dual-stack listeners as Linux's
+// default), and AF_UNIX socketpair; datagram sockets, Unix socket paths
+// and other hosts are not there (ESOCKTNOSUPPORT, EAFNOSUPPORT,
+// ENETUNREACH), as on a machine without them.
+//
+// A connection is two pipe rings (pipe.go), one each way: a socket reads
+// its rx ring and writes its tx ring, which are its peer's tx and rx.
+// Reading, writing, blocking, EOF, EPIPE and epoll edges are the pipes'
+// own code. connect finds the listener, makes the accepting side's socket
+// at once and queues it on the listener (the handshake of a loopback
+// connection is instant), so connect succeeds at once, also when
+// non-blocking.
+//
+// The bulk of it (socketSyscall and what it calls) is linked only into
+// programs that use package net: rt0 build's overlay calls EnableSockets
+// for them, and nothing else refers to socketSyscall, so the Go linker
+// leaves it out of the others (hello stays small). Without it the socket
+// system calls fail with ENOSYS, as on a kernel built without networking.
+
+const (
+	afUnix  = 1
+	afInet  = 2
+	afInet6 = 10
+
+	sockStream   = 1
+	ipprotoTCP   = 6
+	ipprotoIPv6  = 41
+	ipv6V6only   = 26
+	solSocket    = 1
+	soType       = 3
+	soError      = 4
+	soSndbuf     = 7
+	soRcvbuf     = 8
+	soAcceptconn = 30
+	soDomain     = 39
+
+	msgPeek     = 0x2
+	msgDontwait = 0x40
+	msgNosignal = 0x4000
+
+	shutRd   = 0
+	shutWr   = 1
+	shutRdwr = 2
+
+	maxSockets  = 256
+	maxBacklog  = 4096
+	portLo      = 32768 // Linux's ephemeral port range
+	portHi      = 60999
+	sockaddrIn  = 16 // sizeof(struct sockaddr_in)
+	sockaddrIn6 = 28
+
+	ENOTSOCK        = 88
+	ENOPROTOOPT     = 92
+	EPROTONOSUPPORT = 93
+	ESOCKTNOSUPPORT = 94
+	EAFNOSUPPORT    = 97
+	EADDRINUSE      = 98
+	EADDRNOTAVAIL   = 99
+	ENETUNREACH     = 101
+	ENOBUFS         = 105
+	EISCONN         = 106
+	ENOTCONN        = 107
+	ECONNREFUSED    = 111
+	EMSGSIZE        = 90
+)
+
+const (
+	sockFree = iota
+	sockOpen
+	sockListening
+	sockConnected
+)
+
+// sockAddr is an address and port; IPv4 addresses are kept IPv4-mapped
+// (::ffff:a.b.c.d), so one comparison serves both families.
+type sockAddr struct {
+	ip   [16]byte
+	port uint16
+}
+
+type socket struct {
+	state    uint8
+	family   uint8
+	v6only   bool
+	bound    bool
+	shutRd   bool
+	shutWr   bool
+	local    sockAddr
+	peer     sockAddr
+	rx, tx   int32 // connected: the rings it reads and writes; else -1
+	listener int32 // queued for accept: the listener; else -1
+	// A listener's queue of connections not yet accepted, linked
+	// through next.
+	head, tail, next int32
+	pending, backlog int32
+}
+
+var (
+	sockets [maxSockets]socket
+	// socketCall is socketSyscall once EnableSockets ran, else nil.
+	socketCall func(nr, a0, a1, a2, a3, a4, a5 uint64) int64
+	nextPort   uint16
+)
+
+// EnableSockets turns on the socket system calls. rt0 build's overlay
+// calls it (from package init) in programs that import package net.
+func EnableSockets() {
+	f := socketSyscall
+	// The func value of a top-level function points at static data, so
+	// storing it needs no write barrier (code below the runtime must not
+	// have one): store it as the plain word it is.
+	*(*uintptr)(unsafe.Pointer(&socketCall)) = *(*uintptr)(unsafe.Pointer(&f))
+}
+
+// socketRead reads connected socket k for a description with flags fl
+// (read, recvfrom, recvmsg).
+func socketRead(k int32, fl uint32, buf, n, flags uint64) int64 {
+	s := &sockets[k]
+	if s.state != sockConnected {
+		return -ENOTCONN
+	}
+	if s.shutRd {
+		return 0
+	}
+	return ringRead(s.rx, fl&oNonblock != 0 || flags&msgDontwait != 0, buf, n, flags&msgPeek != 0)
+}
+
+// socketWrite writes connected socket k (write, sendto, sendmsg).
+func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
+	s := &sockets[k]
+	if s.state != sockConnected {
+		return -ENOTCONN
+	}
+	if s.shutWr {
+		if flags&msgNosignal == 0 {
+			signalThread(sched.Current(), 13) // SIGPIPE
+		}
+		return -EPIPE
+	}
+	return ringWrite(s.tx, fl&oNonblock != 0 || flags&msgDontwait != 0, buf, n, flags&msgNosignal == 0)
+}
+
+// socketReadiness is socket k's poll state.
+func socketReadiness(k int32) uint32 {
+	s := &sockets[k]
+	switch s.state {
+	case sockListening:
+		if s.pending > 0 {
+			return epollIn
+		}
+		return 0
+	case sockConnected:
+		rx, tx := &pipes[s.rx], &pipes[s.tx]
+		var ev uint32
+		if rx.len() > 0 || s.shutRd {
+			ev |= epollIn
+		}
+		if rx.writers == 0 {
+			ev |= epollIn | epollRdhup
+		}
+		if s.shutWr || tx.readers == 0 || tx.room() > 0 {
+			ev |= epollOut
+		}
+		if rx.writers == 0 && (s.shutWr || tx.readers == 0) {
+			ev |= epollHup
+		}
+		return ev
+	}
+	return epollOut | epollHup // not connected, as Linux says of a fresh TCP socket
+}
+
+// socketClose releases socket k when its last description goes.
+func socketClose(k int32) {
+	s := &sockets[k]
+	switch s.state {
+	case sockConnected:
+		if !s.shutWr {
+			ringDrop(s.tx, false)
+		}
+		ringDrop(s.rx, true)
+	case sockListening:
+		// Connections never accepted are closed: their clients see EOF.
+		for c := s.head; c >= 0; {
+			next := sockets[c].next
+			socketClose(c)
+			c = next
+		}
+		wakeAcceptors(k, -EINVAL)
+	}
+	sockets[k] = socket{}
+}
+
+// newSocket takes a free socket, or -1.
+func newSocket(family uint8) int32 {
+	for i := range sockets {
+		if sockets[i].state == sockFree {
+			sockets[i] = socket{state: sockOpen, family: family, rx: -1, tx: -1, listener: -1, head: -1, tail: -1, next: -1}
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// Operations on socket descriptions that the rest of the kernel asks of
+// socketCall, beside the system calls (numbers no system call has): a
+// socket description exists only once sockets are enabled, so the code
+// for them need not be linked before.
+const (
+	sockOpRead      = 1 << 20 // a0: the socket, a1: the description's flags, a2, a3: buffer, length
+	sockOpWrite     = sockOpRead + 1
+	sockOpReadiness = sockOpRead + 2 // a0: the socket
+	sockOpClose     = sockOpRead + 3 // a0: the socket
+)
+
+// socketOp asks socketCall for one of the sockOp operations.
+func socketOp(op uint64, a0, a1, a2, a3 uint64) int64 {
+	return socketCall(op, a0, a1, a2, a3, 0, 0)
+}
+
+// socketSyscall serves the socket system calls and the sockOp operations.
+func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
+	switch nr {
+	case sockOpRead:
+		return socketRead(int32(a0), uint32(a1), a2, a3, 0)
+	case sockOpWrite:
+		return socketWrite(int32(a0), uint32(a1), a2, a3, 0)
+	case sockOpReadiness:
+		return int64(socketReadiness(int32(a0)))
+	case sockOpClose:
+		socketClose(int32(a0))
+		return 0
+	case SYS_socket:
+		return sysSocket(a0, a1, a2)
+	case SYS_socketpair:
+		return sysSocketpair(a0, a1, a2, a3)
+	}
+	f := getFile(a0)
+	if f == nil {
+		return -EBADF
+	}
+	if f.kind != fdSocket {
+		return -ENOTSOCK
+	}
+	k := f.ino
+	s := &sockets[k]
+	switch nr {
+	case SYS_bind:
+		return sockBind(s, a1, a2)
+	case SYS_listen:
+		return sockListen(k, int32(a1))
+	case SYS_accept:
+		return sockAccept(f, a1, a2, 0)
+	case SYS_accept4:
+		return sockAccept(f, a1, a2, a3)
+	case SYS_connect:
+		return sockConnect(k, a1, a2)
+	case SYS_getsockname:
+		return putSockaddr(s, s.local, a1, a2)
+	case SYS_getpeername:
+		if s.state != sockConnected {
+			return -ENOTCONN
+		}
+		return putSockaddr(s, s.peer, a1, a2)
+	case SYS_shutdown:
+		return sockShutdown(s, a1)
+	case SYS_setsockopt:
+		return sockSetopt(s, a1, a2, a3, a4)
+	case SYS_getsockopt:
+		return sockGetopt(s, a1, a2, a3, a4)
+	case SYS_sendto:
+		return socketWrite(k, f.flags, a1, a2, a3) // connected: the address is ignored
+	case SYS_recvfrom:
+		r := socketRead(k, f.flags, a1, a2, a3)
+		if r >= 0 && a4 != 0 {
+			putSockaddr(s, s.peer, a4, a5)
+		}
+		return r
+	case SYS_sendmsg, SYS_recvmsg:
+		return sockMsg(f, nr == SYS_sendmsg, a1, a2)
+	}
+	return -ENOSYS
+}
+
+func sysSocket(domain, typ, proto uint64) int64 {
+	if domain != afInet && domain != afInet6 {
+		return -EAFNOSUPPORT
+	}
+	if typ&0xF != sockStream {
+		return -ESOCKTNOSUPPORT
+	}
+	if proto != 0 && proto != ipprotoTCP {
+		return -EPROTONOSUPPORT
+	}
+	k := newSocket(uint8(domain))
+	if k < 0 {
+		return -ENFILE
+	}
+	fd := allocFD(fdSocket, oRdwr|uint32(typ)&(oNonblock|oCloexec))
+	if fd < 0 {
+		sockets[k] = socket{}
+		return fd
+	}
+	getFile(uint64(fd)).ino = k
+	return fd
+}
+
+// sysSocketpair makes two AF_UNIX stream sockets connected to each other.
+func sysSocketpair(domain, typ, proto, sv uint64) int64 {
+	if domain != afUnix {
+		return -EAFNOSUPPORT
+	}
+	if typ&0xF != sockStream {
+		return -ESOCKTNOSUPPORT
+	}
+	out, ok := userBytes(sv, 8, true)
+	if !ok {
+		return -EFAULT
+	}
+	a, b := newSocket(afUnix), newSocket(afUnix)
+	if a < 0 || b < 0 || !connectPair(a, b) {
+		if a >= 0 {
+			sockets[a] = socket{}
+		}
+		if b >= 0 {
+			sockets[b] = socket{}
+		}
+		return -ENFILE
+	}
+	fl := oRdwr | uint32(typ)&(oNonblock|oCloexec)
+	fa := allocFD(fdSocket, fl)
+	if fa < 0 {
+		socketClose(a)
+		socketClose(b)
+		return fa
+	}
+	getFile(uint64(fa)).ino = a
+	fb := allocFD(fdSocket, fl)
+	if fb < 0 {
+		closeFD(uint64(fa))
+		socketClose(b)
+		return fb
+	}
+	getFile(uint64(fb)).ino = b
+	put32(out[0:], uint32(fa))
+	put32(out[4:], uint32(fb))
+	return 0
+}
+
+// connectPair joins sockets a and b with two rings.
+func connectPair(a, b int32) bool {
+	r1 := newRing()
+	if r1 < 0 {
+		return false
+	}
+	r2 := newRing()
+	if r2 < 0 {
+		pipes[r1] = pipe{}
+		return false
+	}
+	sa, sb := &sockets[a], &sockets[b]
+	sa.rx, sa.tx, sa.state = r1, r2, sockConnected
+	sb.rx, sb.tx, sb.state = r2, r1, sockConnected
+	return true
+}
+
+// getSockaddr reads the address at a for socket s.
+func getSockaddr(s *socket, a, n uint64) (sockAddr, int64) {
+	var sa sockAddr
+	b, ok := userBytes(a, min(n, sockaddrIn6), false)
+	if !ok || n < 2 {
+		return sa, -EFAULT
+	}
+	fam := uint64(b[0]) | uint64(b[1])<<8
+	switch {
+	case fam == afInet && s.family == afInet && n >= sockaddrIn:
+		sa.ip[10], sa.ip[11] = 0xFF, 0xFF
+		copy(sa.ip[12:], b[4:8])
+	case fam == afInet6 && s.family == afInet6 && n >= 24:
+		copy(sa.ip[:], b[8:24])
+	case fam != uint64(s.family):
+		return sa, -EAFNOSUPPORT
+	default:
+		return sa, -EINVAL
+	}
+	sa.port = uint16(b[2])<<8 | uint16(b[3])
+	return sa, 0
+}
+
+// putSockaddr writes address sa as socket s's family has it, to user a
+// (with the value-result length at lenp, as Linux: what fits is written,
+// the whole length is reported).
+func putSockaddr(s *socket, sa sockAddr, a, lenp uint64) int64 {
+	var b [sockaddrIn6]byte
+	n := uint64(2)
+	b[0] = s.family
+	switch s.family {
+	case afInet:
+		n = sockaddrIn
+		copy(b[4:8], sa.ip[12:])
+	case afInet6:
+		n = sockaddrIn6
+		copy(b[8:24], sa.ip[:])
+	}
+	if s.family != afUnix {
+		b[2], b[3] = byte(sa.port>>8), byte(sa.port)
+	}
+	l, ok := userBytes(lenp, 4, true)
+	if !ok {
+		return -EFAULT
+	}
+	want := uint64(u32(l))
+	if p, ok := userBytes(a, min(want, n), true); ok {
+		copy(p, b[:])
+	} else if want > 0 {
+		return -EFAULT
+	}
+	put32(l, uint32(n))
+	return 0
+}
+
+var v4mapped = [12]byte{10: 0xFF, 11: 0xFF}
+
+func isV4(ip *[16]byte) bool { return [12]byte(ip[:12]) == v4mapped }
+
+// isAny reports an unspecified address (0.0.0.0 or ::).
+func isAny(ip *[16]byte) bool {
+	if isV4(ip) {
+		return [4]byte(ip[12:]) == [4]byte{}
+	}
+	return *ip == [16]byte{}
+}
+
+// isLoopback reports 127.0.0.0/8 or ::1.
+func isLoopback(ip *[16]byte) bool {
+	if isV4(ip) {
+		return ip[12] == 127
+	}
+	return *ip == [16]byte{15: 1}
+}
+
+// covers reports whether socket s, bound or listening, takes address
+// ip: its own address or, if it has the unspecified one, every address of
+// its family (an AF_INET6 socket without IPV6_V6ONLY has IPv4's too, as
+// Linux's default).
+func covers(s *socket, ip *[16]byte) bool {
+	v4 := isV4(ip)
+	switch {
+	case s.family == afInet && !v4:
+		return false
+	case s.family == afInet6 && v4 && (s.v6only || !isAny(&s.local.ip) && !isV4(&s.local.ip)):
+		return false
+	}
+	return isAny(&s.local.ip) || s.local.ip == *ip
+}
+
+// portTaken reports whether another socket bound to sa's port would take
+// the same connections as s bound to sa. Accepted and connected sockets
+// do not count (Go sets SO_REUSEADDR on listeners, and rt0 has no
+// TIME_WAIT).
+func portTaken(s *socket, sa *sockAddr) bool {
+	t := *s
+	t.local = *sa
+	for i := range sockets {
+		o := &sockets[i]
+		if o == s || !o.bound || o.state == sockConnected || o.local.port != sa.port {
+			continue
+		}
+		if covers(o, &sa.ip) || covers(&t, &o.local.ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ephemeral binds s to a free port at ip: one no socket uses at all, so
+// that every connection has its own (address, port) pair.
+func ephemeral(s *socket, ip [16]byte) bool {
+	for range portHi - portLo + 1 {
+		nextPort++
+		if nextPort < portLo || nextPort > portHi {
+			nextPort = portLo
+		}
+		used := false
+		for i := range sockets {
+			if o := &sockets[i]; o.state != sockFree && o.bound && o.local.port == nextPort {
+				used = true
+				break
+			}
+		}
+		if !used {
+			s.local, s.bound = sockAddr{ip: ip, port: nextPort}, true
+			return true
+		}
+	}
+	return false
+}
+
+func sockBind(s *socket, a, n uint64) int64 {
+	if s.bound || s.family == afUnix {
+		return -EINVAL
+	}
+	sa, e := getSockaddr(s, a, n)
+	if e != 0 {
+		return e
+	}
+	if !isAny(&sa.ip) && !isLoopback(&sa.ip) {
+		return -EADDRNOTAVAIL // the only interface is the loopback
+	}
+	if sa.port == 0 {
+		if !ephemeral(s, sa.ip) {
+			return -EADDRINUSE
+		}
+		return 0
+	}
+	if portTaken(s, &sa) {
+		return -EADDRINUSE
+	}
+	s.local, s.bound = sa, true
+	return 0
+}
+
+// anyAddr is the unspecified address of s's family.
+func anyAddr(s *socket) (ip [16]byte) {
+	if s.family == afInet {
+		ip = [16]byte{10: 0xFF, 11: 0xFF}
+	}
+	return ip
+}
+
+func sockListen(k, backlog int32) int64 {
+	s := &sockets[k]
+	if s.state == sockConnected || s.family == afUnix {
+		return -EINVAL
+	}
+	if !s.bound && !ephemeral(s, anyAddr(s)) {
+		return -EADDRINUSE
+	}
+	s.state = sockListening
+	s.backlog = min(max(backlog, 1), maxBacklog)
+	return 0
+}
+
+// findListener returns the listening socket that takes connections to
+// sa, or -1.
+func findListener(sa *sockAddr) int32 {
+	for i := range sockets {
+		l := &sockets[i]
+		if l.state == sockListening && l.local.port == sa.port && covers(l, &sa.ip) {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func sockConnect(k int32, a, n uint64) int64 {
+	s := &sockets[k]
+	switch s.state {
+	case sockConnected:
+		return -EISCONN
+	case sockListening:
+		return -EINVAL
+	}
+	sa, e := getSockaddr(s, a, n)
+	if e != 0 {
+		return e
+	}
+	if isAny(&sa.ip) { // connecting to "any" means this host
+		sa.ip = [16]byte{15: 1}
+		if isV4(&s.local.ip) || s.family == afInet {
+			sa.ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
+		}
+	}
+	if !isLoopback(&sa.ip) {
+		return -ENETUNREACH
+	}
+	l := findListener(&sa)
+	if l < 0 || sockets[l].pending >= sockets[l].backlog {
+		return -ECONNREFUSED
+	}
+	if !s.bound {
+		local := [16]byte{15: 1}
+		if isV4(&sa.ip) {
+			local = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
+		}
+		if !ephemeral(s, local) {
+			return -EADDRNOTAVAIL
+		}
+	}
+	// The accepting side: a socket of the listener's family whose local
+	// address is the one the client asked for.
+	L := &sockets[l]
+	c := newSocket(L.family)
+	if c < 0 {
+		return -ENOBUFS
+	}
+	if !connectPair(k, c) {
+		sockets[c] = socket{}
+		return -ENOBUFS
+	}
+	cs := &sockets[c]
+	cs.local, cs.peer, cs.bound, cs.listener = sa, s.local, true, l
+	s.peer = sa
+	if L.tail >= 0 {
+		sockets[L.tail].next = c
+	} else {
+		L.head = c
+	}
+	L.tail = c
+	L.pending++
+	wakeAcceptors(l, 0)
+	for o := range ofds {
+		if ofds[o].kind == fdSocket && ofds[o].ino == l {
+			fileChanged(&ofds[o])
+		}
+	}
+	return 0
+}
+
+func sockAccept(f *ofd, addr, lenp, flags uint64) int64 {
+	l := f.ino
+	if sockets[l].state != sockListening {
+		return -EINVAL
+	}
+	if flags&^uint64(oNonblock|oCloexec) != 0 {
+		return -EINVAL
+	}
+	if sockets[l].pending > 0 {
+		return acceptOne(l, addr, lenp, flags)
+	}
+	if f.flags&oNonblock != 0 {
+		return -EAGAIN
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitAccept, uint64(l), 0, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1], t.Args[2] = addr, lenp, flags
+	return blocked
+}
+
+// acceptOne takes the first connection queued on listener l.
+func acceptOne(l int32, addr, lenp, flags uint64) int64 {
+	L := &sockets[l]
+	c := L.head
+	fd := allocFD(fdSocket, oRdwr|uint32(flags)&(oNonblock|oCloexec))
+	if fd < 0 {
+		return fd
+	}
+	L.head = sockets[c].next
+	if L.head < 0 {
+		L.tail = -1
+	}
+	L.pending--
+	cs := &sockets[c]
+	cs.next, cs.listener = -1, -1
+	getFile(uint64(fd)).ino = c
+	if addr != 0 {
+		putSockaddr(cs, cs.peer, addr, lenp)
+	}
+	return fd
+}
+
+// wakeAcceptors finishes the accepts blocked on listener l: with a
+// connection each while there are some, or with error e (if not 0).
+func wakeAcceptors(l int32, e int64) {
+	for i := 1; i < sched.MaxThreads; i++ {
+		t := sched.T(i)
+		if t.State != sched.Blocked || t.Wait != sched.WaitAccept || t.WaitAddr != uint64(l) {
+			continue
+		}
+		switch {
+		case e != 0:
+			sched.Wake(i, e)
+		case sockets[l].pending > 0:
+			sched.Wake(i, acceptOne(l, t.Args[0], t.Args[1], t.Args[2]))
+		}
+	}
+}
+
+func sockShutdown(s *socket, how uint64) int64 {
+	if how > shutRdwr {
+		return -EINVAL
+	}
+	if s.state != sockConnected {
+		return -ENOTCONN
+	}
+	if how != shutWr {
+		s.shutRd = true
+		pipeChanged(s.rx)
+	}
+	if how != shutRd && !s.shutWr {
+		s.shutWr = true
+		ringDrop(s.tx, false) // the peer reads to EOF
+	}
+	return 0
+}
+
+// sockSetopt takes the options Go and common programs set (address reuse,
+// keep-alive, TCP_NODELAY, buffer sizes: nothing to do on a loopback) and
+// IPV6_V6ONLY, which decides what a listener on [::] takes.
+func sockSetopt(s *socket, level, name, val, n uint64) int64 {
+	switch level {
+	case solSocket, ipprotoTCP, ipprotoIPv6, 0:
+	default:
+		return -ENOPROTOOPT
+	}
+	if level == ipprotoIPv6 && name == ipv6V6only {
+		b, ok := userBytes(val, 4, false)
+		if !ok || n < 4 {
+			return -EINVAL
+		}
+		if s.family != afInet6 || s.bound {
+			return -EINVAL
+		}
+		s.v6only = u32(b) != 0
+	}
+	return 0
+}
+
+func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
+	var v uint32
+	switch {
+	case level == solSocket && name == soType:
+		v = sockStream
+	case level == solSocket && name == soDomain:
+		v = uint32(s.family)
+	case level == solSocket && name == soAcceptconn:
+		if s.state == sockListening {
+			v = 1
+		}
+	case level == solSocket && (name == soSndbuf || name == soRcvbuf):
+		v = pipeSize
+	case level == ipprotoIPv6 && name == ipv6V6only:
+		if s.v6only {
+			v = 1
+		}
+	case level == solSocket && name == soError:
+		// Connections are made at once: no error waits to be reported.
+	}
+	l, ok := userBytes(lenp, 4, true)
+	if !ok {
+		return -EFAULT
+	}
+	if u32(l) < 4 {
+		return -EINVAL
+	}
+	p, ok := userBytes(val, 4, true)
+	if !ok {
+		return -EFAULT
+	}
+	put32(p, v)
+	put32(l, 4)
+	return 0
+}
+
+// sockMsg serves sendmsg and recvmsg on a stream: the iovecs in turn (no
+// ancillary data, no address).
+func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
+	h, ok := userBytes(msg, 56, !send)
+	if !ok {
+		return -EFAULT
+	}
+	iov, cnt := le64(h[16:]), le64(h[24:])
+	if cnt > 1024 {
+		return -EMSGSIZE
+	}
+	var total int64
+	for i := uint64(0); i < cnt; i++ {
+		v, ok := userBytes(iov+16*i, 16, false)
+		if !ok {
+			return -EFAULT
+		}
+		base, n := le64(v[0:]), le64(v[8:])
+		var r int64
+		if send {
+			r = socketWrite(f.ino, f.flags, base, n, flags)
+		} else {
+			r = socketRead(f.ino, f.flags, base, n, flags)
+		}
+		if r < 0 {
+			if total > 0 {
+				break
+			}
+			return r
+		}
+		total += r
+		if uint64(r) < n {
+			break
+		}
+	}
+	if !send {
+		put64(h[8:], 0)  // msg_namelen: no address
+		put64(h[40:], 0) // msg_controllen: no ancillary data
+		put32(h[48:], 0) // msg_flags
+	}
+	return total
+}
