@@ -140,6 +140,7 @@ const (
 	SYS_socketpair        = 53
 	SYS_setsockopt        = 54
 	SYS_getsockopt        = 55
+	SYS_splice            = 275
 	SYS_accept4           = 288
 	SYS_prlimit64         = 302
 	SYS_renameat2         = 316
@@ -417,6 +418,12 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysPrctl(a0, a1)
 	case SYS_getrandom:
 		r = sysGetrandom(a0, a1)
+
+	case SYS_splice:
+		// No splice between any of rt0's files. EINVAL, not ENOSYS, is
+		// Linux's answer for descriptors that cannot splice, and the one
+		// Go's io.Copy between sockets falls back to plain reads on.
+		r = -EINVAL
 
 	// Sockets (sys_socket.go), in programs that use package net
 	case SYS_socket, SYS_socketpair, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_connect,

@@ -25,13 +25,18 @@ import (
 )
 
 // kernelFile is the file the overlay adds to the user's main package so that
-// it links rt0's kernel. The user's source is never touched.
+// it links rt0's kernel (mainKernelSource is its text). The user's source is
+// never touched.
 const (
 	kernelFile    = "zz_rt0_kernel.go"
 	kernelImport  = "rt0/kernel"
 	painterImport = "rt0/painter" // the screen console's goroutine (above the runtime)
-	kernelSource  = "package main\n\nimport (\n\t_ \"" + kernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
 )
+
+// goEnvTarget is the environment of the go commands that build for the
+// guest, or list what such a build holds: rt0's kernel serves Linux, on
+// amd64, without C, with this very toolchain.
+var goEnvTarget = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOTOOLCHAIN=local"}
 
 // patch is image.Patch; tests replace it.
 var patch = image.Patch
@@ -153,12 +158,31 @@ func (b *builder) logf(format string, args ...any) {
 
 // plan is how one target gets built.
 type plan struct {
-	kind    string            // "rt0 module", "workspace" or "temporary module"
-	dir     string            // where go build runs
-	pkgs    []string          // go build's package arguments
-	overlay map[string]string // -overlay Replace map
-	env     []string          // added environment (GOWORK)
-	name    string            // default output name, without .elf
+	kind      string            // "rt0 module", "workspace" or "temporary module"
+	dir       string            // where go build runs
+	pkgs      []string          // go build's package arguments
+	overlay   map[string]string // -overlay Replace map
+	kernelSrc string            // the file the overlay adds as kernelFile
+	sockets   bool              // the program imports net: its kernelFile enables sockets
+	env       []string          // added environment (GOWORK)
+	name      string            // default output name, without .elf
+}
+
+// goEnv is the environment go build runs with for p (after the user's
+// own), and so every go command that must see the program as go build does.
+func (p *plan) goEnv() []string {
+	return append(slices.Clone(goEnvTarget), p.env...)
+}
+
+// goCommand is the go command with args, run where and how go build runs
+// for p.
+func (b *builder) goCommand(p *plan, args ...string) *exec.Cmd {
+	cmd := exec.Command(b.goCmd, args...)
+	cmd.Dir = p.dir
+	// PWD keeps the go command's idea of the package directory the path
+	// the overlay names, even through symbolic links.
+	cmd.Env = append(slices.Clip(b.env), append(p.goEnv(), "PWD="+p.dir)...)
+	return cmd
 }
 
 // isGoFile reports whether a command-line target names a Go source file.
@@ -177,8 +201,10 @@ func (b *builder) makePlan(targets []string, tags string, tmp string) (*plan, er
 	if len(targets) == 0 {
 		return nil, errors.New("no package or .go files to build")
 	}
+	// Without sockets until link knows better: go list needs the file
+	// to exist, and its imports are the same either way.
 	kernelSrc := filepath.Join(tmp, kernelFile)
-	if err := os.WriteFile(kernelSrc, []byte(kernelSource), 0o644); err != nil {
+	if err := os.WriteFile(kernelSrc, []byte(mainKernelSource(false)), 0o644); err != nil {
 		return nil, err
 	}
 
@@ -231,7 +257,7 @@ func (b *builder) makePlan(targets []string, tags string, tmp string) (*plan, er
 		}
 	}
 
-	p := &plan{overlay: map[string]string{}}
+	p := &plan{overlay: map[string]string{}, kernelSrc: kernelSrc}
 	if files != nil {
 		p.name = strings.TrimSuffix(filepath.Base(files[0]), ".go")
 	} else {
@@ -539,21 +565,18 @@ func (b *builder) link(targets []string, f *buildFlags, tmp string) (elfPath str
 	if err := os.WriteFile(ovFile, ov, 0o644); err != nil {
 		return "", nil, err
 	}
+	b.logf("building %s (%s)", strings.Join(targets, " "), p.kind)
+	if err := b.enableSocketsIfNet(p, ovFile, f); err != nil {
+		return "", p, err
+	}
 	elfPath = filepath.Join(tmp, p.name+".elf")
 
 	args := []string{"build", "-o", elfPath, "-overlay", ovFile, "-buildmode=exe"}
 	args = append(args, goFlags...)
 	args = append(args, p.pkgs...)
-	env := []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOTOOLCHAIN=local"}
-	env = append(env, p.env...)
-	b.logf("building %s (%s)", strings.Join(targets, " "), p.kind)
-	b.logf("cd %s; %s %s", p.dir, strings.Join(env, " "), qemu.ShellQuote(append([]string{b.goCmd}, args...)))
+	b.logf("cd %s; %s %s", p.dir, strings.Join(p.goEnv(), " "), qemu.ShellQuote(append([]string{b.goCmd}, args...)))
 
-	cmd := exec.Command(b.goCmd, args...)
-	cmd.Dir = p.dir
-	// PWD keeps the go command's idea of the package directory the path
-	// the overlay names, even through symbolic links.
-	cmd.Env = append(slices.Clip(b.env), append(env, "PWD="+p.dir)...)
+	cmd := b.goCommand(p, args...)
 	cmd.Stdout = b.stderr
 	cmd.Stderr = b.stderr
 	if err := cmd.Run(); err != nil {
@@ -701,7 +724,9 @@ ending in a slash) receives <name>.elf.
 
 The package may be in the rt0 module, in another module (built in a
 temporary go.work with rt0), or in no module at all (built in a temporary
-module that requires rt0). The user's files are never modified.
+module that requires rt0). The user's files are never modified. A program
+that imports package net gets the kernel's loopback sockets too; others
+are built without them.
 
 Flags:
 `

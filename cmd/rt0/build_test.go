@@ -95,6 +95,10 @@ func init() { mark() }
 
 //go:noinline
 func mark() { Linked = !Linked }
+
+// EnableSockets is the real kernel's entry point for programs that import
+// net (rt0 build's overlay file calls it).
+func EnableSockets() {}
 `
 
 // copyWithStandInKernel copies the rt0 checkout src (without .git) to dst

@@ -48,12 +48,8 @@ import (
 )
 
 // testKernelFile is the external test file the overlay adds to each tested
-// package.
+// package (testKernelSource is its text).
 const testKernelFile = "zz_rt0_kernel_test.go"
-
-func testKernelSource(pkgName string) string {
-	return "package " + pkgName + "_test\n\nimport _ \"" + kernelImport + "\"\n"
-}
 
 const testUsage = `usage: rt0 test [build/test flags] [packages] [-args test arguments...]
 
@@ -245,17 +241,28 @@ type listedPkg struct {
 		Main bool
 	}
 	Error *struct{ Err string }
+
+	// Of go list -test's records, read by foldTestListing.
+	Match   []string // the patterns that named the package
+	ForTest string   // set in a test variant: the package under test
+	Deps    []string // a test variant's dependencies
+
+	testsImportNet bool // the package's test binary imports net
 }
 
-// goEnvTarget is the environment of every go command rt0 test runs.
-var goEnvTarget = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOTOOLCHAIN=local"}
-
 // listPackages resolves the package arguments with go list, in the current
-// directory (as go test does).
-func (b *builder) listPackages(patterns []string, tags string) ([]*listedPkg, error) {
-	args := []string{"list", "-e", "-json=ImportPath,Name,Dir,Standard,TestGoFiles,XTestGoFiles,Module,Error"}
+// directory (as go test does). The same go list, with -test, says which
+// test binaries import net (foldTestListing): the build of a test binary
+// runs elsewhere (in the package directory, with a go.work, or against the
+// private GOROOT), but sees the same source files of the same packages:
+// the private GOROOT's std is the real one's, through links.
+func (b *builder) listPackages(patterns []string, tags, mod string) ([]*listedPkg, error) {
+	args := []string{"list", "-e", "-test", "-json=ImportPath,Name,Dir,Standard,TestGoFiles,XTestGoFiles,Module,Error,Match,ForTest,Deps"}
 	if tags != "" {
 		args = append(args, "-tags="+tags)
+	}
+	if mod != "" {
+		args = append(args, "-mod="+mod)
 	}
 	args = append(args, "--")
 	args = append(args, patterns...)
@@ -279,7 +286,7 @@ func (b *builder) listPackages(patterns []string, tags string) ([]*listedPkg, er
 		}
 		pkgs = append(pkgs, p)
 	}
-	return pkgs, nil
+	return foldTestListing(pkgs), nil
 }
 
 // kernelPackages returns the import paths and directories of the kernel's
@@ -449,7 +456,10 @@ func (t *tester) stdGOROOT() (string, error) {
 // temporary directory.
 func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 	src := filepath.Join(work, testKernelFile)
-	if err := os.WriteFile(src, []byte(testKernelSource(p.Name)), 0o644); err != nil {
+	if p.testsImportNet {
+		t.b.logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
+	}
+	if err := os.WriteFile(src, []byte(testKernelSource(p.Name, p.testsImportNet)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, testKernelFile)); err == nil {
@@ -986,7 +996,7 @@ func runTest(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1
 	}
-	pkgs, err := b.listPackages(patterns, tf.build.tags)
+	pkgs, err := b.listPackages(patterns, tf.build.tags, tf.build.mod)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1

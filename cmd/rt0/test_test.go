@@ -77,12 +77,6 @@ func TestParseTestArgs(t *testing.T) {
 	}
 }
 
-func TestTestKernelSource(t *testing.T) {
-	if got, want := testKernelSource("strings"), "package strings_test\n\nimport _ \"rt0/kernel\"\n"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
 func TestMakeStdRoot(t *testing.T) {
 	goroot := t.TempDir()
 	mkTree(t, goroot, map[string]string{"VERSION": "go1.26", "bin/go": "", "lib/time/zoneinfo.zip": "z", "src/strings/s.go": "package strings", "src/math/bits/b.go": "package bits"})

@@ -1,0 +1,109 @@
+package main
+
+// Boot tests of networking: loopback TCP and socketpair compared with the
+// host, the kernel's socket code linked only into programs that import
+// net, and rt0 test for a package whose tests serve HTTP to themselves.
+
+import (
+	"debug/elf"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"rt0/qemu"
+)
+
+// TCP over 127.0.0.1 and ::1, net/http, deadlines, localhost, socketpair:
+// the same output as on the host.
+func TestBootTCP(t *testing.T) {
+	want := hostRun(t, "testdata/progs/tcp")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/tcp"), qemu.Config{}), want, 0)
+}
+
+// socketCodeSymbols returns the functions of package rt0/kernel in the ELF
+// at path that belong to its sockets: those with "sock" in their name
+// (socketSyscall, sysSocket, sockConnect, ...), but EnableSockets, the way
+// in, which is there exactly when the program calls it.
+func socketCodeSymbols(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var names []string
+	for _, s := range syms {
+		name, ok := strings.CutPrefix(s.Name, kernelImport+".")
+		if !ok || elf.ST_TYPE(s.Info) != elf.STT_FUNC || name == "EnableSockets" {
+			continue
+		}
+		if strings.Contains(strings.ToLower(name), "sock") {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// hello links none of the kernel's socket code (it does not import net);
+// the tcp program links it.
+func TestBootSocketsOnlyWithNet(t *testing.T) {
+	if got := socketCodeSymbols(t, bootBuild(t, "examples/hello")); len(got) > 0 {
+		t.Errorf("hello links socket code: %q", got)
+	}
+	got := socketCodeSymbols(t, bootBuild(t, "testdata/progs/tcp"))
+	for _, want := range []string{kernelImport + ".socketSyscall", kernelImport + ".sysSocket"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("the tcp program lacks %s; its socket code: %q", want, got)
+		}
+	}
+}
+
+// rt0 test of a package whose external test serves HTTP on the loopback
+// and calls itself: the test binary's overlay file enables sockets.
+func TestBootTestCommandNet(t *testing.T) {
+	mod := filepath.Join(t.TempDir(), "mod")
+	writeFiles(t, mod, map[string]string{
+		"go.mod":          "module example.com/web\n\ngo 1.26\n",
+		"greet/greet.go":  "package greet\n\nfunc Greeting(name string) string { return \"hello, \" + name }\n",
+		"greet/x_test.go": greetHTTPTest,
+	})
+	t.Chdir(mod)
+	code, out, _ := rt0Test(t, "./greet")
+	if code != 0 || !regexp.MustCompile(`^ok  \texample.com/web/greet\t\d+\.\d{3}s\n$`).MatchString(out) {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+}
+
+const greetHTTPTest = `package greet_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"example.com/web/greet"
+)
+
+func TestOverHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, greet.Greeting(r.URL.Query().Get("name")))
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "?name=rt0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "hello, rt0" {
+		t.Fatalf("body %q, %v", body, err)
+	}
+}
+`
