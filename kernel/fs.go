@@ -30,6 +30,7 @@ const (
 	iReg
 	iLink
 	iDev
+	iSock // a Unix socket's name (sys_socket.go)
 )
 
 // Character devices under /dev.

@@ -86,6 +86,9 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 			return e
 		}
 	}
+	if n.kind == iSock && fl&oPath == 0 {
+		return -ENXIO // a socket's name is connected to, not opened
+	}
 	if n.kind == iDev && n.dev == devTTY && fl&oPath == 0 {
 		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
 		return allocFD(fdConsole, fl&(oAccmode|oNonblock|oCloexec))
@@ -241,6 +244,8 @@ func fillStat(p []byte, i int32, console bool) {
 			mode |= sIFCHR
 			rdev = devNumber(n.dev)
 			size = 0
+		case iSock:
+			mode |= sIFSOCK
 		}
 	}
 	put64(p[stIno:], uint64(i)+1)
@@ -394,6 +399,8 @@ func direntType(i int32) byte {
 		return 10 // DT_LNK
 	case iDev:
 		return 2 // DT_CHR
+	case iSock:
+		return 12 // DT_SOCK
 	}
 	return 0
 }

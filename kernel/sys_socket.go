@@ -11,9 +11,9 @@ import (
 // and its client in one process (net/http/httptest, a program that
 // serves and calls itself), and socketpair. So: TCP over 127.0.0.0/8 and
 // ::1 (AF_INET, AF_INET6, SOCK_STREAM, dual-stack listeners as Linux's
-// default), and AF_UNIX socketpair; datagram sockets, Unix socket paths
-// and other hosts are not there (ESOCKTNOSUPPORT, EAFNOSUPPORT,
-// ENETUNREACH), as on a machine without them.
+// default), and AF_UNIX stream sockets, named by a path in the
+// filesystem or in the abstract namespace, and socketpair. Other hosts
+// are unreachable (ENETUNREACH), as on a machine without a network.
 //
 // A connection is two pipe rings (pipe.go), one each way: a socket reads
 // its rx ring and writes its tx ring, which are its peer's tx and rx.
@@ -43,6 +43,7 @@ const (
 	soError      = 4
 	soSndbuf     = 7
 	soRcvbuf     = 8
+	soLinger     = 13
 	soAcceptconn = 30
 	soDomain     = 39
 
@@ -54,12 +55,14 @@ const (
 	shutWr   = 1
 	shutRdwr = 2
 
-	maxSockets  = 256
-	maxBacklog  = 4096
-	portLo      = 32768 // Linux's ephemeral port range
-	portHi      = 60999
-	sockaddrIn  = 16 // sizeof(struct sockaddr_in)
-	sockaddrIn6 = 28
+	sockSeqpacket = 5
+	maxSockets    = 256
+	unixPathMax   = 108 // sizeof(sun_path)
+	maxBacklog    = 4096
+	portLo        = 32768 // Linux's ephemeral port range
+	portHi        = 60999
+	sockaddrIn    = 16 // sizeof(struct sockaddr_in)
+	sockaddrIn6   = 28
 
 	ENOTSOCK        = 88
 	ENOPROTOOPT     = 92
@@ -93,6 +96,7 @@ type sockAddr struct {
 type socket struct {
 	state    uint8
 	family   uint8
+	typ      uint8
 	v6only   bool
 	bound    bool
 	shutRd   bool
@@ -105,6 +109,32 @@ type socket struct {
 	// through next.
 	head, tail, next int32
 	pending, backlog int32
+	// Unix: the name as bound (sun_path: a path, or a NUL and an abstract
+	// name), the path's inode (-1: none), and the socket at the other end.
+	uname [unixPathMax]byte
+	ulen  uint8
+	unode int32
+	pair  int32
+	opts  [len(optSlots)]int32 // the options a program may read back
+}
+
+// optSlots are the (level<<16 | name) of the options kept per socket:
+// SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST, SO_REUSEPORT, SO_SNDBUF,
+// SO_RCVBUF, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
+var optSlots = [...]uint32{
+	solSocket<<16 | 2, solSocket<<16 | 9, solSocket<<16 | 6, solSocket<<16 | 15,
+	solSocket<<16 | soSndbuf, solSocket<<16 | soRcvbuf,
+	ipprotoTCP<<16 | 1, ipprotoTCP<<16 | 4, ipprotoTCP<<16 | 5, ipprotoTCP<<16 | 6,
+}
+
+// optSlot returns the slot of option (level, name), or -1.
+func optSlot(level, name uint64) int {
+	for i, o := range optSlots {
+		if uint64(o) == level<<16|name {
+			return i
+		}
+	}
+	return -1
 }
 
 var (
@@ -206,7 +236,13 @@ func socketClose(k int32) {
 func newSocket(family uint8) int32 {
 	for i := range sockets {
 		if sockets[i].state == sockFree {
-			sockets[i] = socket{state: sockOpen, family: family, rx: -1, tx: -1, listener: -1, head: -1, tail: -1, next: -1}
+			s := &sockets[i]
+			*s = socket{}
+			s.state, s.family, s.typ = sockOpen, family, sockStream
+			s.rx, s.tx, s.listener, s.head, s.tail, s.next, s.unode, s.pair = -1, -1, -1, -1, -1, -1, -1, -1
+			// Linux's defaults: buffers (reported doubled), keep-alive
+			// idle 2 h, probes every 75 s, 9 of them.
+			s.opts[4], s.opts[5], s.opts[7], s.opts[8], s.opts[9] = 2*pipeSize, 2*pipeSize, 7200, 75, 9
 			return int32(i)
 		}
 	}
@@ -257,6 +293,9 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	s := &sockets[k]
 	switch nr {
 	case SYS_bind:
+		if s.family == afUnix {
+			return unixBind(s, a1, a2)
+		}
 		return sockBind(s, a1, a2)
 	case SYS_listen:
 		return sockListen(k, int32(a1))
@@ -265,12 +304,21 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case SYS_accept4:
 		return sockAccept(f, a1, a2, a3)
 	case SYS_connect:
+		if s.family == afUnix {
+			return unixConnect(k, a1, a2)
+		}
 		return sockConnect(k, a1, a2)
 	case SYS_getsockname:
+		if s.family == afUnix {
+			return putUnixName(s, a1, a2)
+		}
 		return putSockaddr(s, s.local, a1, a2)
 	case SYS_getpeername:
 		if s.state != sockConnected {
 			return -ENOTCONN
+		}
+		if s.family == afUnix {
+			return putUnixName(&sockets[s.pair], a1, a2)
 		}
 		return putSockaddr(s, s.peer, a1, a2)
 	case SYS_shutdown:
@@ -294,13 +342,13 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 }
 
 func sysSocket(domain, typ, proto uint64) int64 {
-	if domain != afInet && domain != afInet6 {
+	if domain != afInet && domain != afInet6 && domain != afUnix {
 		return -EAFNOSUPPORT
 	}
 	if typ&0xF != sockStream {
 		return -ESOCKTNOSUPPORT
 	}
-	if proto != 0 && proto != ipprotoTCP {
+	if proto != 0 && (domain == afUnix || proto != ipprotoTCP) {
 		return -EPROTONOSUPPORT
 	}
 	k := newSocket(uint8(domain))
@@ -370,8 +418,8 @@ func connectPair(a, b int32) bool {
 		return false
 	}
 	sa, sb := &sockets[a], &sockets[b]
-	sa.rx, sa.tx, sa.state = r1, r2, sockConnected
-	sb.rx, sb.tx, sb.state = r2, r1, sockConnected
+	sa.rx, sa.tx, sa.state, sa.pair = r1, r2, sockConnected, b
+	sb.rx, sb.tx, sb.state, sb.pair = r2, r1, sockConnected, a
 	return true
 }
 
@@ -474,7 +522,7 @@ func portTaken(s *socket, sa *sockAddr) bool {
 	t.local = *sa
 	for i := range sockets {
 		o := &sockets[i]
-		if o == s || !o.bound || o.state == sockConnected || o.local.port != sa.port {
+		if o == s || !o.bound || o.family == afUnix || o.state == sockConnected || o.local.port != sa.port {
 			continue
 		}
 		if covers(o, &sa.ip) || covers(&t, &o.local.ip) {
@@ -541,10 +589,13 @@ func anyAddr(s *socket) (ip [16]byte) {
 
 func sockListen(k, backlog int32) int64 {
 	s := &sockets[k]
-	if s.state == sockConnected || s.family == afUnix {
+	if s.state == sockConnected {
 		return -EINVAL
 	}
-	if !s.bound && !ephemeral(s, anyAddr(s)) {
+	switch {
+	case s.family == afUnix && !s.bound:
+		unixAutobind(s)
+	case !s.bound && !ephemeral(s, anyAddr(s)):
 		return -EADDRINUSE
 	}
 	s.state = sockListening
@@ -557,7 +608,7 @@ func sockListen(k, backlog int32) int64 {
 func findListener(sa *sockAddr) int32 {
 	for i := range sockets {
 		l := &sockets[i]
-		if l.state == sockListening && l.local.port == sa.port && covers(l, &sa.ip) {
+		if l.state == sockListening && l.family != afUnix && l.local.port == sa.port && covers(l, &sa.ip) {
 			return int32(i)
 		}
 	}
@@ -612,6 +663,14 @@ func sockConnect(k int32, a, n uint64) int64 {
 	cs := &sockets[c]
 	cs.local, cs.peer, cs.bound, cs.listener = sa, s.local, true, l
 	s.peer = sa
+	queueConnection(l, c)
+	return 0
+}
+
+// queueConnection puts connection c on listener l's queue and tells whoever
+// waits to accept.
+func queueConnection(l, c int32) {
+	L := &sockets[l]
 	if L.tail >= 0 {
 		sockets[L.tail].next = c
 	} else {
@@ -625,7 +684,6 @@ func sockConnect(k int32, a, n uint64) int64 {
 			fileChanged(&ofds[o])
 		}
 	}
-	return 0
 }
 
 func sockAccept(f *ofd, addr, lenp, flags uint64) int64 {
@@ -706,8 +764,9 @@ func sockShutdown(s *socket, how uint64) int64 {
 	return 0
 }
 
-// sockSetopt takes the options Go and common programs set (address reuse,
-// keep-alive, TCP_NODELAY, buffer sizes: nothing to do on a loopback) and
+// sockSetopt keeps the options Go and common programs set (address
+// reuse, keep-alive and its timings, TCP_NODELAY, buffer sizes: nothing
+// to do on a loopback, but a program may read them back) and
 // IPV6_V6ONLY, which decides what a listener on [::] takes.
 func sockSetopt(s *socket, level, name, val, n uint64) int64 {
 	switch level {
@@ -715,36 +774,49 @@ func sockSetopt(s *socket, level, name, val, n uint64) int64 {
 	default:
 		return -ENOPROTOOPT
 	}
-	if level == ipprotoIPv6 && name == ipv6V6only {
+	var v uint32
+	if n >= 4 {
 		b, ok := userBytes(val, 4, false)
-		if !ok || n < 4 {
+		if !ok {
+			return -EFAULT
+		}
+		v = u32(b)
+	}
+	if level == ipprotoIPv6 && name == ipv6V6only {
+		if s.family != afInet6 || s.bound || n < 4 {
 			return -EINVAL
 		}
-		if s.family != afInet6 || s.bound {
-			return -EINVAL
+		s.v6only = v != 0
+	}
+	if i := optSlot(level, name); i >= 0 && n >= 4 {
+		if name == soSndbuf || name == soRcvbuf {
+			v *= 2 // Linux keeps (and reports) twice what was asked
 		}
-		s.v6only = u32(b) != 0
+		s.opts[i] = int32(v)
 	}
 	return 0
 }
 
 func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
-	var v uint32
+	var v [2]uint32
+	size := uint64(4)
 	switch {
+	case optSlot(level, name) >= 0:
+		v[0] = uint32(s.opts[optSlot(level, name)])
 	case level == solSocket && name == soType:
-		v = sockStream
+		v[0] = uint32(s.typ)
 	case level == solSocket && name == soDomain:
-		v = uint32(s.family)
+		v[0] = uint32(s.family)
 	case level == solSocket && name == soAcceptconn:
 		if s.state == sockListening {
-			v = 1
+			v[0] = 1
 		}
-	case level == solSocket && (name == soSndbuf || name == soRcvbuf):
-		v = pipeSize
 	case level == ipprotoIPv6 && name == ipv6V6only:
 		if s.v6only {
-			v = 1
+			v[0] = 1
 		}
+	case level == solSocket && name == soLinger:
+		size = 8 // struct linger: off
 	case level == solSocket && name == soError:
 		// Connections are made at once: no error waits to be reported.
 	}
@@ -752,15 +824,160 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 	if !ok {
 		return -EFAULT
 	}
-	if u32(l) < 4 {
+	if uint64(u32(l)) < size {
 		return -EINVAL
 	}
-	p, ok := userBytes(val, 4, true)
+	p, ok := userBytes(val, size, true)
 	if !ok {
 		return -EFAULT
 	}
-	put32(p, v)
-	put32(l, 4)
+	put32(p, v[0])
+	if size == 8 {
+		put32(p[4:], v[1])
+	}
+	put32(l, uint32(size))
+	return 0
+}
+
+// Unix sockets' names.
+
+// unixFind returns the socket bound to abstract name, or -1.
+func unixFind(name []byte) int32 {
+	for i := range sockets {
+		s := &sockets[i]
+		if s.state != sockFree && s.family == afUnix && s.unode < 0 && int(s.ulen) == len(name) && string(s.uname[:s.ulen]) == string(name) {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// unixAutobind gives s an abstract name of five hex digits, as Linux does
+// for a Unix socket that listens (or is bound with an empty address)
+// without a name.
+func unixAutobind(s *socket) {
+	for n := uint32(0); ; n++ {
+		const hex = "0123456789abcdef"
+		name := [6]byte{0, hex[n>>16&15], hex[n>>12&15], hex[n>>8&15], hex[n>>4&15], hex[n&15]}
+		if unixFind(name[:]) < 0 {
+			s.ulen = uint8(copy(s.uname[:], name[:]))
+			s.bound = true
+			return
+		}
+	}
+}
+
+func unixBind(s *socket, a, n uint64) int64 {
+	if s.bound {
+		return -EINVAL
+	}
+	b, ok := userBytes(a, min(n, 2+unixPathMax), false)
+	if !ok || n < 2 {
+		return -EINVAL
+	}
+	switch {
+	case n == 2:
+		unixAutobind(s)
+		return 0
+	case b[2] == 0: // the abstract namespace
+		if unixFind(b[2:]) >= 0 {
+			return -EADDRINUSE
+		}
+		s.ulen = uint8(copy(s.uname[:], b[2:]))
+	default: // a path: a socket node in the filesystem
+		dir, name, node, e := parentOf(atCWD, a+2, 0)
+		if e != 0 {
+			return e
+		}
+		if node >= 0 {
+			return -EADDRINUSE
+		}
+		i, e := mknod(dir, name, iSock, 0o777&^umask)
+		if e != 0 {
+			return e
+		}
+		s.unode = i
+		p := b[2:]
+		for j := range p {
+			if p[j] == 0 {
+				p = p[:j]
+				break
+			}
+		}
+		s.ulen = uint8(copy(s.uname[:], p))
+	}
+	s.bound = true
+	return 0
+}
+
+func unixConnect(k int32, a, n uint64) int64 {
+	s := &sockets[k]
+	switch s.state {
+	case sockConnected:
+		return -EISCONN
+	case sockListening:
+		return -EINVAL
+	}
+	b, ok := userBytes(a, min(n, 2+unixPathMax), false)
+	if !ok || n < 3 {
+		return -EINVAL
+	}
+	if uint64(b[0])|uint64(b[1])<<8 != afUnix {
+		return -EAFNOSUPPORT
+	}
+	l := int32(-1)
+	if b[2] == 0 {
+		l = unixFind(b[2:])
+	} else {
+		node, e := resolveAt(atCWD, a+2, true)
+		if e != 0 {
+			return e
+		}
+		if ino(node).kind != iSock {
+			return -ECONNREFUSED
+		}
+		for i := range sockets {
+			if sockets[i].family == afUnix && sockets[i].unode == node {
+				l = int32(i)
+			}
+		}
+	}
+	if l < 0 || sockets[l].state != sockListening || sockets[l].pending >= sockets[l].backlog {
+		return -ECONNREFUSED
+	}
+	c := newSocket(afUnix)
+	if c < 0 {
+		return -ENOBUFS
+	}
+	if !connectPair(k, c) {
+		sockets[c] = socket{}
+		return -ENOBUFS
+	}
+	// The accepting side bears the listener's name.
+	cs, L := &sockets[c], &sockets[l]
+	cs.uname, cs.ulen, cs.bound, cs.listener = L.uname, L.ulen, true, l
+	queueConnection(l, c)
+	return 0
+}
+
+// putUnixName writes the name of Unix socket s as a sockaddr_un (value-
+// result length at lenp): just the family if unnamed, the path with its
+// NUL, or the abstract name.
+func putUnixName(s *socket, a, lenp uint64) int64 {
+	var b [2 + unixPathMax]byte
+	b[0] = afUnix
+	n := 2 + uint64(copy(b[2:], s.uname[:s.ulen]))
+	if s.ulen > 0 && s.uname[0] != 0 && n < uint64(len(b)) {
+		n++ // a path's terminating NUL counts
+	}
+	l, ok := userBytes(lenp, 4, true)
+	if !ok {
+		return -EFAULT
+	}
+	if p, ok := userBytes(a, min(uint64(u32(l)), n), true); ok {
+		copy(p, b[:])
+	}
+	put32(l, uint32(n))
 	return 0
 }
 

@@ -156,6 +156,7 @@ const (
 	ENOENT       = 2
 	ESRCH        = 3
 	EINTR        = 4
+	ENXIO        = 6
 	EBADF        = 9
 	ECHILD       = 10
 	EAGAIN       = 11
