@@ -27,21 +27,25 @@ const (
 
 type pipe struct {
 	used             bool
-	buf              uint64 // kheap block of pipeSize; 0 until the first write
+	buf              uint64 // kheap block of size; 0 until the first write
+	size             uint64 // the ring's capacity, a power of two
 	head, tail       uint64 // read and write counters
 	readers, writers int32
+	// reset: the writing socket closed with SO_LINGER 0 (an RST): the
+	// reader gets ECONNRESET rather than EOF.
+	reset bool
 }
 
 var pipes [maxPipes]pipe
 
 func (p *pipe) len() uint64  { return p.tail - p.head }
-func (p *pipe) room() uint64 { return pipeSize - p.len() }
+func (p *pipe) room() uint64 { return p.size - p.len() }
 
 // put copies b into the ring (the caller checked the room) and returns
 // how much it stored: all, or nothing if there is no memory for the ring.
 func (p *pipe) put(b []byte) uint64 {
 	if p.buf == 0 && len(b) > 0 {
-		a, ok := kalloc(pipeSize)
+		a, ok := kalloc(p.size)
 		if !ok {
 			return 0
 		}
@@ -49,20 +53,29 @@ func (p *pipe) put(b []byte) uint64 {
 	}
 	n0 := uint64(len(b))
 	for len(b) > 0 {
-		off := p.tail % pipeSize
-		n := copy(amd64.Bytes(uintptr(p.buf+off), int(pipeSize-off)), b)
+		off := p.tail % p.size
+		n := copy(amd64.Bytes(uintptr(p.buf+off), int(p.size-off)), b)
 		p.tail += uint64(n)
 		b = b[n:]
 	}
 	return n0
 }
 
+// peekAt copies len(b) bytes from off bytes past the ring's head, without
+// consuming them (the caller checked they are there).
+func (p *pipe) peekAt(off uint64, b []byte) {
+	for n := 0; n < len(b); {
+		o := (p.head + off + uint64(n)) % p.size
+		n += copy(b[n:], amd64.Bytes(uintptr(p.buf+o), int(p.size-o)))
+	}
+}
+
 // take copies up to len(b) bytes out of the ring.
 func (p *pipe) take(b []byte) int {
 	n := 0
 	for n < len(b) && p.len() > 0 {
-		off := p.head % pipeSize
-		k := min(uint64(len(b)-n), pipeSize-off, p.len())
+		off := p.head % p.size
+		k := min(uint64(len(b)-n), p.size-off, p.len())
 		copy(b[n:], amd64.Bytes(uintptr(p.buf+off), int(k)))
 		p.head += k
 		n += int(k)
@@ -144,6 +157,9 @@ func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
 		return int64(r)
 	}
 	if p.writers == 0 {
+		if p.reset {
+			return -ECONNRESET
+		}
 		return 0
 	}
 	if nonblock {
@@ -208,17 +224,20 @@ func ringDrop(k int32, reader bool) {
 	pipeChanged(k)
 	if p.readers <= 0 && p.writers <= 0 {
 		if p.buf != 0 {
-			kfree(p.buf, pipeSize)
+			kfree(p.buf, p.size)
 		}
 		*p = pipe{}
 	}
 }
 
 // newRing takes a free pipe with one reader and one writer, or -1.
-func newRing() int32 {
+func newRing() int32 { return newRingOf(pipeSize) }
+
+// newRingOf is newRing with a capacity of size bytes (a power of two).
+func newRingOf(size uint64) int32 {
 	for i := range pipes {
 		if !pipes[i].used {
-			pipes[i] = pipe{used: true, readers: 1, writers: 1}
+			pipes[i] = pipe{used: true, readers: 1, writers: 1, size: size}
 			return int32(i)
 		}
 	}
@@ -236,6 +255,12 @@ func pipeChanged(k int32) {
 				continue
 			}
 			switch t.Wait {
+			case sched.WaitRestart:
+				// Back to the SYSCALL instruction (2 bytes) with the
+				// call's number in RAX: the call runs again and finds
+				// what changed (datagram sockets wait so).
+				t.Frame.RIP -= 2
+				sched.Wake(i, int64(t.Args[0]))
 			case sched.WaitPipeRead:
 				if p.len() == 0 && p.writers > 0 {
 					continue

@@ -3,6 +3,7 @@ package kernel
 import (
 	"unsafe"
 
+	"rt0/arch/amd64"
 	"rt0/sched"
 )
 
@@ -76,6 +77,7 @@ const (
 	EISCONN         = 106
 	ENOTCONN        = 107
 	ECONNREFUSED    = 111
+	EPROTOTYPE      = 91
 	EMSGSIZE        = 90
 )
 
@@ -94,13 +96,15 @@ type sockAddr struct {
 }
 
 type socket struct {
-	state    uint8
-	family   uint8
-	typ      uint8
-	v6only   bool
-	bound    bool
-	shutRd   bool
-	shutWr   bool
+	state  uint8
+	family uint8
+	typ    uint8
+	v6only bool
+	bound  bool
+	shutRd bool
+	shutWr bool
+	// abort: SO_LINGER on with a time of 0: close resets the connection.
+	abort    bool
 	local    sockAddr
 	peer     sockAddr
 	rx, tx   int32 // connected: the rings it reads and writes; else -1
@@ -158,6 +162,12 @@ func EnableSockets() {
 // (read, recvfrom, recvmsg).
 func socketRead(k int32, fl uint32, buf, n, flags uint64) int64 {
 	s := &sockets[k]
+	switch s.typ {
+	case sockDgram:
+		return dgramRecv(k, fl, &userVec{base: buf, n: n}, 0, 0, flags, 0)
+	case sockSeqpacket:
+		return seqRead(s, fl, &userVec{base: buf, n: n}, flags, 0)
+	}
 	if s.state != sockConnected {
 		return -ENOTCONN
 	}
@@ -170,6 +180,12 @@ func socketRead(k int32, fl uint32, buf, n, flags uint64) int64 {
 // socketWrite writes connected socket k (write, sendto, sendmsg).
 func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
 	s := &sockets[k]
+	switch s.typ {
+	case sockDgram:
+		return dgramSend(k, fl, &userVec{base: buf, n: n}, 0, 0, flags)
+	case sockSeqpacket:
+		return seqWrite(s, fl, &userVec{base: buf, n: n}, flags)
+	}
 	if s.state != sockConnected {
 		return -ENOTCONN
 	}
@@ -185,6 +201,12 @@ func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
 // socketReadiness is socket k's poll state.
 func socketReadiness(k int32) uint32 {
 	s := &sockets[k]
+	if s.typ == sockDgram {
+		if pipes[s.rx].len() > 0 {
+			return epollIn | epollOut
+		}
+		return epollOut
+	}
 	switch s.state {
 	case sockListening:
 		if s.pending > 0 {
@@ -214,13 +236,21 @@ func socketReadiness(k int32) uint32 {
 // socketClose releases socket k when its last description goes.
 func socketClose(k int32) {
 	s := &sockets[k]
-	switch s.state {
-	case sockConnected:
+	switch {
+	case s.typ == sockDgram:
+		ringDrop(s.rx, false)
+		ringDrop(s.rx, true)
+	case s.state == sockConnected:
+		if s.abort {
+			// An RST: what was not read is gone, the peer's reads fail.
+			t := &pipes[s.tx]
+			t.head, t.reset = t.tail, true
+		}
 		if !s.shutWr {
 			ringDrop(s.tx, false)
 		}
 		ringDrop(s.rx, true)
-	case sockListening:
+	case s.state == sockListening:
 		// Connections never accepted are closed: their clients see EOF.
 		for c := s.head; c >= 0; {
 			next := sockets[c].next
@@ -281,6 +311,8 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 		return sysSocket(a0, a1, a2)
 	case SYS_socketpair:
 		return sysSocketpair(a0, a1, a2, a3)
+	case SYS_sendfile:
+		return sysSendfile(a0, a1, a2, a3)
 	}
 	f := getFile(a0)
 	if f == nil {
@@ -297,6 +329,20 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 			return unixBind(s, a1, a2)
 		}
 		return sockBind(s, a1, a2)
+	case SYS_listen, SYS_accept, SYS_accept4:
+		if s.typ == sockDgram {
+			return -EOPNOTSUPP
+		}
+	case SYS_connect:
+		if s.typ == sockDgram {
+			return dgramConnect(k, a1, a2)
+		}
+	case SYS_getpeername:
+		if s.state != sockConnected {
+			return -ENOTCONN
+		}
+	}
+	switch nr {
 	case SYS_listen:
 		return sockListen(k, int32(a1))
 	case SYS_accept:
@@ -314,9 +360,6 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 		}
 		return putSockaddr(s, s.local, a1, a2)
 	case SYS_getpeername:
-		if s.state != sockConnected {
-			return -ENOTCONN
-		}
 		if s.family == afUnix {
 			return putUnixName(&sockets[s.pair], a1, a2)
 		}
@@ -328,11 +371,21 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case SYS_getsockopt:
 		return sockGetopt(s, a1, a2, a3, a4)
 	case SYS_sendto:
+		if s.typ == sockDgram {
+			return dgramSend(k, f.flags, &userVec{base: a1, n: a2}, a4, a5, a3)
+		}
 		return socketWrite(k, f.flags, a1, a2, a3) // connected: the address is ignored
 	case SYS_recvfrom:
+		if s.typ == sockDgram {
+			return dgramRecv(k, f.flags, &userVec{base: a1, n: a2}, a4, a5, a3, 0)
+		}
 		r := socketRead(k, f.flags, a1, a2, a3)
 		if r >= 0 && a4 != 0 {
-			putSockaddr(s, s.peer, a4, a5)
+			if s.family == afUnix {
+				putUnixName(&sockets[s.pair], a4, a5)
+			} else {
+				putSockaddr(s, s.peer, a4, a5)
+			}
 		}
 		return r
 	case SYS_sendmsg, SYS_recvmsg:
@@ -345,19 +398,29 @@ func sysSocket(domain, typ, proto uint64) int64 {
 	if domain != afInet && domain != afInet6 && domain != afUnix {
 		return -EAFNOSUPPORT
 	}
-	if typ&0xF != sockStream {
+	t := typ & 0xF
+	switch {
+	case t == sockStream, t == sockDgram, t == sockSeqpacket && domain == afUnix:
+	default:
 		return -ESOCKTNOSUPPORT
 	}
-	if proto != 0 && (domain == afUnix || proto != ipprotoTCP) {
+	if proto != 0 && (domain == afUnix || t == sockStream && proto != ipprotoTCP || t == sockDgram && proto != ipprotoUDP) {
 		return -EPROTONOSUPPORT
 	}
 	k := newSocket(uint8(domain))
 	if k < 0 {
 		return -ENFILE
 	}
+	sockets[k].typ = uint8(t)
+	if t == sockDgram {
+		if sockets[k].rx = newRingOf(dgramRing); sockets[k].rx < 0 {
+			sockets[k] = socket{}
+			return -ENFILE
+		}
+	}
 	fd := allocFD(fdSocket, oRdwr|uint32(typ)&(oNonblock|oCloexec))
 	if fd < 0 {
-		sockets[k] = socket{}
+		socketClose(k)
 		return fd
 	}
 	getFile(uint64(fd)).ino = k
@@ -369,7 +432,8 @@ func sysSocketpair(domain, typ, proto, sv uint64) int64 {
 	if domain != afUnix {
 		return -EAFNOSUPPORT
 	}
-	if typ&0xF != sockStream {
+	t := uint8(typ & 0xF)
+	if t != sockStream && t != sockDgram && t != sockSeqpacket {
 		return -ESOCKTNOSUPPORT
 	}
 	out, ok := userBytes(sv, 8, true)
@@ -377,15 +441,28 @@ func sysSocketpair(domain, typ, proto, sv uint64) int64 {
 		return -EFAULT
 	}
 	a, b := newSocket(afUnix), newSocket(afUnix)
-	if a < 0 || b < 0 || !connectPair(a, b) {
-		if a >= 0 {
-			sockets[a] = socket{}
-		}
-		if b >= 0 {
-			sockets[b] = socket{}
+	made := a >= 0 && b >= 0
+	if made && t == sockDgram {
+		// Two datagram sockets, each with its ring, each the other's peer.
+		sockets[a].rx, sockets[b].rx = newRingOf(dgramRing), newRingOf(dgramRing)
+		made = sockets[a].rx >= 0 && sockets[b].rx >= 0
+		sockets[a].pair, sockets[b].pair = b, a
+		sockets[a].state, sockets[b].state = sockConnected, sockConnected
+	} else if made {
+		made = connectPair(a, b)
+	}
+	if !made {
+		for _, x := range [2]int32{a, b} {
+			if x >= 0 {
+				if sockets[x].rx >= 0 && t == sockDgram {
+					pipes[sockets[x].rx] = pipe{}
+				}
+				sockets[x] = socket{}
+			}
 		}
 		return -ENFILE
 	}
+	sockets[a].typ, sockets[b].typ = t, t
 	fl := oRdwr | uint32(typ)&(oNonblock|oCloexec)
 	fa := allocFD(fdSocket, fl)
 	if fa < 0 {
@@ -450,20 +527,8 @@ func getSockaddr(s *socket, a, n uint64) (sockAddr, int64) {
 // (with the value-result length at lenp, as Linux: what fits is written,
 // the whole length is reported).
 func putSockaddr(s *socket, sa sockAddr, a, lenp uint64) int64 {
-	var b [sockaddrIn6]byte
-	n := uint64(2)
-	b[0] = s.family
-	switch s.family {
-	case afInet:
-		n = sockaddrIn
-		copy(b[4:8], sa.ip[12:])
-	case afInet6:
-		n = sockaddrIn6
-		copy(b[8:24], sa.ip[:])
-	}
-	if s.family != afUnix {
-		b[2], b[3] = byte(sa.port>>8), byte(sa.port)
-	}
+	var b [2 + unixPathMax]byte
+	n := uint64(sockaddrBytes(s.family, sa, &b))
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {
 		return -EFAULT
@@ -476,6 +541,25 @@ func putSockaddr(s *socket, sa sockAddr, a, lenp uint64) int64 {
 	}
 	put32(l, uint32(n))
 	return 0
+}
+
+// sockaddrBytes writes sa as a sockaddr of family into b and returns its
+// length.
+func sockaddrBytes(family uint8, sa sockAddr, b *[2 + unixPathMax]byte) int {
+	b[0], b[1] = family, 0
+	b[2], b[3] = byte(sa.port>>8), byte(sa.port)
+	switch family {
+	case afInet:
+		copy(b[4:8], sa.ip[12:])
+		clear(b[8:sockaddrIn])
+		return sockaddrIn
+	case afInet6:
+		clear(b[4:8])
+		copy(b[8:24], sa.ip[:])
+		clear(b[24:sockaddrIn6])
+		return sockaddrIn6
+	}
+	return 2
 }
 
 var v4mapped = [12]byte{10: 0xFF, 11: 0xFF}
@@ -522,7 +606,7 @@ func portTaken(s *socket, sa *sockAddr) bool {
 	t.local = *sa
 	for i := range sockets {
 		o := &sockets[i]
-		if o == s || !o.bound || o.family == afUnix || o.state == sockConnected || o.local.port != sa.port {
+		if o == s || !o.bound || o.family == afUnix || o.typ != s.typ || o.state == sockConnected && o.typ == sockStream || o.local.port != sa.port {
 			continue
 		}
 		if covers(o, &sa.ip) || covers(&t, &o.local.ip) {
@@ -753,6 +837,10 @@ func sockShutdown(s *socket, how uint64) int64 {
 	if s.state != sockConnected {
 		return -ENOTCONN
 	}
+	if s.typ == sockDgram {
+		s.shutRd, s.shutWr = s.shutRd || how != shutWr, s.shutWr || how != shutRd
+		return 0
+	}
 	if how != shutWr {
 		s.shutRd = true
 		pipeChanged(s.rx)
@@ -788,6 +876,13 @@ func sockSetopt(s *socket, level, name, val, n uint64) int64 {
 		}
 		s.v6only = v != 0
 	}
+	if level == solSocket && name == soLinger {
+		b, ok := userBytes(val, 8, false)
+		if !ok || n < 8 {
+			return -EINVAL
+		}
+		s.abort = u32(b) != 0 && u32(b[4:]) == 0
+	}
 	if i := optSlot(level, name); i >= 0 && n >= 4 {
 		if name == soSndbuf || name == soRcvbuf {
 			v *= 2 // Linux keeps (and reports) twice what was asked
@@ -816,7 +911,10 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 			v[0] = 1
 		}
 	case level == solSocket && name == soLinger:
-		size = 8 // struct linger: off
+		size = 8 // struct linger {onoff, seconds}
+		if s.abort {
+			v[0] = 1
+		}
 	case level == solSocket && name == soError:
 		// Connections are made at once: no error waits to be reported.
 	}
@@ -945,6 +1043,9 @@ func unixConnect(k int32, a, n uint64) int64 {
 	if l < 0 || sockets[l].state != sockListening || sockets[l].pending >= sockets[l].backlog {
 		return -ECONNREFUSED
 	}
+	if sockets[l].typ != s.typ {
+		return -EPROTOTYPE
+	}
 	c := newSocket(afUnix)
 	if c < 0 {
 		return -ENOBUFS
@@ -955,7 +1056,7 @@ func unixConnect(k int32, a, n uint64) int64 {
 	}
 	// The accepting side bears the listener's name.
 	cs, L := &sockets[c], &sockets[l]
-	cs.uname, cs.ulen, cs.bound, cs.listener = L.uname, L.ulen, true, l
+	cs.uname, cs.ulen, cs.bound, cs.listener, cs.typ = L.uname, L.ulen, true, l, L.typ
 	queueConnection(l, c)
 	return 0
 }
@@ -981,29 +1082,50 @@ func putUnixName(s *socket, a, lenp uint64) int64 {
 	return 0
 }
 
-// sockMsg serves sendmsg and recvmsg on a stream: the iovecs in turn (no
-// ancillary data, no address).
+// sockMsg serves sendmsg and recvmsg: a datagram or a record whole, with
+// its address (msg_name); a stream's iovecs in turn. No ancillary data
+// (msg_controllen comes back 0).
 func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 	h, ok := userBytes(msg, 56, !send)
 	if !ok {
 		return -EFAULT
 	}
-	iov, cnt := le64(h[16:]), le64(h[24:])
+	name, iov, cnt := le64(h[0:]), le64(h[16:]), le64(h[24:])
 	if cnt > 1024 {
 		return -EMSGSIZE
 	}
+	v := userVec{iov: iov, cnt: cnt}
+	k := f.ino
+	s := &sockets[k]
+	if !send {
+		put64(h[40:], 0) // msg_controllen: no ancillary data
+		put32(h[48:], 0) // msg_flags
+	}
+	switch {
+	case s.typ == sockDgram && send:
+		return dgramSend(k, f.flags, &v, name, uint64(u32(h[8:])), flags)
+	case s.typ == sockDgram:
+		return dgramRecv(k, f.flags, &v, name, msg+8, flags, msg+48)
+	case s.typ == sockSeqpacket && send:
+		return seqWrite(s, f.flags, &v, flags)
+	case s.typ == sockSeqpacket:
+		put32(h[8:], 0) // msg_namelen: a connection's records carry no address
+		return seqRead(s, f.flags, &v, flags, msg+48)
+	}
+	if !send {
+		put32(h[8:], 0)
+	}
 	var total int64
-	for i := uint64(0); i < cnt; i++ {
-		v, ok := userBytes(iov+16*i, 16, false)
+	for i := uint64(0); ; i++ {
+		base, n, ok := v.piece(i)
 		if !ok {
-			return -EFAULT
+			break
 		}
-		base, n := le64(v[0:]), le64(v[8:])
 		var r int64
 		if send {
-			r = socketWrite(f.ino, f.flags, base, n, flags)
+			r = socketWrite(k, f.flags, base, n, flags)
 		} else {
-			r = socketRead(f.ino, f.flags, base, n, flags)
+			r = socketRead(k, f.flags, base, n, flags)
 		}
 		if r < 0 {
 			if total > 0 {
@@ -1016,10 +1138,59 @@ func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 			break
 		}
 	}
-	if !send {
-		put64(h[8:], 0)  // msg_namelen: no address
-		put64(h[40:], 0) // msg_controllen: no ancillary data
-		put32(h[48:], 0) // msg_flags
-	}
 	return total
+}
+
+// sysSendfile copies a regular file into a stream socket without the
+// program's buffers (Go's io.Copy from an *os.File to a TCP connection
+// uses it): what fits in the connection's ring now, from the file's
+// offset or *offp. Other pairs of descriptors say EINVAL, and Go copies
+// through its buffers instead.
+func sysSendfile(out, in, offp, count uint64) int64 {
+	fo, fi := getFile(out), getFile(in)
+	if fo == nil || fi == nil {
+		return -EBADF
+	}
+	if fo.kind != fdSocket || fi.kind != fdFile || ino(fi.ino).kind != iReg || sockets[fo.ino].typ != sockStream {
+		return -EINVAL
+	}
+	s := &sockets[fo.ino]
+	if s.state != sockConnected {
+		return -ENOTCONN
+	}
+	if s.shutWr || pipes[s.tx].readers == 0 {
+		signalThread(sched.Current(), 13) // SIGPIPE
+		return -EPIPE
+	}
+	off := fi.off
+	if offp != 0 {
+		b, ok := userBytes(offp, 8, true)
+		if !ok {
+			return -EFAULT
+		}
+		off = le64(b)
+	}
+	node := ino(fi.ino)
+	if off >= node.size || count == 0 {
+		return 0
+	}
+	t := &pipes[s.tx]
+	n := min(count, node.size-off, t.room())
+	if n == 0 {
+		if fo.flags&oNonblock != 0 {
+			return -EAGAIN
+		}
+		return blockRestart(s.tx)
+	}
+	if t.put(amd64.Bytes(uintptr(node.data+off), int(n))) == 0 {
+		return -ENOMEM
+	}
+	pipeChanged(s.tx)
+	if offp != 0 {
+		b, _ := userBytes(offp, 8, true)
+		put64(b, off+n)
+	} else {
+		fi.off = off + n
+	}
+	return int64(n)
 }

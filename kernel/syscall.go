@@ -125,6 +125,7 @@ const (
 	SYS_epoll_create1     = 291
 	SYS_dup3              = 292
 	SYS_pipe2             = 293
+	SYS_sendfile          = 40
 	SYS_socket            = 41
 	SYS_connect           = 42
 	SYS_accept            = 43
@@ -183,6 +184,7 @@ const (
 	EPIPE        = 32
 	ELOOP        = 40
 	ETIMEDOUT    = 110
+	ECONNRESET   = 104
 	EOPNOTSUPP   = 95
 )
 
@@ -196,9 +198,14 @@ const (
 	keepRAX = -1<<62 + 1
 )
 
+// syscallNR is the number of the system call being served (what a call
+// that waits to run again, blockRestart, runs again).
+var syscallNR uint64
+
 func syscall(tf *amd64.TrapFrame) {
 	stats.syscalls++
 	nr := tf.RAX
+	syscallNR = nr
 	a0, a1, a2, a3, a4 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8
 	var r int64
 	switch nr {
@@ -429,7 +436,7 @@ func syscall(tf *amd64.TrapFrame) {
 	// Sockets (sys_socket.go), in programs that use package net
 	case SYS_socket, SYS_socketpair, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_connect,
 		SYS_getsockname, SYS_getpeername, SYS_shutdown, SYS_setsockopt, SYS_getsockopt,
-		SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg:
+		SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg, SYS_sendfile:
 		if socketCall == nil {
 			r = -ENOSYS
 		} else {

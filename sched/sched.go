@@ -46,6 +46,7 @@ const (
 	WaitPipeRead       // a pipe's data (WaitAddr: the pipe)
 	WaitPipeWrite      // room in a pipe (WaitAddr: the pipe)
 	WaitAccept         // a connection to accept (WaitAddr: the listening socket)
+	WaitRestart        // any change of a ring (WaitAddr), then the system call runs again (Args[0]: its number)
 )
 
 // Thread is one thread of the single process.
