@@ -22,6 +22,13 @@ func TestBootTCP(t *testing.T) {
 	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/tcp"), qemu.Config{}), want, 0)
 }
 
+// UDP, Unix stream sockets (path and abstract names), Unix datagram and
+// seqpacket sockets, compared with the host's Linux.
+func TestBootDatagram(t *testing.T) {
+	want := hostRun(t, "testdata/progs/datagram")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/datagram"), qemu.Config{}), want, 0)
+}
+
 // socketCodeSymbols returns the functions of package rt0/kernel in the ELF
 // at path that belong to its sockets: those with "sock" in their name
 // (socketSyscall, sysSocket, sockConnect, ...), but EnableSockets, the way
