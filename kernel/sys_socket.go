@@ -104,7 +104,10 @@ type socket struct {
 	shutRd bool
 	shutWr bool
 	// abort: SO_LINGER on with a time of 0: close resets the connection.
-	abort    bool
+	abort bool
+	// reset: the peer closed and answered a write with an RST: further
+	// writes fail.
+	reset    bool
 	local    sockAddr
 	peer     sockAddr
 	rx, tx   int32 // connected: the rings it reads and writes; else -1
@@ -194,6 +197,13 @@ func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
 			signalThread(sched.Current(), 13) // SIGPIPE
 		}
 		return -EPIPE
+	}
+	if pipes[s.tx].readers == 0 && !s.reset && s.family != afUnix {
+		// TCP: a peer that closed only sent a FIN; the first write after
+		// it goes out (and is lost), the peer's RST makes later ones fail.
+		// TLS's close_notify after the server hung up counts on it.
+		s.reset = true
+		return int64(n)
 	}
 	return ringWrite(s.tx, fl&oNonblock != 0 || flags&msgDontwait != 0, buf, n, flags&msgNosignal == 0)
 }
