@@ -31,6 +31,7 @@ const (
 	iLink
 	iDev
 	iSock // a Unix socket's name (sys_socket.go)
+	iFifo // a named pipe (fifo.go)
 )
 
 // Character devices under /dev.
@@ -117,6 +118,9 @@ func freeInode(i int32) {
 	n := ino(i)
 	if n.cap != 0 {
 		kfree(n.data, n.cap)
+	}
+	if n.kind == iFifo && n.data != 0 {
+		pipes[n.data-1].fifo = 0 // still open: the ring lives on without its node
 	}
 	if n.name != 0 && n.nlen != 0 && !inArchive(n.name) {
 		kfree(n.name, n.nlen)

@@ -34,6 +34,8 @@ type pipe struct {
 	// reset: the writing socket closed with SO_LINGER 0 (an RST): the
 	// reader gets ECONNRESET rather than EOF.
 	reset bool
+	// fifo: the FIFO's inode + 1 whose ring this is (0: none).
+	fifo int32
 }
 
 var pipes [maxPipes]pipe
@@ -117,17 +119,20 @@ func sysPipe2(fds, flags uint64) int64 {
 	return 0
 }
 
-func isReadEnd(f *ofd) bool { return f.flags&oAccmode == oRdonly }
+// reads and writes: what a pipe's description may do (a FIFO opened
+// O_RDWR is both ends at once).
+func reads(f *ofd) bool  { return f.flags&oAccmode != oWronly }
+func writes(f *ofd) bool { return f.flags&oAccmode != oRdonly }
 
 func pipeRead(f *ofd, buf, n uint64) int64 {
-	if !isReadEnd(f) {
+	if !reads(f) {
 		return -EBADF
 	}
 	return ringRead(f.ino, f.flags&oNonblock != 0, buf, n, false)
 }
 
 func pipeWrite(f *ofd, buf, n uint64) int64 {
-	if isReadEnd(f) {
+	if !writes(f) {
 		return -EBADF
 	}
 	return ringWrite(f.ino, f.flags&oNonblock != 0, buf, n, true)
@@ -211,7 +216,12 @@ func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 }
 
 // pipeClose drops one end of pipe k.
-func pipeClose(f *ofd) { ringDrop(f.ino, isReadEnd(f)) }
+func pipeClose(f *ofd) {
+	if reads(f) && writes(f) {
+		pipes[f.ino].writers-- // an O_RDWR FIFO: the write end here, the read end below
+	}
+	ringDrop(f.ino, reads(f))
+}
 
 // ringDrop drops a reader (or a writer) of pipe k; the last one frees it.
 func ringDrop(k int32, reader bool) {
@@ -225,6 +235,9 @@ func ringDrop(k int32, reader bool) {
 	if p.readers <= 0 && p.writers <= 0 {
 		if p.buf != 0 {
 			kfree(p.buf, p.size)
+		}
+		if p.fifo != 0 {
+			ino(p.fifo - 1).data = 0 // the FIFO's node has no ring any more
 		}
 		*p = pipe{}
 	}
@@ -314,10 +327,14 @@ func pipeChanged(k int32) {
 
 // pipeReadiness is a pipe end's poll state.
 func pipeReadiness(f *ofd) uint32 {
-	if isReadEnd(f) {
-		return ringReadable(f.ino)
+	var ev uint32
+	if reads(f) {
+		ev |= ringReadable(f.ino)
 	}
-	return ringWritable(f.ino)
+	if writes(f) {
+		ev |= ringWritable(f.ino)
+	}
+	return ev
 }
 
 // ringReadable is the poll state of pipe k's read side.

@@ -89,6 +89,9 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	if n.kind == iSock && fl&oPath == 0 {
 		return -ENXIO // a socket's name is connected to, not opened
 	}
+	if n.kind == iFifo && fl&oPath == 0 {
+		return fifoOpen(node, fl&(oAccmode|oNonblock|oCloexec))
+	}
 	if n.kind == iDev && n.dev == devTTY && fl&oPath == 0 {
 		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
 		return allocFD(fdConsole, fl&(oAccmode|oNonblock|oCloexec))
@@ -216,6 +219,7 @@ const (
 	sIFLNK  = 0o120000
 	sIFCHR  = 0o020000
 	sIFSOCK = 0o140000
+	sIFIFO  = 0o010000
 )
 
 func fillStat(p []byte, i int32, console bool) {
@@ -246,6 +250,8 @@ func fillStat(p []byte, i int32, console bool) {
 			size = 0
 		case iSock:
 			mode |= sIFSOCK
+		case iFifo:
+			mode |= sIFIFO
 		}
 	}
 	put64(p[stIno:], uint64(i)+1)
@@ -401,6 +407,8 @@ func direntType(i int32) byte {
 		return 2 // DT_CHR
 	case iSock:
 		return 12 // DT_SOCK
+	case iFifo:
+		return 1 // DT_FIFO
 	}
 	return 0
 }

@@ -126,6 +126,8 @@ const (
 	SYS_dup3              = 292
 	SYS_pipe2             = 293
 	SYS_sendfile          = 40
+	SYS_mknod             = 133
+	SYS_mknodat           = 259
 	SYS_socket            = 41
 	SYS_connect           = 42
 	SYS_accept            = 43
@@ -322,6 +324,10 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysReadlink(a0, a1, a2)
 	case SYS_mkdirat:
 		r = sysMkdirat(a0, a1, a2)
+	case SYS_mknodat:
+		r = sysMknodat(a0, a1, a2, a3)
+	case SYS_mknod:
+		r = sysMknodat(atCWD, a0, a1, a2)
 	case SYS_mkdir:
 		r = sysMkdirat(atCWD, a0, a1)
 	case SYS_unlinkat:

@@ -47,6 +47,7 @@ const (
 	WaitPipeWrite      // room in a pipe (WaitAddr: the pipe)
 	WaitAccept         // a connection to accept (WaitAddr: the listening socket)
 	WaitRestart        // any change of a ring (WaitAddr), then the system call runs again (Args[0]: its number)
+	WaitFifo           // the other end of a FIFO to open (WaitAddr: its ring; Args[0]: the open flags)
 )
 
 // Thread is one thread of the single process.

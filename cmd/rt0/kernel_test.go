@@ -310,6 +310,12 @@ func TestBootConsoleExample(t *testing.T) {
 	}
 }
 
+// Named pipes, compared with the host's Linux.
+func TestBootFIFO(t *testing.T) {
+	want := hostRun(t, "testdata/progs/fifo")
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/fifo"), qemu.Config{}), want, 0)
+}
+
 // Pipes between goroutines, polled through epoll; EOF; EPIPE.
 func TestBootPipe(t *testing.T) {
 	want := hostRun(t, "testdata/progs/pipe")

@@ -79,9 +79,9 @@ func manyPipes(n int) {
 }
 
 // epollAfterClose registers a pipe's read end with an epoll instance,
-// closes it without EPOLL_CTL_DEL, and registers the next pipe, which gets
-// the same descriptor number: Linux dropped the first registration with
-// the close.
+// closes it without EPOLL_CTL_DEL, and registers another pipe under the
+// same descriptor number: Linux dropped the first registration with the
+// close.
 func epollAfterClose() {
 	ep, err := syscall.EpollCreate1(0)
 	if err != nil {
@@ -94,8 +94,9 @@ func epollAfterClose() {
 	fmt.Println("add:", syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, p[0], &ev))
 	syscall.Close(p[0])
 	syscall.Close(p[1])
+	// Another pipe's read end, put at the closed descriptor's number.
 	var q [2]int
 	syscall.Pipe(q[:])
-	fmt.Println("same descriptor again:", q[0] == p[0])
-	fmt.Println("add after close:", syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, q[0], &ev))
+	fmt.Println("dup3 onto the old number:", syscall.Dup3(q[0], p[0], 0))
+	fmt.Println("add after close:", syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, p[0], &ev))
 }
