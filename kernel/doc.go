@@ -23,6 +23,7 @@
 //	input.go        the console input ring behind read(0)
 //	initstack.go    the Linux initial stack: argc, argv, envp, auxv (with the vDSO)
 //	fs.go           the in-memory filesystem and the cpio boot archive
+//	fifo.go         named pipes
 //	sysfs_firmware.go /sys/firmware: the SMBIOS and ACPI tables as Linux exports them
 //	cgoinit_amd64.s the runtime's _cgo_init hook: m0's FS base by WRMSR
 //	vdso_amd64.s    __vdso_clock_gettime: the clock without a system call

@@ -709,13 +709,21 @@ func findListener(sa *sockAddr) int32 {
 	return -1
 }
 
-func sockConnect(k int32, a, n uint64) int64 {
-	s := &sockets[k]
+// connectable says why stream socket s cannot connect (0 if it can).
+func connectable(s *socket) int64 {
 	switch s.state {
 	case sockConnected:
 		return -EISCONN
 	case sockListening:
 		return -EINVAL
+	}
+	return 0
+}
+
+func sockConnect(k int32, a, n uint64) int64 {
+	s := &sockets[k]
+	if e := connectable(s); e != 0 {
+		return e
 	}
 	sa, e := getSockaddr(s, a, n)
 	if e != 0 {
@@ -1020,11 +1028,8 @@ func unixBind(s *socket, a, n uint64) int64 {
 
 func unixConnect(k int32, a, n uint64) int64 {
 	s := &sockets[k]
-	switch s.state {
-	case sockConnected:
-		return -EISCONN
-	case sockListening:
-		return -EINVAL
+	if e := connectable(s); e != 0 {
+		return e
 	}
 	b, ok := userBytes(a, min(n, 2+unixPathMax), false)
 	if !ok || n < 3 {

@@ -297,15 +297,19 @@ func dgramRecv(k int32, fl uint32, v *userVec, name, nameLenp, flags, msgFlags u
 		return blockRestart(s.rx)
 	}
 	r, cut := takeRecord(s.rx, v, name, nameLenp, flags&msgPeek != 0, flags&msgTrunc != 0)
-	if msgFlags != 0 {
-		if b, ok := userBytes(msgFlags, 4, true); ok {
-			put32(b, 0)
-			if cut {
-				put32(b, msgTrunc)
-			}
+	putMsgFlags(msgFlags, cut)
+	return r
+}
+
+// putMsgFlags sets recvmsg's msg_flags (at user address a, if not 0):
+// MSG_TRUNC if the record was cut to fit the buffers.
+func putMsgFlags(a uint64, cut bool) {
+	if b, ok := userBytes(a, 4, true); ok && a != 0 {
+		put32(b, 0)
+		if cut {
+			put32(b, msgTrunc)
 		}
 	}
-	return r
 }
 
 // seqWrite sends one record on a SOCK_SEQPACKET connection.
@@ -350,14 +354,7 @@ func seqRead(s *socket, fl uint32, v *userVec, flags, msgFlags uint64) int64 {
 		return blockRestart(s.rx)
 	}
 	r, cut := takeRecord(s.rx, v, 0, 0, flags&msgPeek != 0, flags&msgTrunc != 0)
-	if msgFlags != 0 {
-		if b, ok := userBytes(msgFlags, 4, true); ok {
-			put32(b, 0)
-			if cut {
-				put32(b, msgTrunc)
-			}
-		}
-	}
+	putMsgFlags(msgFlags, cut)
 	return r
 }
 
