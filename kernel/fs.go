@@ -322,6 +322,11 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 			k := copy(buf, target)
 			k += copy(buf[k:], rest)
 			path = buf[:k]
+			if isLast && len(target) > 0 && target[len(target)-1] == '/' {
+				// A link to "x/" names a directory, as a trailing slash
+				// does: a file there is ENOTDIR.
+				trailing = true
+			}
 			if len(target) > 0 && target[0] == '/' {
 				cur = 0
 			}

@@ -48,7 +48,11 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 				// A dangling link: create its target, as Linux does.
 				var d2 int32
 				var n2 []byte
-				d2, n2, node, e = walk(linkDir, ino(lookup(dir, name)).contents(), true, true)
+				target := ino(lookup(dir, name)).contents()
+				if len(target) > 0 && target[len(target)-1] == '/' || p[len(p)-1] == '/' {
+					return -EISDIR // the link names a directory to be: no file there
+				}
+				d2, n2, node, e = walk(linkDir, target, true, true)
 				if e != 0 {
 					return e
 				}
@@ -517,6 +521,9 @@ func sysUnlinkat(dirfd, path, flags uint64) int64 {
 		return -EINVAL
 	}
 	n := ino(node)
+	if p, _ := userPath(path, 1); n.kind == iLink && len(p) > 1 && p[len(p)-1] == '/' {
+		return -ENOTDIR // "link/" names what the link points to, which unlink does not remove
+	}
 	if flags&atRemovedir != 0 {
 		if n.kind != iDir {
 			return -ENOTDIR
@@ -541,9 +548,17 @@ func sysUnlinkat(dirfd, path, flags uint64) int64 {
 // or an empty directory for a directory), like rename(2).
 func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 	const noReplace = 1
-	od, _, on, e := parentOf(olddirfd, oldpath, 0)
+	od, oname, on, e := parentOf(olddirfd, oldpath, 0)
 	if e != 0 {
 		return e
+	}
+	if string(oname) == "." || string(oname) == ".." {
+		return -EBUSY // a directory by "." or "..": Linux does not move it
+	}
+	// A trailing slash says "a directory": a file or a symlink there is
+	// ENOTDIR.
+	if p, _ := userPath(oldpath, 1); on >= 0 && ino(on).kind != iDir && len(p) > 1 && p[len(p)-1] == '/' {
+		return -ENOTDIR
 	}
 	nd, nname, nn, e := parentOf(newdirfd, newpath, 1)
 	if e != 0 {
@@ -816,4 +831,20 @@ func sysStatfs(buf uint64) int64 {
 	put64(p[64:], 255)  // f_namelen
 	put64(p[72:], 4096) // f_frsize
 	return 0
+}
+
+// sysChownat succeeds on any file that exists: the program is root and
+// ownership is not recorded (every file says uid 0, gid 0). The path is
+// still resolved, so that a missing file or a bad path fails as on Linux.
+func sysChownat(dirfd, path, flags uint64) int64 {
+	if flags&atEmptyPath != 0 {
+		if p, e := userPath(path, 0); e == 0 && len(p) == 0 {
+			if dirfd == atCWD || getFile(dirfd) != nil {
+				return 0
+			}
+			return -EBADF
+		}
+	}
+	_, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
+	return e
 }

@@ -79,6 +79,7 @@ const (
 	SYS_getrlimit         = 97
 	SYS_getuid            = 102
 	SYS_getgid            = 104
+	SYS_getgroups         = 115
 	SYS_geteuid           = 107
 	SYS_getegid           = 108
 	SYS_getppid           = 110
@@ -348,8 +349,16 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysSymlinkat(a0, atCWD, a1)
 	case SYS_link, SYS_linkat:
 		r = -EPERM // one name per inode: no hard links
-	case SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat:
-		r = 0 // the program is root; ownership is not recorded
+	case SYS_chown:
+		r = sysChownat(atCWD, a0, 0)
+	case SYS_lchown:
+		r = sysChownat(atCWD, a0, atSymlinkNofollow)
+	case SYS_fchownat:
+		r = sysChownat(a0, a1, a4)
+	case SYS_fchown:
+		if r = 0; getFile(a0) == nil {
+			r = -EBADF
+		}
 	case SYS_wait4, SYS_waitid:
 		r = -ECHILD // no other processes, so no children
 	case SYS_getcwd:
@@ -420,6 +429,8 @@ func syscall(tf *amd64.TrapFrame) {
 	// Process (sys_misc.go)
 	case SYS_uname:
 		r = sysUname(a0)
+	case SYS_getgroups:
+		r = 0 // root, in no supplementary group
 	case SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid:
 		r = 0
 	case SYS_prlimit64:
