@@ -53,6 +53,10 @@ func tscSourceName() string {
 }
 
 // nanotime returns monotonic nanoseconds since boot.
+// Not inlined: called from many places, a call is smaller than its
+// multiply and shifts in each (the kernel's share of the image counts).
+//
+//go:noinline
 func nanotime() int64 {
 	hi, lo := bits.Mul64(amd64.Rdtsc()-tsc0, tscMult)
 	return int64(hi<<32 | lo>>32)
@@ -298,6 +302,7 @@ func armTimer(now, deadline int64) {
 	lapicWrite(lapicInitCnt, uint32(ticks))
 }
 
+//go:noinline
 func eoi() { lapicWrite(lapicEOI, 0) }
 
 // CMOS real-time clock.

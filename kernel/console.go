@@ -123,6 +123,7 @@ func kprint(s string) {
 	}
 }
 
+//go:noinline
 func kprintBytes(p []byte) {
 	for _, b := range p {
 		logByte(b)

@@ -22,6 +22,7 @@ var bootTSC uint64
 
 func linkinfoAddr() uintptr
 
+//go:noinline
 func links() *linkInfo { return (*linkInfo)(amd64.Ptr(linkinfoAddr())) }
 
 func bootStackBase() uintptr

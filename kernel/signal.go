@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"unsafe"
+
 	"rt0/arch/amd64"
 	"rt0/sched"
 )
@@ -229,6 +231,21 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 	return true
 }
 
+// sigcontextRegs are the registers rt_sigreturn restores as they are: where
+// each is in the sigcontext and in the trap frame. (A table, not 17
+// assignments: each would inline its own copy of le64.)
+var sigcontextRegs = [...]struct{ sc, frame uintptr }{
+	{scR8, unsafe.Offsetof(amd64.TrapFrame{}.R8)}, {scR9, unsafe.Offsetof(amd64.TrapFrame{}.R9)},
+	{scR10, unsafe.Offsetof(amd64.TrapFrame{}.R10)}, {scR11, unsafe.Offsetof(amd64.TrapFrame{}.R11)},
+	{scR12, unsafe.Offsetof(amd64.TrapFrame{}.R12)}, {scR13, unsafe.Offsetof(amd64.TrapFrame{}.R13)},
+	{scR14, unsafe.Offsetof(amd64.TrapFrame{}.R14)}, {scR15, unsafe.Offsetof(amd64.TrapFrame{}.R15)},
+	{scRDI, unsafe.Offsetof(amd64.TrapFrame{}.RDI)}, {scRSI, unsafe.Offsetof(amd64.TrapFrame{}.RSI)},
+	{scRBP, unsafe.Offsetof(amd64.TrapFrame{}.RBP)}, {scRBX, unsafe.Offsetof(amd64.TrapFrame{}.RBX)},
+	{scRDX, unsafe.Offsetof(amd64.TrapFrame{}.RDX)}, {scRAX, unsafe.Offsetof(amd64.TrapFrame{}.RAX)},
+	{scRCX, unsafe.Offsetof(amd64.TrapFrame{}.RCX)}, {scRSP, unsafe.Offsetof(amd64.TrapFrame{}.RSP)},
+	{scRIP, unsafe.Offsetof(amd64.TrapFrame{}.RIP)},
+}
+
 // sysRtSigreturn restores the thread from the ucontext the restorer's RSP
 // points just past pretcode of: registers, FPU state and signal mask.
 func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
@@ -238,17 +255,14 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 		killedBy(sigsegv)
 	}
 	sc := uc[ucMcontext:]
-	g := func(off int) uint64 { return le64(sc[off:]) }
-	tf.R8, tf.R9, tf.R10, tf.R11 = g(scR8), g(scR9), g(scR10), g(scR11)
-	tf.R12, tf.R13, tf.R14, tf.R15 = g(scR12), g(scR13), g(scR14), g(scR15)
-	tf.RDI, tf.RSI, tf.RBP, tf.RBX = g(scRDI), g(scRSI), g(scRBP), g(scRBX)
-	tf.RDX, tf.RAX, tf.RCX, tf.RSP = g(scRDX), g(scRAX), g(scRCX), g(scRSP)
-	tf.RIP = g(scRIP)
+	for _, m := range sigcontextRegs {
+		*(*uint64)(unsafe.Add(unsafe.Pointer(tf), m.frame)) = le64(sc[m.sc:])
+	}
 	// Only the arithmetic and direction flags come from the context: a
 	// handler may not turn interrupts off or change privilege.
 	const userFlags = 0xCD5 // CF PF AF ZF SF TF DF OF
-	tf.RFLAGS = tf.RFLAGS&^userFlags | g(scEflags)&userFlags
-	if fp := g(scFpstate); fp != 0 {
+	tf.RFLAGS = tf.RFLAGS&^userFlags | le64(sc[scEflags:])&userFlags
+	if fp := le64(sc[scFpstate:]); fp != 0 {
 		if b, ok := userBytes(fp, fpstateSize, false); ok {
 			copy(tf.FX[:], b)
 			tf.FX[24], tf.FX[25] = tf.FX[24]|0x80, tf.FX[25]|0x1F // keep MXCSR sane: exceptions masked

@@ -201,6 +201,21 @@ const (
 	keepRAX = -1<<62 + 1
 )
 
+// syscallRare serves the calls numbered far above the rest, and says
+// ENOSYS to the unknown ones. (In the main switch, the few numbers past
+// 316 would stretch the jump table the compiler makes of it, 8 bytes a
+// number, from 317 numbers to 453.)
+func syscallRare(nr, a0, a1, a2, a3 uint64) int64 {
+	switch nr {
+	case SYS_rseq:
+		return -ENOSYS // glibc's; not needed by Go
+	case SYS_fchmodat2:
+		return sysFchmodat2(a0, a1, a2, a3)
+	}
+	unknownSyscall(nr)
+	return -ENOSYS
+}
+
 // syscallNR is the number of the system call being served (what a call
 // that waits to run again, blockRestart, runs again).
 var syscallNR uint64
@@ -251,7 +266,7 @@ func syscall(tf *amd64.TrapFrame) {
 		r = 0
 	case SYS_futex:
 		r = sysFutex(a0, a1, a2, a3)
-	case SYS_set_robust_list, SYS_rseq:
+	case SYS_set_robust_list:
 		r = -ENOSYS // glibc's; not needed by Go
 	case SYS_fork, SYS_vfork, SYS_execve:
 		r = -ENOSYS // one process, no other programs: fails as a kernel without them would
@@ -383,8 +398,6 @@ func syscall(tf *amd64.TrapFrame) {
 		r = sysFchmodat(atCWD, a0, a1)
 	case SYS_fchmodat:
 		r = sysFchmodat(a0, a1, a2)
-	case SYS_fchmodat2:
-		r = sysFchmodat2(a0, a1, a2, a3)
 	case SYS_fchmod:
 		r = sysFchmod(a0, a1)
 	case SYS_utimensat:
@@ -461,8 +474,7 @@ func syscall(tf *amd64.TrapFrame) {
 		}
 
 	default:
-		r = -ENOSYS
-		unknownSyscall(nr)
+		r = syscallRare(nr, a0, a1, a2, a3)
 	}
 	if r != blocked && r != keepRAX {
 		tf.RAX = uint64(r)
