@@ -301,6 +301,7 @@ const (
 )
 
 // socketOp asks socketCall for one of the sockOp operations.
+//
 //go:noinline
 func socketOp(op uint64, a0, a1, a2, a3 uint64) int64 {
 	return socketCall(op, a0, a1, a2, a3, 0, 0)
@@ -629,6 +630,7 @@ func portTaken(s *socket, sa *sockAddr) bool {
 
 // ephemeral binds s to a free port at ip: one no socket uses at all, so
 // that every connection has its own (address, port) pair.
+//
 //go:noinline
 func ephemeral(s *socket, ip [16]byte) bool {
 	for range portHi - portLo + 1 {
