@@ -59,6 +59,18 @@ not json
 `
 
 func collect(t *testing.T) []Result {
+	// The sample's symlink failure is explained by a note, as a kernel
+	// gap: pin one, whatever Notes holds today.
+	const key = "path/filepath.TestWalkSymlinkRoot"
+	old, had := Notes[key]
+	Notes[key] = Note{"kernel", "a kernel gap the sample pins"}
+	t.Cleanup(func() {
+		if had {
+			Notes[key] = old
+		} else {
+			delete(Notes, key)
+		}
+	})
 	t.Helper()
 	c := newCollector()
 	var progress int
