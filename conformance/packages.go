@@ -141,10 +141,6 @@ type Note struct {
 var Notes = map[string]Note{
 	"sync.TestIssue76126":                             {"exec", "needs exec (runs itself as a child process)"},
 	"flag.TestExitCode":                               {"exec", "needs exec (runs itself as a child process)"},
-	"net.TestInterfaces":                              {"kernel", noNetlink},
-	"net.TestInterfaceAddrs":                          {"kernel", noNetlink},
-	"net.TestInterfaceUnicastAddrs":                   {"kernel", noNetlink},
-	"net.TestInterfaceMulticastAddrs":                 {"kernel", noNetlink},
 	"net.TestIPConnLocalName":                         {"kernel", noRawIP},
 	"net.TestIPConnRemoteName":                        {"kernel", noRawIP},
 	"net.TestIPConnSpecificMethods":                   {"kernel", noRawIP},
@@ -166,7 +162,6 @@ var Notes = map[string]Note{
 const (
 	noHardLinks  = "link/linkat fails with EPERM: no hard links"
 	noTestBinary = "opens the test binary (os.Executable), which is not a file in the guest"
-	noNetlink    = "no netlink sockets (AF_NETLINK): net.Interfaces cannot list the loopback interface"
 	noRawIP      = "no raw IP sockets (SOCK_RAW): only TCP, UDP and Unix sockets on the loopback"
 )
 

@@ -33,8 +33,9 @@
 //	sys_*.go        the syscalls, grouped by what they manage; pipe.go pipes
 //	                (and the rings sockets are made of); sys_socket.go TCP
 //	                and Unix streams, sys_socket_dgram.go UDP, Unix
-//	                datagrams and seqpacket: linked only into programs
-//	                that import net (EnableSockets)
+//	                datagrams and seqpacket, sys_netlink.go the loopback
+//	                for net.Interfaces: linked only into programs that
+//	                import net (EnableSockets)
 //	trace.go        the startup tracer (debug-register breakpoints)
 //	smbios.go       the SMBIOS tables: the machine's identity for the log
 //	panic.go        fault reports and stopping the machine

@@ -122,6 +122,7 @@ type socket struct {
 	ulen  uint8
 	unode int32
 	pair  int32
+	nlPid uint32               // netlink: the port id
 	opts  [len(optSlots)]int32 // the options a program may read back
 }
 
@@ -337,6 +338,9 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	s := &sockets[k]
 	switch nr {
 	case SYS_bind:
+		if s.family == afNetlink {
+			return netlinkBind(s, k)
+		}
 		if s.family == afUnix {
 			return unixBind(s, a1, a2)
 		}
@@ -367,6 +371,9 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 		}
 		return sockConnect(k, a1, a2)
 	case SYS_getsockname:
+		if s.family == afNetlink {
+			return putNetlinkName(s, a1, a2)
+		}
 		if s.family == afUnix {
 			return putUnixName(s, a1, a2)
 		}
@@ -383,6 +390,9 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case SYS_getsockopt:
 		return sockGetopt(s, a1, a2, a3, a4)
 	case SYS_sendto:
+		if s.family == afNetlink {
+			return netlinkSend(k, &userVec{base: a1, n: a2})
+		}
 		if s.typ == sockDgram {
 			return dgramSend(k, f.flags, &userVec{base: a1, n: a2}, a4, a5, a3)
 		}
@@ -407,17 +417,21 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 }
 
 func sysSocket(domain, typ, proto uint64) int64 {
-	if domain != afInet && domain != afInet6 && domain != afUnix {
-		return -EAFNOSUPPORT
-	}
 	t := typ & 0xF
 	switch {
+	case domain == afNetlink:
+		if e := netlinkSocket(typ, proto); e != 0 {
+			return e
+		}
+		t = sockDgram // its answers are datagrams
+	case domain != afInet && domain != afInet6 && domain != afUnix:
+		return -EAFNOSUPPORT
 	case t == sockStream, t == sockDgram, t == sockSeqpacket && domain == afUnix:
+		if proto != 0 && (domain == afUnix || t == sockStream && proto != ipprotoTCP || t == sockDgram && proto != ipprotoUDP) {
+			return -EPROTONOSUPPORT
+		}
 	default:
 		return -ESOCKTNOSUPPORT
-	}
-	if proto != 0 && (domain == afUnix || t == sockStream && proto != ipprotoTCP || t == sockDgram && proto != ipprotoUDP) {
-		return -EPROTONOSUPPORT
 	}
 	k := newSocket(uint8(domain))
 	if k < 0 {
@@ -1121,6 +1135,8 @@ func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 		put32(h[48:], 0) // msg_flags
 	}
 	switch {
+	case s.family == afNetlink && send:
+		return netlinkSend(k, &v)
 	case s.typ == sockDgram && send:
 		return dgramSend(k, f.flags, &v, name, uint64(u32(h[8:])), flags)
 	case s.typ == sockDgram:

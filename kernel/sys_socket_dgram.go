@@ -104,6 +104,24 @@ func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 	return true, int64(n)
 }
 
+// putRecordBytes writes one record of kernel bytes (a netlink answer)
+// into ring k; false if it does not fit.
+func putRecordBytes(k int32, addr, data []byte) bool {
+	p := &pipes[k]
+	n := uint64(len(data))
+	if recHdr+uint64(len(addr))+n > p.room() {
+		return false
+	}
+	hdr := [recHdr]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24), byte(len(addr))}
+	if p.put(hdr[:]) == 0 {
+		return false
+	}
+	p.put(addr)
+	p.put(data)
+	pipeChanged(k)
+	return true
+}
+
 // takeRecord reads the first record of ring k into the program's buffers
 // v and its address to name/nameLenp (if name != 0); it returns the
 // data's length as the program sees it and whether it was cut short.

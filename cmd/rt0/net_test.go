@@ -29,6 +29,15 @@ func TestBootDatagram(t *testing.T) {
 	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/datagram"), qemu.Config{}), want, 0)
 }
 
+// net.Interfaces through netlink: the loopback, as a Linux machine without
+// a network card lists it (index 1, "lo", MTU 65536, 127.0.0.1/8, ::1/128).
+func TestBootInterfaces(t *testing.T) {
+	want := "1 lo mtu 65536 flags up|loopback|running addrs [127.0.0.1/8 ::1/128] <nil>\n" +
+		"by name: true <nil>\n" +
+		"all addresses: [127.0.0.1/8 ::1/128] <nil>\n"
+	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)
+}
+
 // socketCodeSymbols returns the functions of package rt0/kernel in the ELF
 // at path that belong to its sockets: those with "sock" in their name
 // (socketSyscall, sysSocket, sockConnect, ...), but EnableSockets, the way

@@ -1,0 +1,194 @@
+package kernel
+
+// Netlink, the little of it that Go's net.Interfaces and
+// net.InterfaceAddrs ask: an AF_NETLINK NETLINK_ROUTE socket, to which a
+// program sends an RTM_GETLINK or RTM_GETADDR dump request and from which
+// it reads the answer. rt0's one interface is the loopback, "lo", index
+// 1, with 127.0.0.1/8 and ::1/128, as a Linux machine without a network
+// card has it. A netlink socket is a datagram socket (its answers are
+// records in its ring, sys_socket_dgram.go) whose sends are requests.
+
+const (
+	afNetlink    = 16
+	sockRaw      = 3
+	netlinkRoute = 0
+
+	nlmsgHdrLen = 16
+	nlmsgError  = 2
+	nlmsgDone   = 3
+	nlmFMulti   = 2
+	rtmNewLink  = 16
+	rtmGetLink  = 18
+	rtmNewAddr  = 20
+	rtmGetAddr  = 22
+
+	iflaAddress = 1
+	iflaIfname  = 3
+	iflaMTU     = 4
+	ifaAddress  = 1
+	ifaLocal    = 2
+	ifaLabel    = 3
+
+	arphrdLoopback = 772
+	iffUp          = 0x1
+	iffLoopback    = 0x8
+	iffRunning     = 0x40
+	rtScopeHost    = 254
+	loMTU          = 65536
+)
+
+// nlWriter builds netlink messages in a buffer.
+type nlWriter struct {
+	b        [512]byte
+	n        int
+	msg      int // where the message being built starts
+	seq, pid uint32
+}
+
+// begin starts a message of type typ.
+func (w *nlWriter) begin(typ uint16) {
+	w.msg = w.n
+	w.n += nlmsgHdrLen
+	b := w.b[w.msg:]
+	put32(b[4:], uint32(typ)|nlmFMulti<<16)
+	put32(b[8:], w.seq)
+	put32(b[12:], w.pid)
+}
+
+// end finishes the message: its length, then alignment to 4 bytes.
+func (w *nlWriter) end() {
+	put32(w.b[w.msg:], uint32(w.n-w.msg))
+	w.n = (w.n + 3) &^ 3
+}
+
+// raw appends bytes.
+func (w *nlWriter) raw(p []byte) { w.n += copy(w.b[w.n:], p) }
+
+// attr appends a route attribute (length, type, value, aligned).
+func (w *nlWriter) attr(typ uint16, v []byte) {
+	put32(w.b[w.n:], uint32(4+len(v))|uint32(typ)<<16)
+	w.n += 4
+	w.raw(v)
+	w.n = (w.n + 3) &^ 3
+}
+
+// netlinkSocket makes socket k a netlink route socket.
+func netlinkSocket(typ, proto uint64) int64 {
+	if typ&0xF != sockRaw && typ&0xF != sockDgram {
+		return -ESOCKTNOSUPPORT
+	}
+	if proto != netlinkRoute {
+		return -EPROTONOSUPPORT
+	}
+	return 0
+}
+
+// netlinkBind gives socket s its port id: 1 (the process's pid) for the
+// first, as Linux does, others a number of their own.
+func netlinkBind(s *socket, k int32) int64 {
+	if s.bound {
+		return 0
+	}
+	s.nlPid = 1
+	for i := range sockets {
+		if o := &sockets[i]; o != s && o.family == afNetlink && o.bound && o.nlPid == 1 {
+			s.nlPid = 0x80000000 + uint32(k)
+		}
+	}
+	s.bound = true
+	return 0
+}
+
+// putNetlinkName writes s's sockaddr_nl.
+func putNetlinkName(s *socket, a, lenp uint64) int64 {
+	var b [12]byte
+	b[0] = afNetlink
+	put32(b[4:], s.nlPid)
+	l, ok := userBytes(lenp, 4, true)
+	if !ok {
+		return -EFAULT
+	}
+	if p, ok := userBytes(a, min(uint64(u32(l)), 12), true); ok {
+		copy(p, b[:])
+	}
+	put32(l, 12)
+	return 0
+}
+
+// netlinkSend takes a request and queues its answer on socket k.
+func netlinkSend(k int32, v *userVec) int64 {
+	s := &sockets[k]
+	netlinkBind(s, k)
+	n := v.total()
+	base, m, ok := v.piece(0)
+	if !ok || n < nlmsgHdrLen+1 || m < nlmsgHdrLen+1 {
+		return -EINVAL
+	}
+	req, ok := userBytes(base, nlmsgHdrLen+1, false)
+	if !ok {
+		return -EFAULT
+	}
+	w := &nlWriter{seq: u32(req[8:]), pid: s.nlPid}
+	switch typ := uint16(u32(req[4:])); typ {
+	case rtmGetLink:
+		w.begin(rtmNewLink)
+		var ifi [16]byte // ifinfomsg: family, type, index, flags, change
+		ifi[2], ifi[3] = arphrdLoopback&0xFF, arphrdLoopback>>8
+		put32(ifi[4:], 1)
+		put32(ifi[8:], iffUp|iffLoopback|iffRunning)
+		w.raw(ifi[:])
+		lo := [3]byte{'l', 'o', 0}
+		w.attr(iflaIfname, lo[:])
+		var mtu [4]byte
+		put32(mtu[:], loMTU)
+		w.attr(iflaMTU, mtu[:])
+		var hw [6]byte // the loopback's hardware address: zeros
+		w.attr(iflaAddress, hw[:])
+		w.end()
+	case rtmGetAddr:
+		family := req[nlmsgHdrLen]
+		if family == afUnspec || family == afInet {
+			w.begin(rtmNewAddr)
+			ifa := [8]byte{afInet, 8, 0, rtScopeHost, 1} // ifaddrmsg: 127.0.0.1/8 on index 1
+			w.raw(ifa[:])
+			ip := [4]byte{127, 0, 0, 1}
+			w.attr(ifaAddress, ip[:])
+			w.attr(ifaLocal, ip[:])
+			lo := [3]byte{'l', 'o', 0}
+			w.attr(ifaLabel, lo[:])
+			w.end()
+		}
+		if family == afUnspec || family == afInet6 {
+			w.begin(rtmNewAddr)
+			ifa := [8]byte{afInet6, 128, 0, rtScopeHost, 1} // ::1/128
+			w.raw(ifa[:])
+			ip := [16]byte{15: 1}
+			w.attr(ifaAddress, ip[:])
+			w.end()
+		}
+	default:
+		// NLMSG_ERROR: EOPNOTSUPP, with the request's header.
+		w.begin(nlmsgError)
+		var e [4]byte
+		put32(e[:], 1<<32-EOPNOTSUPP) // -EOPNOTSUPP as an int32
+		w.raw(e[:])
+		w.raw(req[:nlmsgHdrLen])
+		w.end()
+		return netlinkQueue(s, w, n)
+	}
+	w.begin(nlmsgDone)
+	var zero [4]byte // its error field: none
+	w.raw(zero[:])
+	w.end()
+	return netlinkQueue(s, w, n)
+}
+
+// netlinkQueue puts w's messages, from the kernel (port id 0), into s's
+// ring as one datagram; the request of n bytes was taken.
+func netlinkQueue(s *socket, w *nlWriter, n uint64) int64 {
+	from := [12]byte{0: afNetlink}
+	if !putRecordBytes(s.rx, from[:], w.b[:w.n]) {
+		return -ENOBUFS
+	}
+	return int64(n)
+}
