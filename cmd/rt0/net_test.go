@@ -15,18 +15,24 @@ import (
 	"rt0/qemu"
 )
 
+// bootLikeHost boots prog on rt0 and wants the output and exit status it
+// has on this Linux host.
+func bootLikeHost(t *testing.T, prog string) {
+	t.Helper()
+	want := hostRun(t, prog)
+	wantOutput(t, boot(t, bootBuild(t, prog), qemu.Config{}), want, 0)
+}
+
 // TCP over 127.0.0.1 and ::1, net/http, deadlines, localhost, socketpair:
 // the same output as on the host.
 func TestBootTCP(t *testing.T) {
-	want := hostRun(t, "testdata/progs/tcp")
-	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/tcp"), qemu.Config{}), want, 0)
+	bootLikeHost(t, "testdata/progs/tcp")
 }
 
 // UDP, Unix stream sockets (path and abstract names), Unix datagram and
 // seqpacket sockets, compared with the host's Linux.
 func TestBootDatagram(t *testing.T) {
-	want := hostRun(t, "testdata/progs/datagram")
-	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/datagram"), qemu.Config{}), want, 0)
+	bootLikeHost(t, "testdata/progs/datagram")
 }
 
 // net.Interfaces through netlink: the loopback, as a Linux machine without

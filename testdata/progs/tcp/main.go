@@ -253,23 +253,30 @@ func concurrentEcho(n, size int) {
 	fmt.Printf("echo: %d of %d clients got their %d KiB back\n", good, n, size>>10)
 }
 
-// readDeadline: a read on a connection whose peer stays silent ends at the
-// deadline.
-func readDeadline() {
+// connected returns a listener on 127.0.0.1, a connection to it and the
+// connection's accepted end.
+func connected() (net.Listener, net.Conn, net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fail("listen", err)
 	}
-	defer ln.Close()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		fail("dial", err)
 	}
-	defer c.Close()
 	s, err := ln.Accept()
 	if err != nil {
 		fail("accept", err)
 	}
+	return ln, c, s
+}
+
+// readDeadline: a read on a connection whose peer stays silent ends at the
+// deadline.
+func readDeadline() {
+	ln, c, s := connected()
+	defer ln.Close()
+	defer c.Close()
 	defer s.Close()
 	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	n, err := c.Read(make([]byte, 1))
@@ -327,22 +334,12 @@ func socketpair() {
 // error comes first (EPIPE, or ECONNRESET from the peer's reset) depends
 // on timing even on Linux, so only the failure is printed.
 func writeAfterPeerClose() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fail("listen", err)
-	}
+	ln, c, s := connected()
 	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		fail("dial", err)
-	}
 	defer c.Close()
-	s, err := ln.Accept()
-	if err != nil {
-		fail("accept", err)
-	}
 	s.Close()
 	chunk := make([]byte, 1024)
+	var err error
 	for range 10000 { // a bound, in case writes never fail
 		if _, err = c.Write(chunk); err != nil {
 			break
