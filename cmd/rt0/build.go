@@ -631,11 +631,11 @@ func patchFile(elfPath string) (out []byte, err error) {
 	return out, err
 }
 
-// outputPath applies go build's -o rules: empty means <name>.elf in the
-// current directory; an existing directory or a name ending in a slash
-// means <dir>/<name>.elf.
-func outputPath(o, name string) (string, error) {
-	file := name + ".elf"
+// outputPath applies go build's -o rules to a file of extension ext
+// (".elf", ".img"): empty means <name><ext> in the current directory; an
+// existing directory or a name ending in a slash means <dir>/<name><ext>.
+func outputPath(o, name, ext string) (string, error) {
+	file := name + ext
 	if o == "" {
 		return file, nil
 	}
@@ -649,6 +649,34 @@ func outputPath(o, name string) (string, error) {
 		return filepath.Join(o, file), nil
 	}
 	return o, nil
+}
+
+// parseCommand gives fs the usage text of a subcommand and parses args;
+// ok is false when the subcommand is to end at once with status code: 0
+// after -h, 2 after a bad flag (the flag package said why).
+func parseCommand(fs *flag.FlagSet, usage string, args []string) (code int, ok bool) {
+	fs.Usage = func() {
+		io.WriteString(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
+}
+
+// namesPackage reports whether the subcommand cmd was given a package or
+// files to build, and says what is missing if not.
+func namesPackage(fs *flag.FlagSet, sio stdio, cmd string) bool {
+	if fs.NArg() > 0 {
+		return true
+	}
+	fmt.Fprintf(sio.err, "rt0 %s: no package or .go files named\n", cmd)
+	fs.Usage()
+	return false
 }
 
 // writeFileAtomic writes data to name through a temporary file in the same
@@ -691,7 +719,7 @@ func (b *builder) buildImage(targets []string, f *buildFlags, out string) (strin
 	if err != nil {
 		return "", err
 	}
-	dst, err := outputPath(out, p.name)
+	dst, err := outputPath(out, p.name, ".elf")
 	if err != nil {
 		return "", err
 	}
@@ -736,19 +764,10 @@ func runBuild(args []string, sio stdio) int {
 	fs.SetOutput(sio.err)
 	var f buildFlags
 	f.register(fs, true)
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), buildUsage)
-		fs.PrintDefaults()
+	if code, ok := parseCommand(fs, buildUsage, args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(sio.err, "rt0 build: no package or .go files named")
-		fs.Usage()
+	if !namesPackage(fs, sio, "build") {
 		return 2
 	}
 	b, err := newBuilder(sio.err, f.verbose)

@@ -392,7 +392,7 @@ func TestOutputPath(t *testing.T) {
 		{dir, filepath.Join(dir, "hello.elf")},
 		{filepath.Join(dir, "new") + "/", filepath.Join(dir, "new", "hello.elf")},
 	} {
-		got, err := outputPath(tc.o, "hello")
+		got, err := outputPath(tc.o, "hello", ".elf")
 		if err != nil || got != tc.want {
 			t.Errorf("outputPath(%q) = %q, %v; want %q", tc.o, got, err, tc.want)
 		}

@@ -53,15 +53,8 @@ func runDebug(args []string, sio stdio) int {
 	memory := fs.String("m", qemu.DefaultMemory, "guest memory `size` (QEMU -m syntax)")
 	var qemuArgs stringsFlag
 	fs.Var(&qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), debugUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseCommand(fs, debugUsage, args); !ok {
+		return code
 	}
 	if (*image == "") == (fs.NArg() == 0) {
 		if *image == "" {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -55,19 +54,10 @@ func runImage(args []string, sio stdio) int {
 		f.Value.Set("true")
 		f.DefValue = "true"
 	}
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), imageUsage)
-		fs.PrintDefaults()
+	if code, ok := parseCommand(fs, imageUsage, args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(sio.err, "rt0 image: no package or .go files named")
-		fs.Usage()
+	if !namesPackage(fs, sio, "image") {
 		return 2
 	}
 	if grubTimeout < 0 {
@@ -123,7 +113,7 @@ func runImage(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 2
 	}
-	out, err := imageOutputPath(output, name)
+	out, err := outputPath(output, name, ".img")
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
@@ -223,24 +213,4 @@ func splitAppend(s string) ([]string, error) {
 		words = append(words, w.String())
 	}
 	return words, nil
-}
-
-// imageOutputPath applies go build's -o rules with the .img extension:
-// empty means <name>.img in the current directory; an existing directory
-// or a name ending in a slash means <dir>/<name>.img.
-func imageOutputPath(o, name string) (string, error) {
-	file := name + ".img"
-	if o == "" {
-		return file, nil
-	}
-	if strings.HasSuffix(o, "/") || strings.HasSuffix(o, string(filepath.Separator)) {
-		if err := os.MkdirAll(o, 0o755); err != nil {
-			return "", err
-		}
-		return filepath.Join(o, file), nil
-	}
-	if fi, err := os.Stat(o); err == nil && fi.IsDir() {
-		return filepath.Join(o, file), nil
-	}
-	return o, nil
 }

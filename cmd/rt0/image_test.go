@@ -102,8 +102,8 @@ func TestImageOutputPath(t *testing.T) {
 		{dir, "hello", filepath.Join(dir, "hello.img")},
 		{dir + "/new/", "hello", filepath.Join(dir, "new", "hello.img")},
 	} {
-		if got, err := imageOutputPath(tc[0], tc[1]); err != nil || got != tc[2] {
-			t.Errorf("imageOutputPath(%q, %q) = %q, %v; want %q", tc[0], tc[1], got, err, tc[2])
+		if got, err := outputPath(tc[0], tc[1], ".img"); err != nil || got != tc[2] {
+			t.Errorf("outputPath(%q, %q, .img) = %q, %v; want %q", tc[0], tc[1], got, err, tc[2])
 		}
 	}
 }

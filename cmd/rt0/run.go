@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,19 +74,10 @@ func runRun(args []string, sio stdio) int {
 	tf.register(fs)
 	fs.Var(&rf.files, "files", "give the program the files of `dir` (packed at its absolute path, in memory, writable, not saved) and start it there; repeatable, the first is the working directory")
 	bf.register(fs, false)
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), runUsage)
-		fs.PrintDefaults()
+	if code, ok := parseCommand(fs, runUsage, args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(sio.err, "rt0 run: no package or .go files named")
-		fs.Usage()
+	if !namesPackage(fs, sio, "run") {
 		return 2
 	}
 	targets, progArgs := splitRunArgs(fs.Args())

@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"rt0/tour"
@@ -36,15 +34,8 @@ func runTour(args []string, sio stdio) int {
 	out := fs.String("o", "", "write the tour to `file` instead of standard output")
 	asHTML := fs.Bool("html", false, "write a standalone HTML page instead of plain text")
 	image := fs.String("image", "", "tour this already built rt0 image (`elf`) instead of building")
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), tourUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseCommand(fs, tourUsage, args); !ok {
+		return code
 	}
 	if (*image == "") == (fs.NArg() == 0) {
 		if *image == "" {
