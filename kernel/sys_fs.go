@@ -765,16 +765,8 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 		}
 		node = f.ino
 	} else {
-		p, e := userPath(path, 0)
-		if e != 0 {
-			return e
-		}
-		start, e := dirFor(dirfd)
-		if e != 0 {
-			return e
-		}
-		_, _, node, e = walk(start, p, flags&atSymlinkNofollow == 0, false)
-		if e != 0 {
+		var e int64
+		if node, e = resolveAt(dirfd, path, flags&atSymlinkNofollow == 0); e != 0 {
 			return e
 		}
 	}

@@ -113,9 +113,6 @@ func TestStackSetup(t *testing.T) {
 	if lo != uint64(base) || hi != uint64(top) || g0 != uint64(base+stackGuard) || g1 != g0 {
 		t.Errorf("trap g = lo %#x hi %#x guard %#x/%#x", lo, hi, g0, g1)
 	}
-	if FSForStack(uint64(top))-8 != uint64(top) {
-		t.Error("FSForStack must make FS:-8 the slot at top")
-	}
 }
 
 // TestBootStackTrapG checks that kernel/entry_amd64.s, which builds the boot

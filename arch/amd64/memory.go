@@ -22,6 +22,3 @@ func U32(addr uintptr) *uint32 { return (*uint32)(Ptr(addr)) }
 
 // Bytes returns the n bytes at addr as a slice.
 func Bytes(addr uintptr, n int) []byte { return unsafe.Slice((*byte)(Ptr(addr)), n) }
-
-// Addr returns the address of p as a number.
-func Addr(p unsafe.Pointer) uintptr { return uintptr(p) }

@@ -33,9 +33,6 @@ var cpus [MaxCPUs]CPU
 // This returns the CPU struct of the running processor.
 func This() *CPU { return (*CPU)(Ptr(uintptr(Rdmsr(MSR_GS_BASE)))) }
 
-// CPUByID returns CPU i's struct.
-func CPUByID(i int) *CPU { return &cpus[i] }
-
 // Kernel stacks of each CPU: the SYSCALL stack and one per IST slot.
 const (
 	StackSyscall   = 0
@@ -76,7 +73,3 @@ func InitCPU(id int) *CPU {
 	initSyscall()
 	return c
 }
-
-// FSForStack is the FS base that makes FS:-8 the trap g slot of the kernel
-// stack whose top is top.
-func FSForStack(top uint64) uint64 { return top + 8 }
