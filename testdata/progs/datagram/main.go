@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -28,6 +29,52 @@ func main() {
 	unixStream("@rt0-datagram-test")
 	unixgram(filepath.Join(dir, "gram.sock"))
 	unixpacket(filepath.Join(dir, "packet.sock"))
+	blockingReceive()
+}
+
+// blockingReceive receives on blocking datagram and seqpacket sockets with
+// raw system calls (Go's own sockets never block in the kernel): each
+// receive waits until the other goroutine sends.
+func blockingReceive() {
+	for _, typ := range []int{syscall.SOCK_DGRAM, syscall.SOCK_SEQPACKET} {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, typ, 0)
+		if err != nil {
+			fmt.Println("socketpair:", err)
+			return
+		}
+		got := make(chan string)
+		go func() {
+			b := make([]byte, 16)
+			n, _, err := syscall.Recvfrom(fds[0], b, 0)
+			got <- fmt.Sprintf("%q %v", b[:max(n, 0)], err)
+		}()
+		time.Sleep(50 * time.Millisecond) // the receiver is asleep in the kernel by now
+		syscall.Write(fds[1], []byte("woken"))
+		fmt.Printf("blocking receive (type %d) got %s\n", typ, <-got)
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+	}
+	// UDP: a blocking socket bound to the loopback.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		fmt.Println("udp socket:", err)
+		return
+	}
+	defer syscall.Close(fd)
+	syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	sa, _ := syscall.Getsockname(fd)
+	got := make(chan string)
+	go func() {
+		b := make([]byte, 16)
+		n, from, err := syscall.Recvfrom(fd, b, 0)
+		_, isV4 := from.(*syscall.SockaddrInet4)
+		got <- fmt.Sprintf("%q from an IPv4 address %v, %v", b[:max(n, 0)], isV4, err)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	c, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	syscall.Sendto(c, []byte("udp woken"), 0, sa)
+	syscall.Close(c)
+	fmt.Println("blocking UDP receive got", <-got)
 }
 
 func udp() {
