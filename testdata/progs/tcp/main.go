@@ -37,6 +37,41 @@ func main() {
 	localhost()
 	socketpair()
 	writeAfterPeerClose()
+	blockingAccept()
+}
+
+// blockingAccept accepts on a blocking listening socket with raw system
+// calls (Go's own listeners never block in the kernel): the accept waits
+// until a client connects.
+func blockingAccept() {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		fail("socket", err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		fail("bind", err)
+	}
+	if err := syscall.Listen(fd, 1); err != nil {
+		fail("listen", err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	got := make(chan string)
+	go func() {
+		nfd, from, err := syscall.Accept(fd)
+		if err == nil {
+			syscall.Close(nfd)
+		}
+		f, ok := from.(*syscall.SockaddrInet4)
+		got <- fmt.Sprintf("a connection from 127.0.0.1: %v, %v", ok && f.Addr == [4]byte{127, 0, 0, 1}, err)
+	}()
+	time.Sleep(50 * time.Millisecond) // the accept is asleep in the kernel by now
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port))
+	if err != nil {
+		fail("dial", err)
+	}
+	fmt.Println("blocking accept:", <-got)
+	c.Close()
 }
 
 // fail reports an unexpected error and stops: the output then differs from
