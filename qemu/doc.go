@@ -34,11 +34,20 @@
 //
 // # Accelerator
 //
-// AccelAuto uses KVM only after ProbeKVM, a real boot of MinimalKernel under
-// -accel kvm that must finish within ProbeTimeout, has passed; its answer is
-// cached per process. A /dev/kvm that opens but cannot run guests (QEMU
-// aborting on MSR writes, as on some nested hosts) therefore means TCG, not
-// a failed run.
+// AccelAuto uses KVM only where the KVM verdict says it runs rt0: a probe
+// boots a real rt0 kernel (./kvmprobe, built by rt0/build) under -accel kvm
+// and requires its exact output and exit status within ProbeTimeout. The
+// verdict is cached in os.UserCacheDir()/rt0 per QEMU binary, /dev/kvm,
+// host kernel and version of rt0's code. Every KVM run watches QEMU's
+// stderr for KVM's failure messages and kills QEMU at once; a run whose KVM
+// was chosen automatically then records "no" and boots again under TCG,
+// without showing the program's output twice. accel.go tells the story.
+//
+// # Memory
+//
+// CheckMemory refuses a -m that cannot hold the image (below the end of its
+// bss) and names the smallest that can; rt0 run and rt0 test call it
+// before they boot (memory.go).
 //
 // # Why not github.com/hugelgupf/vmtest/qemu
 //

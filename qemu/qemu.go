@@ -95,8 +95,9 @@ type Config struct {
 	SMP int
 
 	// Accel is AccelTCG, AccelKVM or AccelAuto. Empty means $RT0_ACCEL if
-	// set, else AccelAuto. AccelAuto picks KVM only when KVMUsable's probe
-	// (a real boot of MinimalKernel) passes.
+	// set, else AccelAuto. AccelAuto picks KVM only when the KVM verdict
+	// (a real rt0 kernel's boot, cached: accel.go) says it works, and
+	// falls back to TCG if KVM fails during the run.
 	Accel string
 
 	// CPU is the -cpu model; empty means DefaultCPU ("max": every feature
@@ -139,6 +140,10 @@ type Config struct {
 
 	// Stderr receives QEMU's own diagnostics as they arrive.
 	Stderr io.Writer
+
+	// Notice receives Run's own one-line notices (a fall back from KVM to
+	// TCG). Nil means os.Stderr.
+	Notice io.Writer
 }
 
 // EOT is the byte that ends the guest's standard input (^D).
@@ -169,8 +174,14 @@ type Result struct {
 	Reason string
 	// Args is the QEMU command line that was run.
 	Args []string
-	// Accel is the accelerator that was used.
-	Accel string
+	// Accel is the accelerator that was used, and AccelWhy what chose it.
+	Accel, AccelWhy string
+	// KVMError is the failure QEMU reported for KVM ("KVM internal error.
+	// Suberror: 1: emulation failure"), when it did; QEMU was then killed.
+	KVMError string
+	// Fallback, when set, says why this Result is of a second boot under
+	// TCG: KVM, chosen automatically, failed in the first.
+	Fallback string
 }
 
 // binary returns the QEMU binary to run.
@@ -184,35 +195,16 @@ func (c *Config) binary() string {
 	return DefaultBinary
 }
 
-// accel resolves Config.Accel to AccelTCG or AccelKVM. Only AccelAuto
-// runs (or reuses) the KVM probe.
-func (c *Config) accel() (string, error) {
-	a := c.Accel
-	if a == "" {
-		a = os.Getenv("RT0_ACCEL")
-	}
-	switch a {
-	case "", AccelAuto:
-		if KVMUsable(c.binary()) {
-			return AccelKVM, nil
-		}
-		return AccelTCG, nil
-	case AccelTCG, AccelKVM:
-		return a, nil
-	}
-	return "", fmt.Errorf("qemu: unknown accelerator %q (want auto, tcg or kvm)", a)
-}
-
 // Args returns the full QEMU command line (binary first) for c, resolving
 // an automatic accelerator choice (which may run the KVM probe once per
 // process). The command line expects the debugcon pipe at descriptor 3,
 // COM1 on QEMU's stdin/stdout, as Run arranges.
 func (c *Config) Args() ([]string, error) {
-	accel, err := c.accel()
+	ch, err := c.Accelerator()
 	if err != nil {
 		return nil, err
 	}
-	return c.args(accel)
+	return c.args(ch.Accel)
 }
 
 // args builds the command line for a resolved accelerator.
@@ -319,11 +311,59 @@ func (c *Config) args(accel string) ([]string, error) {
 // Result). The error is non-nil only when QEMU could not be run or was
 // canceled; everything about the guest (including QEMU refusing the image)
 // is in the Result.
+//
+// Under KVM, QEMU's stderr is watched for KVM's failure messages; QEMU is
+// then killed within a fraction of a second (it would otherwise wait with
+// the VM stopped). If KVM was chosen automatically, the failure is
+// recorded in the KVM verdict, one line on c.Notice says so, and the same
+// machine boots again under TCG: its input is replayed, and output the
+// first boot already delivered to c.Serial and c.Debug is not delivered
+// twice. An explicit KVM ends with ExitFailure and QEMU's message.
 func Run(ctx context.Context, c Config) (*Result, error) {
-	accel, err := c.accel()
+	ch, err := c.Accelerator()
 	if err != nil {
 		return nil, err
 	}
+	if ch.Accel != AccelKVM {
+		return runOnce(ctx, c, ch)
+	}
+	var input *inputTap
+	first := c
+	if ch.Auto {
+		input = newInputTap(c.Stdin)
+		first.Stdin = input.reader()
+	}
+	res, err := runOnce(ctx, first, ch)
+	if err != nil || res.KVMError == "" {
+		return res, err
+	}
+	if !ch.Auto {
+		res.ExitCode, res.ExitLine, res.TimedOut = ExitFailure, false, false
+		res.Reason = "KVM failed: " + res.KVMError
+		return res, nil
+	}
+	recordKVMFailure(ch.key, "a run failed under KVM: "+res.KVMError)
+	notice := c.Notice
+	if notice == nil {
+		notice = os.Stderr
+	}
+	fmt.Fprintf(notice, "rt0: KVM cannot run this machine here (%s); booting it again under TCG\n", res.KVMError)
+	again := c
+	again.Stdin = input.reader()
+	again.Serial = &skipShown{w: sink(c.Serial), shown: res.Serial}
+	again.Debug = &skipShown{w: sink(c.Debug), shown: res.Debug}
+	tcg := Choice{Accel: AccelTCG, Why: "KVM failed in this run (" + res.KVMError + "); fell back to TCG"}
+	res2, err := runOnce(ctx, again, tcg)
+	if res2 != nil {
+		res2.Fallback = res.KVMError
+	}
+	return res2, err
+}
+
+// runOnce is one boot of c under the accelerator ch.
+func runOnce(ctx context.Context, c Config, ch Choice) (*Result, error) {
+	accel := ch.Accel
+	var err error
 	dir, kernel, cleanup := "", "", func() {}
 	if c.BootISO == "" && c.BootUSB == "" {
 		dir, kernel, cleanup, err = kernelArg(c.Kernel)
@@ -354,7 +394,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Args: args, Accel: accel, QEMUStatus: -1}
+	res := &Result{Args: args, Accel: accel, AccelWhy: ch.Why, QEMUStatus: -1}
 
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
@@ -364,8 +404,13 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	var serial, stderr bytes.Buffer
+	kvm := newKVMWatcher()
 	cmd.Stdout = io.MultiWriter(&serial, sink(c.Serial))
-	cmd.Stderr = io.MultiWriter(&stderr, sink(c.Stderr))
+	cmd.Stderr = io.MultiWriter(&stderr, sink(c.Stderr), kvm)
+	var kvmFailed <-chan struct{}
+	if accel == AccelKVM {
+		kvmFailed = kvm.failed
+	}
 
 	// The guest's standard input is always a pipe that ends with ^D (EOT):
 	// rt0's kernel takes ^D as end of input, as a terminal does, so a
@@ -444,7 +489,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if grace <= 0 {
 		grace = DefaultExitGrace
 	}
-	var graceC <-chan time.Time
+	var graceC, kvmKillC <-chan time.Time
 	var ctxErr error
 	killedAfterExitLine := false
 	seen := exitSeen
@@ -469,6 +514,16 @@ wait:
 			graceC = nil
 			killedAfterExitLine = true
 			kill()
+		case <-kvmFailed:
+			// QEMU stops the VM and waits; let it finish printing its
+			// register dump (for Result.Stderr), then kill it.
+			kvmFailed = nil
+			t := time.NewTimer(kvmDumpWait)
+			defer t.Stop()
+			kvmKillC = t.C
+		case <-kvmKillC:
+			kvmKillC = nil
+			kill()
 		}
 	}
 	res.Wall = time.Since(start)
@@ -480,6 +535,9 @@ wait:
 	res.Serial = serial.Bytes()
 	res.Debug = debug.Bytes()
 	res.Stderr = stderr.Bytes()
+	if accel == AccelKVM {
+		res.KVMError = kvm.message()
+	}
 	if ps := cmd.ProcessState; ps != nil {
 		res.QEMUStatus = ps.ExitCode()
 	}
@@ -501,6 +559,100 @@ wait:
 		res.Reason += "; QEMU said: " + s
 	}
 	return res, ctxErr
+}
+
+// kvmDumpWait is how long a QEMU that reported a KVM failure may go on
+// printing (its register dump) before it is killed.
+const kvmDumpWait = 300 * time.Millisecond
+
+// skipShown passes on to w what a second boot writes, except the part the
+// first boot already wrote (shown): while the new output repeats shown
+// byte for byte it is dropped; from the first byte that differs, or past
+// the end of shown, everything goes through.
+type skipShown struct {
+	w     io.Writer
+	shown []byte
+	off   int
+	gone  bool // diverged from shown: pass everything
+}
+
+func (s *skipShown) Write(p []byte) (int, error) {
+	n := len(p)
+	if !s.gone {
+		i := 0
+		for i < len(p) && s.off < len(s.shown) && p[i] == s.shown[s.off] {
+			i++
+			s.off++
+		}
+		if i < len(p) {
+			s.gone = true
+		}
+		p = p[i:]
+	}
+	if len(p) > 0 {
+		s.w.Write(p)
+	}
+	return n, nil
+}
+
+// inputTap reads a source once and lets several readers read it from the
+// start, each at its own pace: the first boot under KVM and, if that one
+// fails, the boot under TCG, which must see the same input. It keeps what
+// it read.
+type inputTap struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	src  io.Reader
+	buf  []byte
+	err  error // set when src ended (io.EOF) or failed
+	busy bool  // a Read of src is under way
+}
+
+func newInputTap(src io.Reader) *inputTap {
+	t := &inputTap{src: src}
+	t.cond = sync.NewCond(&t.mu)
+	if src == nil {
+		t.err = io.EOF
+	}
+	return t
+}
+
+func (t *inputTap) reader() io.Reader { return &tapReader{t: t} }
+
+type tapReader struct {
+	t   *inputTap
+	off int
+}
+
+// Read returns bytes past r's offset, reading the source for them (one
+// reader at a time; the others wait for what it brings).
+func (r *tapReader) Read(p []byte) (int, error) {
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for r.off >= len(t.buf) && t.err == nil {
+		if t.busy {
+			t.cond.Wait()
+			continue
+		}
+		t.busy = true
+		t.mu.Unlock()
+		chunk := make([]byte, 32<<10)
+		n, err := t.src.Read(chunk)
+		t.mu.Lock()
+		t.busy = false
+		t.buf = append(t.buf, chunk[:n]...)
+		if err != nil {
+			t.err = err
+		}
+		t.cond.Broadcast()
+	}
+	if r.off < len(t.buf) {
+		n := copy(p, t.buf[r.off:])
+		r.off += n
+		return n, nil
+	}
+	return 0, t.err
 }
 
 // exitWatcher closes seen once a complete "rt0: exit N" line went by.
@@ -744,21 +896,4 @@ func (q *quietWriter) Write(p []byte) (int, error) {
 		_, q.err = q.w.Write(p)
 	}
 	return len(p), nil
-}
-
-// ShellQuote renders a command line for a POSIX shell (for -v output and
-// reproducing a run by hand).
-func ShellQuote(args []string) string {
-	var b strings.Builder
-	for i, a := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%") == "" {
-			b.WriteString(a)
-			continue
-		}
-		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
-	}
-	return b.String()
 }

@@ -157,14 +157,6 @@ func TestExitWatcher(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := ShellQuote([]string{"qemu", "-append", "a b", "it's", "", "path=/dev/fd/3,x"})
-	want := `qemu -append 'a b' 'it'\''s' '' path=/dev/fd/3,x`
-	if got != want {
-		t.Errorf("ShellQuote = %s; want %s", got, want)
-	}
-}
-
 func TestMinimalKernelHeader(t *testing.T) {
 	img := MinimalKernel("ok\n", "rt0: exit 7\n", 7)
 	le := func(o int) uint32 {

@@ -9,10 +9,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"rt0/build"
 	"rt0/qemu"
 )
 
@@ -22,15 +24,15 @@ const bootTimeout = 60 * time.Second
 // the real kernel and returns the image path.
 func bootBuild(t *testing.T, target string) string {
 	t.Helper()
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !filepath.IsAbs(target) {
 		target = filepath.Join(root, target)
 	}
-	b := &builder{root: root, goCmd: mustGo(), env: os.Environ(), stderr: testWriter{t}, verbose: true}
-	out, err := b.buildImage([]string{target}, &buildFlags{buildvcs: "false"}, t.TempDir()+"/")
+	b := &build.Builder{Root: root, Go: mustGo(), Env: os.Environ(), Stderr: testWriter{t}, Verbose: true}
+	out, err := b.BuildImage([]string{target}, &build.Flags{BuildVCS: "false"}, t.TempDir()+"/")
 	if err != nil {
 		t.Fatalf("rt0 build %s: %v", target, err)
 	}
@@ -67,7 +69,7 @@ func TestBootGoroutine(t *testing.T) {
 // rt0 run end to end (in process): output on stdout exactly, the program's
 // exit status, arguments and environment through the kernel command line.
 func TestRunCommand(t *testing.T) {
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,5 +123,32 @@ func TestRunCommandTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > bootTimeout {
 		t.Errorf("took %v", d)
+	}
+}
+
+// A -m that cannot hold the image is refused before boot, with the
+// smallest -m that can: no hang until the timeout (as -m 4M did).
+func TestRunRefusesTooLittleMemory(t *testing.T) {
+	min, err := qemu.MinMemoryMiB(bootBuild(t, "examples/hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := build.Root()
+	hello := filepath.Join(root, "examples", "hello")
+	for _, m := range []string{"4M", strconv.FormatUint(min-1, 10) + "M"} {
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		code := rt0Main([]string{"run", "-m", m, "-timeout", bootTimeout.String(), hello}, stdio{strings.NewReader(""), &stdout, &stderr})
+		want := "the smallest -m that holds it is " + strconv.FormatUint(min, 10) + "M"
+		if code != 2 || !strings.Contains(stderr.String(), want) || stdout.Len() != 0 {
+			t.Errorf("-m %s: exit %d, stdout %q, stderr %q; want 2 and %q", m, code, stdout.String(), stderr.String(), want)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("-m %s: refused after %v", m, d)
+		}
+	}
+	var stderr bytes.Buffer
+	if code := rt0Main([]string{"run", "-m", "lots", hello}, stdio{strings.NewReader(""), &bytes.Buffer{}, &stderr}); code != 2 || !strings.Contains(stderr.String(), "-m") {
+		t.Errorf("-m lots: exit %d, %q", code, stderr.String())
 	}
 }

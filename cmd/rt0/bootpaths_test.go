@@ -29,6 +29,8 @@ import (
 	"testing"
 	"time"
 
+	"rt0/build"
+	"rt0/internal/shell"
 	"rt0/qemu"
 )
 
@@ -165,7 +167,7 @@ func checkBoot(t *testing.T, p bootPath, res *qemu.Result, want string, code int
 		ok = false
 	}
 	if !ok {
-		t.Logf("%v: QEMU: %s\nserial:\n%q\ndebugcon:\n%s\nQEMU stderr:\n%s", p, qemu.ShellQuote(res.Args), res.Serial, res.Debug, res.Stderr)
+		t.Logf("%v: QEMU: %s\nserial:\n%q\ndebugcon:\n%s\nQEMU stderr:\n%s", p, shell.Quote(res.Args), res.Serial, res.Debug, res.Stderr)
 	}
 }
 
@@ -186,7 +188,7 @@ func bootRuns(t *testing.T) int {
 // image every way in the matrix.
 func TestImageBootPaths(t *testing.T) {
 	needImageTools(t)
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

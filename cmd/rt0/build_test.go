@@ -8,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"rt0/build"
 )
 
 // The build tests check rt0's build path: that go build succeeds on each
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 func testRoot(t *testing.T) (string, bool) {
 	t.Helper()
 	rootOnce.Do(func() {
-		real, err := rt0Root()
+		real, err := build.Root()
 		if err != nil {
 			rootErr = err
 			return
@@ -54,8 +55,8 @@ func testRoot(t *testing.T) (string, bool) {
 		}
 		defer os.RemoveAll(tmp)
 		var log bytes.Buffer
-		b := &builder{root: real, goCmd: mustGo(), env: os.Environ(), stderr: &log}
-		_, _, err = b.link([]string{filepath.Join(real, "examples", "hello")}, &buildFlags{buildvcs: "false"}, tmp)
+		b := &build.Builder{Root: real, Go: mustGo(), Env: os.Environ(), Stderr: &log}
+		_, _, err = b.Link([]string{filepath.Join(real, "examples", "hello")}, &build.Flags{BuildVCS: "false"}, tmp)
 		if os.Getenv("RT0_TEST_STANDIN_KERNEL") != "" {
 			err = errors.New("RT0_TEST_STANDIN_KERNEL is set")
 		}
@@ -136,7 +137,7 @@ func copyWithStandInKernel(src, dst string) error {
 }
 
 func mustGo() string {
-	g, err := findGo()
+	g, err := build.FindGo()
 	if err != nil {
 		panic(err)
 	}
@@ -151,9 +152,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testBuilder(t *testing.T) *builder {
+func testBuilder(t *testing.T) *build.Builder {
 	root, _ := testRoot(t)
-	return &builder{root: root, goCmd: mustGo(), env: os.Environ(), stderr: testWriter{t}, verbose: true}
+	return &build.Builder{Root: root, Go: mustGo(), Env: os.Environ(), Stderr: testWriter{t}, Verbose: true}
 }
 
 // assertLinksKernel checks that the ELF at path is an x86-64 executable
@@ -174,12 +175,12 @@ func assertLinksKernel(t *testing.T, path string) {
 	}
 	n := 0
 	for _, s := range syms {
-		if strings.HasPrefix(s.Name, kernelImport+".") {
+		if strings.HasPrefix(s.Name, build.KernelImport+".") {
 			n++
 		}
 	}
 	if n == 0 {
-		t.Errorf("%s: no symbol of package %s", path, kernelImport)
+		t.Errorf("%s: no symbol of package %s", path, build.KernelImport)
 	}
 	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
 		t.Errorf("%s: no DWARF", path)
@@ -214,15 +215,15 @@ func assertUnchanged(t *testing.T, dir string, before map[string]string) {
 }
 
 // link runs the build path for targets and checks the result links the kernel.
-func linkOK(t *testing.T, b *builder, wantKind string, targets ...string) *plan {
+func linkOK(t *testing.T, b *build.Builder, wantKind string, targets ...string) *build.Plan {
 	t.Helper()
 	tmp := t.TempDir()
-	elfPath, p, err := b.link(targets, &buildFlags{buildvcs: "false"}, tmp)
+	elfPath, p, err := b.Link(targets, &build.Flags{BuildVCS: "false"}, tmp)
 	if err != nil {
 		t.Fatalf("build %v: %v", targets, err)
 	}
-	if p.kind != wantKind {
-		t.Errorf("build %v: %s; want %s", targets, p.kind, wantKind)
+	if p.Kind != wantKind {
+		t.Errorf("build %v: %s; want %s", targets, p.Kind, wantKind)
 	}
 	assertLinksKernel(t, elfPath)
 	return p
@@ -247,15 +248,15 @@ const helloMain = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\
 // an import path, or by its files.
 func TestBuildRT0Package(t *testing.T) {
 	b := testBuilder(t)
-	hello := filepath.Join(b.root, "examples", "hello")
+	hello := filepath.Join(b.Root, "examples", "hello")
 	before := snapshot(t, hello)
 	p := linkOK(t, b, "rt0 module", hello)
-	if p.name != "hello" {
-		t.Errorf("default name %q; want hello", p.name)
+	if p.Name != "hello" {
+		t.Errorf("default name %q; want hello", p.Name)
 	}
 	linkOK(t, b, "rt0 module", "rt0/examples/hello")
 	linkOK(t, b, "rt0 module", filepath.Join(hello, "main.go"))
-	t.Chdir(b.root)
+	t.Chdir(b.Root)
 	linkOK(t, b, "rt0 module", "./examples/hello")
 	t.Chdir(hello)
 	linkOK(t, b, "rt0 module", ".")
@@ -275,12 +276,12 @@ func TestBuildOtherModule(t *testing.T) {
 	})
 	before := snapshot(t, dir)
 	p := linkOK(t, b, "workspace", filepath.Join(dir, "cmd", "hi"))
-	if p.name != "hi" {
-		t.Errorf("default name %q; want hi", p.name)
+	if p.Name != "hi" {
+		t.Errorf("default name %q; want hi", p.Name)
 	}
 	p = linkOK(t, b, "workspace", dir)
-	if p.name != "prog" {
-		t.Errorf("default name %q; want prog (the module path's last element)", p.name)
+	if p.Name != "prog" {
+		t.Errorf("default name %q; want prog (the module path's last element)", p.Name)
 	}
 	linkOK(t, b, "workspace", filepath.Join(dir, "main.go"))
 	t.Chdir(dir)
@@ -294,7 +295,7 @@ func TestBuildOtherModule(t *testing.T) {
 func TestBuildNoModule(t *testing.T) {
 	b := testBuilder(t)
 	dir := filepath.Join(t.TempDir(), "loose")
-	if findModuleRoot(filepath.Dir(dir)) != "" {
+	if build.FindModuleRoot(filepath.Dir(dir)) != "" {
 		t.Fatalf("temporary directory %s is inside a module", dir)
 	}
 	writeFiles(t, dir, map[string]string{
@@ -305,12 +306,12 @@ func TestBuildNoModule(t *testing.T) {
 	})
 	before := snapshot(t, dir)
 	p := linkOK(t, b, "temporary module", dir)
-	if p.name != "loose" {
-		t.Errorf("default name %q; want loose", p.name)
+	if p.Name != "loose" {
+		t.Errorf("default name %q; want loose", p.Name)
 	}
 	p = linkOK(t, b, "temporary module", filepath.Join(dir, "main.go"), filepath.Join(dir, "msg.go"))
-	if p.name != "main" {
-		t.Errorf("default name %q; want main (first file, as go build)", p.name)
+	if p.Name != "main" {
+		t.Errorf("default name %q; want main (first file, as go build)", p.Name)
 	}
 	t.Chdir(dir)
 	linkOK(t, b, "temporary module", "main.go", "msg.go")
@@ -327,50 +328,50 @@ func TestBuildErrors(t *testing.T) {
 	b := testBuilder(t)
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"lib/lib.go":           "package lib\n",
-		"empty/README":         "nothing\n",
-		"a/main.go":            helloMain,
-		"b/main.go":            helloMain,
-		"taken/main.go":        helloMain,
-		"taken/" + kernelFile:  "package main\n",
-		"test/main_test.go":    "package main\n",
-		"notmain/x.go":         "package x\n",
-		"two/a.go":             "package a\n",
-		"two/b.go":             "package b\n",
-		"dup/" + kernelFile:    "package main\n",
-		"brokensrc/main.go":    "package main\n\nfunc main() { undefined() }\n",
-		"brokensrc2/main.go":   "package main\n\nimport \"nonexistent.example/pkg\"\n\nfunc main() { pkg.X() }\n",
-		"tagged/main.go":       "//go:build special\n\npackage main\n\nfunc main() {}\n",
-		"tagged/notspecial.go": "//go:build !special\n\npackage lib\n",
+		"lib/lib.go":                "package lib\n",
+		"empty/README":              "nothing\n",
+		"a/main.go":                 helloMain,
+		"b/main.go":                 helloMain,
+		"taken/main.go":             helloMain,
+		"taken/" + build.KernelFile: "package main\n",
+		"test/main_test.go":         "package main\n",
+		"notmain/x.go":              "package x\n",
+		"two/a.go":                  "package a\n",
+		"two/b.go":                  "package b\n",
+		"dup/" + build.KernelFile:   "package main\n",
+		"brokensrc/main.go":         "package main\n\nfunc main() { undefined() }\n",
+		"brokensrc2/main.go":        "package main\n\nimport \"nonexistent.example/pkg\"\n\nfunc main() { pkg.X() }\n",
+		"tagged/main.go":            "//go:build special\n\npackage main\n\nfunc main() {}\n",
+		"tagged/notspecial.go":      "//go:build !special\n\npackage lib\n",
 	})
 	for _, tc := range []struct {
 		targets []string
-		flags   buildFlags
+		flags   build.Flags
 		want    string
 	}{
-		{nil, buildFlags{}, "no package"},
-		{[]string{filepath.Join(dir, "lib")}, buildFlags{}, "not a main package"},
-		{[]string{filepath.Join(dir, "empty")}, buildFlags{}, "no Go files"},
-		{[]string{filepath.Join(dir, "missing")}, buildFlags{}, "no such file"},
-		{[]string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, buildFlags{}, "one main package"},
-		{[]string{filepath.Join(dir, "a", "main.go"), filepath.Join(dir, "b")}, buildFlags{}, "cannot mix"},
-		{[]string{filepath.Join(dir, "a", "main.go"), filepath.Join(dir, "b", "main.go")}, buildFlags{}, "one directory"},
-		{[]string{filepath.Join(dir, "taken")}, buildFlags{}, "reserved"},
-		{[]string{filepath.Join(dir, "dup", kernelFile)}, buildFlags{}, "reserved"},
-		{[]string{filepath.Join(dir, "test", "main_test.go")}, buildFlags{}, "test file"},
-		{[]string{filepath.Join(dir, "notmain", "x.go")}, buildFlags{}, "not package main"},
-		{[]string{filepath.Join(dir, "two")}, buildFlags{}, "found packages"},
-		{[]string{filepath.Join(dir, "a")}, buildFlags{ldflags: "-s -X main.v=1"}, "-s"},
-		{[]string{filepath.Join(dir, "a")}, buildFlags{ldflags: "-w=true"}, "-w"},
-		{[]string{filepath.Join(dir, "brokensrc")}, buildFlags{}, "go build failed"},
-		{[]string{filepath.Join(dir, "brokensrc2")}, buildFlags{}, "go build failed"},
-		{[]string{filepath.Join(dir, "tagged")}, buildFlags{}, "not a main package"},
-		{[]string{"rt0/..."}, buildFlags{}, "patterns"},
-		{[]string{"example.invalid/nope"}, buildFlags{}, "cannot find package"},
+		{nil, build.Flags{}, "no package"},
+		{[]string{filepath.Join(dir, "lib")}, build.Flags{}, "not a main package"},
+		{[]string{filepath.Join(dir, "empty")}, build.Flags{}, "no Go files"},
+		{[]string{filepath.Join(dir, "missing")}, build.Flags{}, "no such file"},
+		{[]string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, build.Flags{}, "one main package"},
+		{[]string{filepath.Join(dir, "a", "main.go"), filepath.Join(dir, "b")}, build.Flags{}, "cannot mix"},
+		{[]string{filepath.Join(dir, "a", "main.go"), filepath.Join(dir, "b", "main.go")}, build.Flags{}, "one directory"},
+		{[]string{filepath.Join(dir, "taken")}, build.Flags{}, "reserved"},
+		{[]string{filepath.Join(dir, "dup", build.KernelFile)}, build.Flags{}, "reserved"},
+		{[]string{filepath.Join(dir, "test", "main_test.go")}, build.Flags{}, "test file"},
+		{[]string{filepath.Join(dir, "notmain", "x.go")}, build.Flags{}, "not package main"},
+		{[]string{filepath.Join(dir, "two")}, build.Flags{}, "found packages"},
+		{[]string{filepath.Join(dir, "a")}, build.Flags{LDFlags: "-s -X main.v=1"}, "-s"},
+		{[]string{filepath.Join(dir, "a")}, build.Flags{LDFlags: "-w=true"}, "-w"},
+		{[]string{filepath.Join(dir, "brokensrc")}, build.Flags{}, "go build failed"},
+		{[]string{filepath.Join(dir, "brokensrc2")}, build.Flags{}, "go build failed"},
+		{[]string{filepath.Join(dir, "tagged")}, build.Flags{}, "not a main package"},
+		{[]string{"rt0/..."}, build.Flags{}, "patterns"},
+		{[]string{"example.invalid/nope"}, build.Flags{}, "cannot find package"},
 	} {
 		f := tc.flags
-		f.buildvcs = "false"
-		_, _, err := b.link(tc.targets, &f, t.TempDir())
+		f.BuildVCS = "false"
+		_, _, err := b.Link(tc.targets, &f, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("build %v %+v: error %v; want one about %q", tc.targets, tc.flags, err, tc.want)
 		}
@@ -378,7 +379,7 @@ func TestBuildErrors(t *testing.T) {
 	// Build tags reach both the main-package check and go build.
 	linkOK(t, b, "temporary module", filepath.Join(dir, "a"))
 	tmp := t.TempDir()
-	if _, _, err := b.link([]string{filepath.Join(dir, "tagged")}, &buildFlags{buildvcs: "false", tags: "special"}, tmp); err != nil {
+	if _, _, err := b.Link([]string{filepath.Join(dir, "tagged")}, &build.Flags{BuildVCS: "false", Tags: "special"}, tmp); err != nil {
 		t.Errorf("-tags special: %v", err)
 	}
 }
@@ -392,9 +393,9 @@ func TestOutputPath(t *testing.T) {
 		{dir, filepath.Join(dir, "hello.elf")},
 		{filepath.Join(dir, "new") + "/", filepath.Join(dir, "new", "hello.elf")},
 	} {
-		got, err := outputPath(tc.o, "hello", ".elf")
+		got, err := build.OutputPath(tc.o, "hello", ".elf")
 		if err != nil || got != tc.want {
-			t.Errorf("outputPath(%q) = %q, %v; want %q", tc.o, got, err, tc.want)
+			t.Errorf("build.OutputPath(%q) = %q, %v; want %q", tc.o, got, err, tc.want)
 		}
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "new")); err != nil || !fi.IsDir() {
@@ -410,17 +411,17 @@ func TestImportName(t *testing.T) {
 		"example.com/prog/cmd/v2": "cmd",
 		"v2":                      "v2",
 	} {
-		if got := importName(ip); got != want {
-			t.Errorf("importName(%q) = %q; want %q", ip, got, want)
+		if got := build.ImportName(ip); got != want {
+			t.Errorf("build.ImportName(%q) = %q; want %q", ip, got, want)
 		}
 	}
 }
 
 // setPatch replaces image.Patch for one test.
 func setPatch(t *testing.T, f func([]byte) ([]byte, error)) {
-	old := patch
-	patch = f
-	t.Cleanup(func() { patch = old })
+	old := build.Patch
+	build.Patch = f
+	t.Cleanup(func() { build.Patch = old })
 }
 
 // rt0 build: the patched image is written where -o says, go build -o style.
@@ -488,7 +489,7 @@ func TestBuildPatchError(t *testing.T) {
 // (no gcc, as, ld, git), offline (GOPROXY=off), from a fresh HOME.
 func TestBuildNoCToolchain(t *testing.T) {
 	root, standIn := testRoot(t)
-	real, err := rt0Root()
+	real, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,48 +571,6 @@ func lookPathIn(name, dir string) (string, error) {
 		return "", err
 	}
 	return p, nil
-}
-
-func TestGoArgs(t *testing.T) {
-	f := buildFlags{a: true, x: true, trimpath: true, tags: "a,b", gcflags: "all=-N -l", ldflags: "-X main.v=1", buildvcs: "false", mod: "mod"}
-	got, err := f.goArgs()
-	want := []string{"-a", "-x", "-trimpath", "-tags=a,b", "-gcflags=all=-N -l", "-ldflags=-X main.v=1", "-mod=mod", "-buildvcs=false"}
-	if err != nil || !slices.Equal(got, want) {
-		t.Errorf("goArgs = %q, %v; want %q", got, err, want)
-	}
-}
-
-func TestRT0Root(t *testing.T) {
-	r, err := rt0Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := checkRT0Module(r); err != nil {
-		t.Error(err)
-	}
-	t.Setenv("RT0ROOT", t.TempDir())
-	if _, err := rt0Root(); err == nil || !strings.Contains(err.Error(), "RT0ROOT") {
-		t.Errorf("bad RT0ROOT accepted: %v", err)
-	}
-	t.Setenv("RT0ROOT", r)
-	if got, err := rt0Root(); err != nil || got != r {
-		t.Errorf("RT0ROOT=%s: %q, %v", r, got, err)
-	}
-}
-
-func TestModulePath(t *testing.T) {
-	dir := t.TempDir()
-	for content, want := range map[string]string{
-		"module rt0\n\ngo 1.26\n":               "rt0",
-		"// c\nmodule \"example.com/x\" // y\n": "example.com/x",
-		"go 1.26\nmodule\ta/b\n":                "a/b",
-	} {
-		p := filepath.Join(dir, "go.mod")
-		os.WriteFile(p, []byte(content), 0o644)
-		if got, err := modulePath(p); err != nil || got != want {
-			t.Errorf("modulePath(%q) = %q, %v; want %q", content, got, err, want)
-		}
-	}
 }
 
 // Paths through a symbolic link: the overlay and go.work name the path as

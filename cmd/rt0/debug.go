@@ -15,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"rt0/build"
 	"rt0/debug"
+	"rt0/internal/shell"
 	"rt0/qemu"
 	"rt0/tour"
 )
@@ -43,8 +45,8 @@ Flags:
 func runDebug(args []string, sio stdio) int {
 	fs := flag.NewFlagSet("rt0 debug", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
-	var bf buildFlags
-	bf.register(fs, false)
+	var bf build.Flags
+	bf.Register(fs, false)
 	batch := fs.Bool("batch", false, "run through every milestone without stopping and print the sequence")
 	timeout := fs.Duration("timeout", 0, "kill QEMU and GDB after `duration` (0: 2m with -batch, else never)")
 	image := fs.String("image", "", "debug this already built rt0 image (`elf`) instead of building")
@@ -74,20 +76,20 @@ func runDebug(args []string, sio stdio) int {
 		return 1
 	}
 
-	tmp, cleanup, err := workDir(sio.err, "rt0-debug-", bf.work)
+	tmp, cleanup, err := build.WorkDir(sio.err, "rt0-debug-", bf.Work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 		return 1
 	}
 	defer cleanup()
-	b, err := newBuilder(sio.err, bf.verbose)
+	b, err := build.New(sio.err, bf.Verbose)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 		return 1
 	}
 	elfPath := *image
 	if elfPath == "" {
-		elfPath, err = b.buildImage(fs.Args(), &bf, tmp+string(os.PathSeparator))
+		elfPath, err = b.BuildImage(fs.Args(), &bf, tmp+string(os.PathSeparator))
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 			return 1
@@ -129,7 +131,7 @@ func runDebug(args []string, sio stdio) int {
 		return 1
 	}
 	if *script != "" {
-		if err := writeFileAtomic(*script, []byte(text)); err != nil {
+		if err := build.WriteFileAtomic(*script, []byte(text)); err != nil {
 			fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 			return 1
 		}
@@ -177,11 +179,11 @@ func runDebug(args []string, sio stdio) int {
 			"-gdb", "chardev:rt0gdb"}, qemuArgs...),
 		Serial: out,
 	}
-	if bf.verbose {
+	if bf.Verbose {
 		cfg.Debug = sio.err
 		cfg.Stderr = sio.err
 		if a, err := cfg.Args(); err == nil {
-			b.logf("%s", qemu.ShellQuote(a))
+			b.Logf("%s", shell.Quote(a))
 		}
 	}
 	type qemuDone struct {
@@ -220,7 +222,7 @@ func runDebug(args []string, sio stdio) int {
 		gargs = append(gargs, "-batch")
 	}
 	gargs = append(gargs, "-x", scriptFile, elfPath)
-	b.logf("%s", qemu.ShellQuote(append([]string{gdb}, gargs...)))
+	b.Logf("%s", shell.Quote(append([]string{gdb}, gargs...)))
 	cmd := exec.CommandContext(ctx, gdb, gargs...)
 	cmd.Stdout = out
 	cmd.Stderr = sio.err
@@ -283,8 +285,8 @@ func (d *debugWriter) Write(p []byte) (int, error) {
 }
 
 // runtimeGDB returns the path of the runtime's GDB helper, or "".
-func runtimeGDB(b *builder) string {
-	cmd := exec.Command(b.goCmd, "env", "GOROOT")
+func runtimeGDB(b *build.Builder) string {
+	cmd := exec.Command(b.Go, "env", "GOROOT")
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	out, err := cmd.Output()
 	if err != nil {

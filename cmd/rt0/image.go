@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"rt0/bootimg"
+	"rt0/build"
 )
 
 const imageUsage = `usage: rt0 image [-o file.img] [image flags] [build flags] <package | files.go...> [arguments...]
@@ -40,7 +41,7 @@ Flags:
 func runImage(args []string, sio stdio) int {
 	fs := flag.NewFlagSet("rt0 image", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
-	var bf buildFlags
+	var bf build.Flags
 	var env stringsFlag
 	var output, appendTo string
 	var grubTimeout int
@@ -48,7 +49,7 @@ func runImage(args []string, sio stdio) int {
 	fs.StringVar(&appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")
 	fs.Var(&env, "env", "set the program's environment variable (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
 	fs.IntVar(&grubTimeout, "grub-timeout", 0, "show GRUB's menu for `seconds` before booting (0: boot at once)")
-	bf.register(fs, false)
+	bf.Register(fs, false)
 	// No host paths in an image meant to be handed around.
 	if f := fs.Lookup("trimpath"); f != nil {
 		f.Value.Set("true")
@@ -85,27 +86,27 @@ func runImage(args []string, sio stdio) int {
 		return 1
 	}
 
-	b, err := newBuilder(sio.err, bf.verbose)
+	b, err := build.New(sio.err, bf.Verbose)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
 	}
-	tmp, cleanup, err := workDir(sio.err, "rt0-image-", bf.work)
+	tmp, cleanup, err := build.WorkDir(sio.err, "rt0-image-", bf.Work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
 	}
 	defer cleanup()
-	kernel, err := b.buildImage(targets, &bf, tmp+string(os.PathSeparator))
+	kernel, err := b.BuildImage(targets, &bf, tmp+string(os.PathSeparator))
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
 	}
-	if data, err := os.ReadFile(kernel); err == nil && bytes.Contains(data, []byte(b.root+"\t")) {
+	if data, err := os.ReadFile(kernel); err == nil && bytes.Contains(data, []byte(b.Root+"\t")) {
 		// The temporary module for .go files outside any module replaces
 		// rt0 by its directory, and go build records that replacement in
 		// the build information even with -trimpath.
-		fmt.Fprintf(sio.err, "rt0 image: warning: the program's build information holds rt0's directory %s\n", b.root)
+		fmt.Fprintf(sio.err, "rt0 image: warning: the program's build information holds rt0's directory %s\n", b.Root)
 	}
 	name := strings.TrimSuffix(filepath.Base(kernel), ".elf")
 	words, err := imageCmdline(name, env2, appendWords, progArgs)
@@ -113,7 +114,7 @@ func runImage(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 2
 	}
-	out, err := outputPath(output, name, ".img")
+	out, err := build.OutputPath(output, name, ".img")
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 image: %v\n", err)
 		return 1
@@ -124,7 +125,7 @@ func runImage(args []string, sio stdio) int {
 		Cmdline: words,
 		Timeout: grubTimeout,
 	}
-	if bf.verbose {
+	if bf.Verbose {
 		cfg.Log = sio.err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"rt0/bootimg"
+	"rt0/build"
 	"rt0/kernel/cmdline"
 )
 
@@ -102,8 +103,8 @@ func TestImageOutputPath(t *testing.T) {
 		{dir, "hello", filepath.Join(dir, "hello.img")},
 		{dir + "/new/", "hello", filepath.Join(dir, "new", "hello.img")},
 	} {
-		if got, err := outputPath(tc[0], tc[1], ".img"); err != nil || got != tc[2] {
-			t.Errorf("outputPath(%q, %q, .img) = %q, %v; want %q", tc[0], tc[1], got, err, tc[2])
+		if got, err := build.OutputPath(tc[0], tc[1], ".img"); err != nil || got != tc[2] {
+			t.Errorf("build.OutputPath(%q, %q, .img) = %q, %v; want %q", tc[0], tc[1], got, err, tc[2])
 		}
 	}
 }
@@ -142,7 +143,7 @@ func TestImageRefuses(t *testing.T) {
 // under BIOS (CD) and UEFI (USB stick); the image holds no host path.
 func TestImageArgs(t *testing.T) {
 	needImageTools(t)
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

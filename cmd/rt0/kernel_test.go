@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"rt0/build"
 	"rt0/qemu"
 )
 
@@ -20,7 +21,7 @@ import (
 // host with go run and returns its stdout.
 func hostRun(t *testing.T, target string, args ...string) string {
 	t.Helper()
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

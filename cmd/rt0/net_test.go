@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"rt0/build"
 	"rt0/qemu"
 )
 
@@ -63,7 +64,7 @@ func socketCodeSymbols(t *testing.T, path string) []string {
 	}
 	var names []string
 	for _, s := range syms {
-		name, ok := strings.CutPrefix(s.Name, kernelImport+".")
+		name, ok := strings.CutPrefix(s.Name, build.KernelImport+".")
 		if !ok || elf.ST_TYPE(s.Info) != elf.STT_FUNC || name == "EnableSockets" || name == "socketOp" {
 			continue
 		}
@@ -81,7 +82,7 @@ func TestBootSocketsOnlyWithNet(t *testing.T) {
 		t.Errorf("hello links socket code: %q", got)
 	}
 	got := socketCodeSymbols(t, bootBuild(t, "testdata/progs/tcp"))
-	for _, want := range []string{kernelImport + ".socketSyscall", kernelImport + ".sysSocket"} {
+	for _, want := range []string{build.KernelImport + ".socketSyscall", build.KernelImport + ".sysSocket"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("the tcp program lacks %s; its socket code: %q", want, got)
 		}

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unsafe"
 
+	"rt0/build"
+	"rt0/internal/shell"
 	"rt0/kernel/cmdline"
 	"rt0/qemu"
 )
@@ -62,18 +64,18 @@ func runRun(args []string, sio stdio) int {
 	fs := flag.NewFlagSet("rt0 run", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	var rf runFlags
-	var bf buildFlags
+	var bf build.Flags
 	fs.StringVar(&rf.memory, "m", qemu.DefaultMemory, "guest memory `size` (QEMU -m syntax)")
 	fs.IntVar(&rf.smp, "smp", 1, "number of virtual `cpus`")
 	fs.DurationVar(&rf.timeout, "timeout", 60*time.Second, "kill the machine and exit 124 after `duration` (0: never)")
-	fs.StringVar(&rf.accel, "accel", "", "QEMU accelerator: auto (KVM if a probe boot works, else TCG), tcg or kvm (default $RT0_ACCEL or auto)")
+	fs.StringVar(&rf.accel, "accel", "", "QEMU accelerator: auto (KVM where a real rt0 kernel boots under it, a verdict cached per machine; else TCG), tcg or kvm (default $RT0_ACCEL or auto)")
 	fs.StringVar(&rf.appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")
 	fs.Var(&rf.env, "env", "set the program's environment variable (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
 	fs.Var(&rf.qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
 	var tf traceFlags
 	tf.register(fs)
 	fs.Var(&rf.files, "files", "give the program the files of `dir` (packed at its absolute path, in memory, writable, not saved) and start it there; repeatable, the first is the working directory")
-	bf.register(fs, false)
+	bf.Register(fs, false)
 	if code, ok := parseCommand(fs, runUsage, args); !ok {
 		return code
 	}
@@ -88,6 +90,16 @@ func runRun(args []string, sio stdio) int {
 	}
 	if rf.smp < 1 {
 		fmt.Fprintf(sio.err, "rt0 run: -smp %d: need at least 1 cpu\n", rf.smp)
+		return 2
+	}
+	if _, err := qemu.ParseMemory(rf.memory); err != nil {
+		fmt.Fprintf(sio.err, "rt0 run: -m: %v\n", err)
+		return 2
+	}
+	switch rf.accel {
+	case "", qemu.AccelAuto, qemu.AccelTCG, qemu.AccelKVM:
+	default:
+		fmt.Fprintf(sio.err, "rt0 run: -accel %s: want auto, tcg or kvm\n", rf.accel)
 		return 2
 	}
 
@@ -119,12 +131,12 @@ func runRun(args []string, sio stdio) int {
 		return 1
 	}
 
-	b, err := newBuilder(sio.err, bf.verbose)
+	b, err := build.New(sio.err, bf.Verbose)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
 	}
-	tmp, cleanup, err := workDir(sio.err, "rt0-run-", bf.work)
+	tmp, cleanup, err := build.WorkDir(sio.err, "rt0-run-", bf.Work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
@@ -141,9 +153,9 @@ func runRun(args []string, sio stdio) int {
 		}
 		initrd = []string{cpioFile}
 		appendWords = strings.TrimSpace(cmdline.Quote(cwdOption(cwd)) + " " + appendWords)
-		b.logf("packed %s into %s", strings.Join(rf.files, " "), cpioFile)
+		b.Logf("packed %s into %s", strings.Join(rf.files, " "), cpioFile)
 	}
-	kernel, err := b.buildImage(targets, &bf, tmp+string(os.PathSeparator))
+	kernel, err := b.BuildImage(targets, &bf, tmp+string(os.PathSeparator))
 	if err != nil {
 		if ctx.Err() != nil {
 			return sigExit()
@@ -164,16 +176,23 @@ func runRun(args []string, sio stdio) int {
 		Stdin:     guestStdin(sio.in),
 		Serial:    sio.out,
 	}
-	if bf.verbose {
+	// Refused before boot: a machine whose RAM cannot hold the image would
+	// hang or stop at once (qemu/memory.go).
+	if err := qemu.CheckMemory(kernel, rf.memory); err != nil {
+		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+		return 2
+	}
+	if bf.Verbose {
 		cfg.Debug = sio.err
 		cfg.Stderr = sio.err
-		if a := cfg.Accel; (a == "" && os.Getenv("RT0_ACCEL") == "") || a == qemu.AccelAuto {
-			if err := qemu.ProbeKVM(""); err != nil {
-				b.logf("not using KVM: %v", err)
-			}
+		ch, err := cfg.Accelerator()
+		if err != nil {
+			fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+			return 2
 		}
+		b.Logf("accelerator %s: %s", ch.Accel, ch.Why)
 		if args, err := cfg.Args(); err == nil {
-			b.logf("%s", qemu.ShellQuote(args))
+			b.Logf("%s", shell.Quote(args))
 		}
 	}
 	res, err := qemu.Run(ctx, cfg)
@@ -184,7 +203,7 @@ func runRun(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 1
 	}
-	code := report(res, bf.verbose, rf.timeout, sio.err)
+	code := report(res, bf.Verbose, rf.timeout, sio.err)
 	if tf.enabled() {
 		if err := tf.report(kernel, res, sio.err); err != nil {
 			fmt.Fprintf(sio.err, "rt0 run: -trace: %v\n", err)
@@ -230,7 +249,7 @@ func report(res *qemu.Result, verbose bool, timeout time.Duration, w io.Writer) 
 // as go run does: leading .go files, or else one package.
 func splitRunArgs(args []string) (targets, progArgs []string) {
 	n := 0
-	for n < len(args) && isGoFile(args[n]) {
+	for n < len(args) && build.IsGoFile(args[n]) {
 		n++
 	}
 	if n == 0 {

@@ -297,7 +297,7 @@ func screenFramebuffer(t *testing.T, iso string) *qemu.Result {
 	return res
 }
 
-// bootISO makes a BIOS+UEFI GRUB image of kernel with rt0 image's builder.
+// bootISO makes a BIOS+UEFI GRUB image of kernel as rt0 image does.
 func bootISO(t *testing.T, kernel, name string, args ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name+".img")

@@ -43,12 +43,14 @@ import (
 	"syscall"
 	"time"
 
+	"rt0/build"
+	"rt0/internal/shell"
 	"rt0/kernel/cmdline"
 	"rt0/qemu"
 )
 
 // testKernelFile is the external test file the overlay adds to each tested
-// package (testKernelSource is its text).
+// package (build.TestKernelSource is its text).
 const testKernelFile = "zz_rt0_kernel_test.go"
 
 const testUsage = `usage: rt0 test [build/test flags] [packages] [-args test arguments...]
@@ -87,7 +89,7 @@ type testFlags struct {
 	timeout                                                          time.Duration
 
 	// go test -c.
-	build buildFlags
+	build build.Flags
 	vet   string
 
 	// The machine and rt0.
@@ -125,15 +127,15 @@ func (tf *testFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&tf.timeout, "timeout", 10*time.Minute, "panic a test binary after `d` (-test.timeout; 0 disables); its machine is killed one minute later")
 
 	f := &tf.build
-	fs.BoolVar(&f.a, "a", false, "go build -a: rebuild every package")
-	fs.BoolVar(&f.x, "x", false, "print the go commands (go -x) and QEMU command lines")
-	fs.BoolVar(&f.trimpath, "trimpath", false, "go build -trimpath")
-	fs.StringVar(&f.tags, "tags", "", "go build -tags: comma-separated build tags")
-	fs.StringVar(&f.gcflags, "gcflags", "", "go build -gcflags")
-	fs.StringVar(&f.ldflags, "ldflags", "", "go build -ldflags (never -s or -w: the boot image needs symbols and DWARF)")
-	fs.StringVar(&f.asmflags, "asmflags", "", "go build -asmflags")
-	fs.StringVar(&f.mod, "mod", "", "go build -mod (readonly, vendor, mod)")
-	fs.BoolVar(&f.work, "work", false, "keep rt0's temporary directory and print its name")
+	fs.BoolVar(&f.A, "a", false, "go build -a: rebuild every package")
+	fs.BoolVar(&f.X, "x", false, "print the go commands (go -x) and QEMU command lines")
+	fs.BoolVar(&f.Trimpath, "trimpath", false, "go build -trimpath")
+	fs.StringVar(&f.Tags, "tags", "", "go build -tags: comma-separated build tags")
+	fs.StringVar(&f.GCFlags, "gcflags", "", "go build -gcflags")
+	fs.StringVar(&f.LDFlags, "ldflags", "", "go build -ldflags (never -s or -w: the boot image needs symbols and DWARF)")
+	fs.StringVar(&f.ASMFlags, "asmflags", "", "go build -asmflags")
+	fs.StringVar(&f.Mod, "mod", "", "go build -mod (readonly, vendor, mod)")
+	fs.BoolVar(&f.Work, "work", false, "keep rt0's temporary directory and print its name")
 	fs.StringVar(&tf.vet, "vet", "", "go test -vet `list` (default: go test's own choice; off to skip vet)")
 
 	fs.StringVar(&tf.memory, "m", "2G", "guest memory `size` per package (QEMU -m syntax; QEMU backs only what the guest touches)")
@@ -256,7 +258,7 @@ type listedPkg struct {
 // runs elsewhere (in the package directory, with a go.work, or against the
 // private GOROOT), but sees the same source files of the same packages:
 // the private GOROOT's std is the real one's, through links.
-func (b *builder) listPackages(patterns []string, tags, mod string) ([]*listedPkg, error) {
+func listPackages(b *build.Builder, patterns []string, tags, mod string) ([]*listedPkg, error) {
 	args := []string{"list", "-e", "-test", "-json=ImportPath,Name,Dir,Standard,TestGoFiles,XTestGoFiles,Module,Error,Match,ForTest,Deps"}
 	if tags != "" {
 		args = append(args, "-tags="+tags)
@@ -266,8 +268,8 @@ func (b *builder) listPackages(patterns []string, tags, mod string) ([]*listedPk
 	}
 	args = append(args, "--")
 	args = append(args, patterns...)
-	cmd := exec.Command(b.goCmd, args...)
-	cmd.Env = append(slices.Clip(b.env), goEnvTarget...)
+	cmd := exec.Command(b.Go, args...)
+	cmd.Env = append(slices.Clip(b.Env), build.GoEnvTarget...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -275,7 +277,7 @@ func (b *builder) listPackages(patterns []string, tags, mod string) ([]*listedPk
 		return nil, fmt.Errorf("go list: %v\n%s", err, strings.TrimSpace(stderr.String()))
 	}
 	if s := strings.TrimSpace(stderr.String()); s != "" {
-		fmt.Fprintln(b.stderr, s) // "matched no packages" and the like
+		fmt.Fprintln(b.Stderr, s) // "matched no packages" and the like
 	}
 	var pkgs []*listedPkg
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -287,46 +289,6 @@ func (b *builder) listPackages(patterns []string, tags, mod string) ([]*listedPk
 		pkgs = append(pkgs, p)
 	}
 	return foldTestListing(pkgs), nil
-}
-
-// kernelPackages returns the import paths and directories of the kernel's
-// packages outside std (rt0/kernel and what it imports from rt0).
-func (b *builder) kernelPackages() (map[string]string, error) {
-	cmd := exec.Command(b.goCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}{{end}}", kernelImport)
-	cmd.Dir = b.root
-	cmd.Env = append(slices.Clip(b.env), append(goEnvTarget, "GOWORK=off", "PWD="+b.root)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list -deps %s: %v\n%s", kernelImport, err, strings.TrimSpace(stderr.String()))
-	}
-	pkgs := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		ip, dir, ok := strings.Cut(line, "\t")
-		if ok {
-			pkgs[ip] = dir
-		}
-	}
-	if _, ok := pkgs[kernelImport]; !ok {
-		return nil, fmt.Errorf("go list -deps %s did not list the kernel", kernelImport)
-	}
-	return pkgs, nil
-}
-
-// goRoot returns the real GOROOT of the go command.
-func (b *builder) goRoot() (string, error) {
-	cmd := exec.Command(b.goCmd, "env", "GOROOT")
-	cmd.Env = append(slices.Clip(b.env), "GOTOOLCHAIN=local")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOROOT: %v", err)
-	}
-	r := strings.TrimSpace(string(out))
-	if r == "" {
-		return "", errors.New("go env GOROOT is empty")
-	}
-	return r, nil
 }
 
 // makeStdRoot builds the private GOROOT at dir: links to every entry of
@@ -355,7 +317,7 @@ func makeStdRoot(dir, goroot string, kernelPkgs map[string]string) error {
 	if err := link("", "src"); err != nil {
 		return err
 	}
-	top := strings.SplitN(kernelImport, "/", 2)[0] // "rt0"
+	top := strings.SplitN(build.KernelImport, "/", 2)[0] // "rt0"
 	if _, err := os.Stat(filepath.Join(goroot, "src", top)); err == nil {
 		return fmt.Errorf("%s already exists: cannot add rt0's kernel packages to a private GOROOT", filepath.Join(goroot, "src", top))
 	}
@@ -410,7 +372,7 @@ type testBuild struct {
 
 // tester runs the packages of one rt0 test command.
 type tester struct {
-	b      *builder
+	b      *build.Builder
 	tf     *testFlags
 	tmp    string
 	sio    stdio
@@ -436,7 +398,7 @@ type tester struct {
 // stdGOROOT makes the private GOROOT (once).
 func (t *tester) stdGOROOT() (string, error) {
 	t.stdOnce.Do(func() {
-		kp, err := t.b.kernelPackages()
+		kp, err := t.b.KernelPackages()
 		if err != nil {
 			t.stdErr = err
 			return
@@ -447,7 +409,7 @@ func (t *tester) stdGOROOT() (string, error) {
 			return
 		}
 		t.stdRoot = dir
-		t.b.logf("private GOROOT %s: %s with %d kernel packages", dir, t.goroot, len(kp))
+		t.b.Logf("private GOROOT %s: %s with %d kernel packages", dir, t.goroot, len(kp))
 	})
 	return t.stdRoot, t.stdErr
 }
@@ -457,9 +419,9 @@ func (t *tester) stdGOROOT() (string, error) {
 func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 	src := filepath.Join(work, testKernelFile)
 	if p.testsImportNet {
-		t.b.logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
+		t.b.Logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
 	}
-	if err := os.WriteFile(src, []byte(testKernelSource(p.Name, p.testsImportNet)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, testKernelFile)); err == nil {
@@ -480,18 +442,18 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 		tb.pkgArg = p.ImportPath
 	case p.Module == nil:
 		return nil, fmt.Errorf("%s is in no module: rt0 test needs module mode", p.ImportPath)
-	case p.Module.Path == "rt0" || samePath(p.Module.Dir, t.b.root):
+	case p.Module.Path == "rt0" || build.SamePath(p.Module.Dir, t.b.Root):
 		tb.pkgDir, tb.rootDir, tb.dir = p.Dir, p.Module.Dir, p.Dir
 		tb.env = []string{"GOWORK=off"}
 		tb.pkgArg = "."
 	case !p.Module.Main:
 		return nil, fmt.Errorf("%s is in module %s, a dependency: rt0 test runs packages of the main module, of other local modules and of std", p.ImportPath, p.Module.Path)
 	default:
-		t.workOnce.Do(func() { t.workVer, t.workErr = t.b.goVersion() })
+		t.workOnce.Do(func() { t.workVer, t.workErr = t.b.GoVersion() })
 		if t.workErr != nil {
 			return nil, t.workErr
 		}
-		work := fmt.Sprintf("go %s\n\nuse (\n\t%s\n\t%s\n)\n", t.workVer, strconv.Quote(p.Module.Dir), strconv.Quote(t.b.root))
+		work := fmt.Sprintf("go %s\n\nuse (\n\t%s\n\t%s\n)\n", t.workVer, strconv.Quote(p.Module.Dir), strconv.Quote(t.b.Root))
 		wf := filepath.Join(filepath.Dir(src), "go.work")
 		if err := os.WriteFile(wf, []byte(work), 0o644); err != nil {
 			return nil, err
@@ -507,7 +469,7 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 // buildTest runs go test -c for p into work/<name>.test, and returns the
 // path of the boot image. Go's output goes to out.
 func (t *tester) buildTest(p *listedPkg, tb *testBuild, work string, out io.Writer) (string, error) {
-	goFlags, err := t.tf.build.goArgs()
+	goFlags, err := t.tf.build.GoArgs()
 	if err != nil {
 		return "", err
 	}
@@ -519,7 +481,7 @@ func (t *tester) buildTest(p *listedPkg, tb *testBuild, work string, out io.Writ
 	if err := os.WriteFile(ovFile, ov, 0o644); err != nil {
 		return "", err
 	}
-	name := importName(p.ImportPath) + ".test"
+	name := build.ImportName(p.ImportPath) + ".test"
 	elfPath := filepath.Join(work, name+".elf")
 	args := []string{"test", "-c", "-o", elfPath, "-overlay", ovFile}
 	if t.tf.vet != "" {
@@ -527,24 +489,24 @@ func (t *tester) buildTest(p *listedPkg, tb *testBuild, work string, out io.Writ
 	}
 	args = append(args, goFlags...)
 	args = append(args, tb.pkgArg)
-	env := append(slices.Clone(goEnvTarget), tb.env...)
-	if t.tf.build.x {
+	env := append(slices.Clone(build.GoEnvTarget), tb.env...)
+	if t.tf.build.X {
 		t.errMu.Lock()
-		fmt.Fprintf(t.sio.err, "cd %s; %s %s\n", tb.dir, strings.Join(env, " "), qemu.ShellQuote(append([]string{t.b.goCmd}, args...)))
+		fmt.Fprintf(t.sio.err, "cd %s; %s %s\n", tb.dir, strings.Join(env, " "), shell.Quote(append([]string{t.b.Go}, args...)))
 		t.errMu.Unlock()
 	}
-	cmd := exec.CommandContext(t.ctx, t.b.goCmd, args...)
+	cmd := exec.CommandContext(t.ctx, t.b.Go, args...)
 	cmd.Dir = tb.dir
-	cmd.Env = append(slices.Clip(t.b.env), append(env, "PWD="+tb.dir)...)
+	cmd.Env = append(slices.Clip(t.b.Env), append(env, "PWD="+tb.dir)...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Run(); err != nil {
 		return "", err
 	}
-	if err := checkLinksKernel(elfPath); err != nil {
+	if err := build.CheckLinksKernel(elfPath); err != nil {
 		return "", err
 	}
-	img, err := patchFile(elfPath)
+	img, err := build.PatchFile(elfPath)
 	if err != nil {
 		return "", fmt.Errorf("boot image: %v", err)
 	}
@@ -689,7 +651,7 @@ func (t *tester) runPkg(p *listedPkg, out io.Writer, jsonOut io.Writer) pkgResul
 		for _, f := range [][2]string{{image, base}, {cpioFile, base + ".cpio"}} {
 			data, err := os.ReadFile(f[0])
 			if err == nil {
-				err = writeFileAtomic(f[1], data)
+				err = build.WriteFileAtomic(f[1], data)
 			}
 			if err != nil {
 				return fail("FAIL\t%s [setup failed]\n%v\n", p.ImportPath, err)
@@ -697,7 +659,7 @@ func (t *tester) runPkg(p *listedPkg, out io.Writer, jsonOut io.Writer) pkgResul
 		}
 		t.errMu.Lock()
 		fmt.Fprintf(t.sio.err, "rt0 test: wrote %s and %s.cpio; boot with:\n\tqemu-system-x86_64 -nodefaults -no-reboot -display none -cpu max -m %s -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel %s -initrd %s.cpio -append %s\n",
-			base, base, tf.memory, base, base, qemu.ShellQuote([]string{line}))
+			base, base, tf.memory, base, base, shell.Quote([]string{line}))
 		t.errMu.Unlock()
 		return pkgResult{}
 	}
@@ -722,13 +684,16 @@ func (t *tester) runPkg(p *listedPkg, out io.Writer, jsonOut io.Writer) pkgResul
 	if tf.timeout > 0 {
 		cfg.Timeout = tf.timeout + time.Minute
 	}
+	if err := qemu.CheckMemory(image, tf.memory); err != nil {
+		return fail("FAIL\t%s [setup failed]\nrt0 test: %v\n", p.ImportPath, err)
+	}
 	if tf.klog {
 		cfg.Debug = &prefixWriter{w: t.sio.err, mu: &t.errMu, prefix: "[" + p.ImportPath + "] "}
 	}
-	if tf.build.x {
+	if tf.build.X {
 		if args, err := cfg.Args(); err == nil {
 			t.errMu.Lock()
-			fmt.Fprintln(t.sio.err, qemu.ShellQuote(args))
+			fmt.Fprintln(t.sio.err, shell.Quote(args))
 			t.errMu.Unlock()
 		}
 	}
@@ -911,8 +876,8 @@ func (t *tester) startTest2JSON(importPath string, w io.Writer) (*test2json, err
 	// The tool's own binary: go tool would add its start-up to the
 	// package's elapsed time, which test2json measures from its own start.
 	t.t2jOnce.Do(func() {
-		cmd := exec.Command(t.b.goCmd, "tool", "-n", "test2json")
-		cmd.Env = append(slices.Clip(t.b.env), "GOTOOLCHAIN=local")
+		cmd := exec.Command(t.b.Go, "tool", "-n", "test2json")
+		cmd.Env = append(slices.Clip(t.b.Env), "GOTOOLCHAIN=local")
 		if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
 			t.t2jPath = string(bytes.TrimSpace(out))
 		}
@@ -920,9 +885,9 @@ func (t *tester) startTest2JSON(importPath string, w io.Writer) (*test2json, err
 	args := []string{"-t", "-p", importPath}
 	cmd := exec.Command(t.t2jPath, args...)
 	if t.t2jPath == "" {
-		cmd = exec.Command(t.b.goCmd, append([]string{"tool", "test2json"}, args...)...)
+		cmd = exec.Command(t.b.Go, append([]string{"tool", "test2json"}, args...)...)
 	}
-	cmd.Env = append(slices.Clip(t.b.env), "GOTOOLCHAIN=local")
+	cmd.Env = append(slices.Clip(t.b.Env), "GOTOOLCHAIN=local")
 	cmd.Dir = t.tmp
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -947,7 +912,7 @@ func runTest(args []string, sio stdio) int {
 	fs := flag.NewFlagSet("rt0 test", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	var tf testFlags
-	tf.build.buildvcs = "false"
+	tf.build.BuildVCS = "false"
 	tf.register(fs)
 	fs.Usage = func() {
 		io.WriteString(fs.Output(), testUsage)
@@ -970,6 +935,10 @@ func runTest(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 2
 	}
+	if _, err := qemu.ParseMemory(tf.memory); err != nil {
+		fmt.Fprintf(sio.err, "rt0 test: -m: %v\n", err)
+		return 2
+	}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -986,17 +955,17 @@ func runTest(args []string, sio stdio) int {
 		}
 	}()
 
-	b, err := newBuilder(sio.err, tf.build.x)
+	b, err := build.New(sio.err, tf.build.X)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1
 	}
-	goroot, err := b.goRoot()
+	goroot, err := b.GoRoot()
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1
 	}
-	pkgs, err := b.listPackages(patterns, tf.build.tags, tf.build.mod)
+	pkgs, err := listPackages(b, patterns, tf.build.Tags, tf.build.Mod)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1
@@ -1004,7 +973,7 @@ func runTest(args []string, sio stdio) int {
 	if len(pkgs) == 0 {
 		return 1 // go list said why
 	}
-	tmp, cleanup, err := workDir(sio.err, "rt0-test-", tf.build.work)
+	tmp, cleanup, err := build.WorkDir(sio.err, "rt0-test-", tf.build.Work)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
 		return 1

@@ -59,7 +59,7 @@ func TestParseTestArgs(t *testing.T) {
 	if got := tf.binaryArgs(); !slices.Equal(got, []string{"-test.paniconexit0", "-test.timeout=10m0s"}) {
 		t.Errorf("binaryArgs %q", got)
 	}
-	if tf.memory != "2G" || tf.p != 3 || !tf.klog || !tf.build.x || tf.build.tags != "a,b" || !slices.Equal(tf.env, []string{"K=V"}) || !slices.Equal(pkgs, []string{"pkg"}) {
+	if tf.memory != "2G" || tf.p != 3 || !tf.klog || !tf.build.X || tf.build.Tags != "a,b" || !slices.Equal(tf.env, []string{"K=V"}) || !slices.Equal(pkgs, []string{"pkg"}) {
 		t.Errorf("flags %+v, packages %q", tf, pkgs)
 	}
 	if tf.showPass() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"rt0/build"
 	"rt0/tour"
 )
 
@@ -29,8 +30,8 @@ Flags:
 func runTour(args []string, sio stdio) int {
 	fs := flag.NewFlagSet("rt0 tour", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
-	var bf buildFlags
-	bf.register(fs, false)
+	var bf build.Flags
+	bf.Register(fs, false)
 	out := fs.String("o", "", "write the tour to `file` instead of standard output")
 	asHTML := fs.Bool("html", false, "write a standalone HTML page instead of plain text")
 	image := fs.String("image", "", "tour this already built rt0 image (`elf`) instead of building")
@@ -48,18 +49,18 @@ func runTour(args []string, sio stdio) int {
 	}
 	elfPath := *image
 	if elfPath == "" {
-		b, err := newBuilder(sio.err, bf.verbose)
+		b, err := build.New(sio.err, bf.Verbose)
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
 			return 1
 		}
-		tmp, cleanup, err := workDir(sio.err, "rt0-tour-", bf.work)
+		tmp, cleanup, err := build.WorkDir(sio.err, "rt0-tour-", bf.Work)
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
 			return 1
 		}
 		defer cleanup()
-		elfPath, err = b.buildImage(fs.Args(), &bf, tmp+string(os.PathSeparator))
+		elfPath, err = b.BuildImage(fs.Args(), &bf, tmp+string(os.PathSeparator))
 		if err != nil {
 			fmt.Fprintf(sio.err, "rt0 tour: %v\n", err)
 			return 1
@@ -78,7 +79,7 @@ func runTour(args []string, sio stdio) int {
 	}
 	if err == nil {
 		if *out != "" {
-			err = writeFileAtomic(*out, buf.Bytes())
+			err = build.WriteFileAtomic(*out, buf.Bytes())
 		} else {
 			_, err = sio.out.Write(buf.Bytes())
 		}

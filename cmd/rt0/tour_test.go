@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"rt0/boot/image"
+	"rt0/build"
 	"rt0/tour"
 )
 
@@ -19,12 +20,12 @@ import (
 // patch, into dir and returns the ELF's path.
 func linkHello(t *testing.T, dir string) string {
 	t.Helper()
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &builder{root: root, goCmd: mustGo(), env: os.Environ(), stderr: testWriter{t}}
-	elfPath, _, err := b.link([]string{filepath.Join(root, "examples", "hello")}, &buildFlags{buildvcs: "false"}, dir)
+	b := &build.Builder{Root: root, Go: mustGo(), Env: os.Environ(), Stderr: testWriter{t}}
+	elfPath, _, err := b.Link([]string{filepath.Join(root, "examples", "hello")}, &build.Flags{BuildVCS: "false"}, dir)
 	if err != nil {
 		t.Fatalf("linking examples/hello: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"rt0/boot/image"
+	"rt0/build"
 	"rt0/qemu"
 	"rt0/tour"
 	"rt0/trace"
@@ -213,7 +214,7 @@ func TestTraceGoroutine(t *testing.T) {
 // rt0 run -trace -trace-out -trace-svg: the program's output untouched on
 // stdout, the timeline on stderr after it, the JSON and SVG files.
 func TestRunTraceFlags(t *testing.T) {
-	root, err := rt0Root()
+	root, err := build.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

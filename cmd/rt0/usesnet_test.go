@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"rt0/build"
 )
 
 func TestNetIsNet(t *testing.T) {
@@ -19,8 +21,8 @@ func TestNetIsNet(t *testing.T) {
 		"example.com/net":          false,
 		"":                         false,
 	} {
-		if got := isNet(ip); got != want {
-			t.Errorf("isNet(%q) = %v, want %v", ip, got, want)
+		if got := build.IsNet(ip); got != want {
+			t.Errorf("build.IsNet(%q) = %v, want %v", ip, got, want)
 		}
 	}
 }
@@ -78,10 +80,10 @@ func TestNetListPackagesTests(t *testing.T) {
 		"testonly/x_test.go": "package testonly_test\n\nimport (\n\t\"net\"\n\t\"testing\"\n)\n\nfunc TestX(t *testing.T) { _ = net.Dial }\n",
 	})
 	t.Chdir(mod)
-	b := &builder{goCmd: mustGo(), env: os.Environ(), stderr: testWriter{t}}
+	b := &build.Builder{Go: mustGo(), Env: os.Environ(), Stderr: testWriter{t}}
 	list := func(tags string, patterns ...string) map[string]bool {
 		t.Helper()
-		pkgs, err := b.listPackages(patterns, tags, "")
+		pkgs, err := listPackages(b, patterns, tags, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,21 +116,21 @@ func TestNetListPackagesTests(t *testing.T) {
 // and for files named on the command line.
 func TestBuildEnablesSocketsForNet(t *testing.T) {
 	b := testBuilder(t)
-	check := func(p *plan, want bool) {
+	check := func(p *build.Plan, want bool) {
 		t.Helper()
-		if p.sockets != want {
-			t.Errorf("%s %v: sockets %v, want %v", p.kind, p.pkgs, p.sockets, want)
+		if p.Sockets != want {
+			t.Errorf("%s %v: sockets %v, want %v", p.Kind, p.Pkgs, p.Sockets, want)
 		}
-		src, err := os.ReadFile(p.kernelSrc)
+		src, err := os.ReadFile(p.KernelSrc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(src) != mainKernelSource(want) {
-			t.Errorf("%s %v: overlay file:\n%s\nwant:\n%s", p.kind, p.pkgs, src, mainKernelSource(want))
+		if string(src) != build.MainKernelSource(want) {
+			t.Errorf("%s %v: overlay file:\n%s\nwant:\n%s", p.Kind, p.Pkgs, src, build.MainKernelSource(want))
 		}
 	}
-	check(linkOK(t, b, "rt0 module", filepath.Join(b.root, "testdata", "progs", "tcp")), true)
-	check(linkOK(t, b, "rt0 module", filepath.Join(b.root, "examples", "hello")), false)
+	check(linkOK(t, b, "rt0 module", filepath.Join(b.Root, "testdata", "progs", "tcp")), true)
+	check(linkOK(t, b, "rt0 module", filepath.Join(b.Root, "examples", "hello")), false)
 
 	// A temporary module. srv.go also declares a top-level kernel, which
 	// the overlay file's import must not clash with.
@@ -140,7 +142,7 @@ func TestBuildEnablesSocketsForNet(t *testing.T) {
 	})
 	check(linkOK(t, b, "temporary module", loose), false)
 	tmp := t.TempDir()
-	_, p, err := b.link([]string{loose}, &buildFlags{buildvcs: "false", tags: "withnet"}, tmp)
+	_, p, err := b.Link([]string{loose}, &build.Flags{BuildVCS: "false", Tags: "withnet"}, tmp)
 	if err != nil {
 		t.Fatalf("-tags withnet: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package build
 
 import (
 	"go/ast"
@@ -12,11 +12,11 @@ import (
 // Without the network the files are exactly what they always were: hello's
 // image must not change.
 func TestOverlaySourceWithoutSockets(t *testing.T) {
-	if got, want := mainKernelSource(false), "package main\n\nimport (\n\t_ \"rt0/kernel\"\n\t_ \"rt0/painter\"\n)\n"; got != want {
-		t.Errorf("mainKernelSource(false) = %q, want %q", got, want)
+	if got, want := MainKernelSource(false), "package main\n\nimport (\n\t_ \"rt0/kernel\"\n\t_ \"rt0/painter\"\n)\n"; got != want {
+		t.Errorf("MainKernelSource(false) = %q, want %q", got, want)
 	}
-	if got, want := testKernelSource("strings", false), "package strings_test\n\nimport _ \"rt0/kernel\"\n"; got != want {
-		t.Errorf("testKernelSource(strings, false) = %q, want %q", got, want)
+	if got, want := TestKernelSource("strings", false), "package strings_test\n\nimport _ \"rt0/kernel\"\n"; got != want {
+		t.Errorf("TestKernelSource(strings, false) = %q, want %q", got, want)
 	}
 }
 
@@ -27,8 +27,8 @@ func TestOverlaySourceWithSockets(t *testing.T) {
 		src, pkg    string
 		wantImports map[string]string // path -> name
 	}{
-		{mainKernelSource(true), "main", map[string]string{"rt0/kernel": kernelImportName, "rt0/painter": "_"}},
-		{testKernelSource("http", true), "http_test", map[string]string{"rt0/kernel": kernelImportName}},
+		{MainKernelSource(true), "main", map[string]string{"rt0/kernel": kernelImportName, "rt0/painter": "_"}},
+		{TestKernelSource("http", true), "http_test", map[string]string{"rt0/kernel": kernelImportName}},
 	} {
 		if formatted, err := format.Source([]byte(tc.src)); err != nil || string(formatted) != tc.src {
 			t.Errorf("not gofmt'd (%v):\n%s", err, tc.src)

@@ -1,4 +1,4 @@
-package main
+package build
 
 import (
 	"bufio"
@@ -11,11 +11,11 @@ import (
 	"strings"
 )
 
-// rt0Root returns the source directory of the rt0 module, whose kernel is
+// Root returns the source directory of the rt0 module, whose kernel is
 // linked into every program: $RT0ROOT if set, else the checkout this
 // binary was built from (found through the path of this very file, which
 // the compiler records unless -trimpath was used).
-func rt0Root() (string, error) {
+func Root() (string, error) {
 	if r := os.Getenv("RT0ROOT"); r != "" {
 		abs, err := filepath.Abs(r)
 		if err != nil {
@@ -28,7 +28,7 @@ func rt0Root() (string, error) {
 	}
 	_, file, _, ok := runtime.Caller(0)
 	if ok && filepath.IsAbs(file) {
-		dir := filepath.Dir(filepath.Dir(filepath.Dir(file))) // <root>/cmd/rt0/root.go
+		dir := filepath.Dir(filepath.Dir(file)) // <root>/build/root.go
 		if checkRT0Module(dir) == nil {
 			return dir, nil
 		}
@@ -39,7 +39,7 @@ func rt0Root() (string, error) {
 
 // checkRT0Module reports whether dir holds the go.mod of module rt0.
 func checkRT0Module(dir string) error {
-	path, err := modulePath(filepath.Join(dir, "go.mod"))
+	path, err := ModulePath(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return err
 	}
@@ -49,8 +49,8 @@ func checkRT0Module(dir string) error {
 	return nil
 }
 
-// modulePath returns the module path a go.mod file declares.
-func modulePath(gomod string) (string, error) {
+// ModulePath returns the module path a go.mod file declares.
+func ModulePath(gomod string) (string, error) {
 	f, err := os.Open(gomod)
 	if err != nil {
 		return "", err
@@ -78,9 +78,9 @@ func modulePath(gomod string) (string, error) {
 	return "", fmt.Errorf("%s: no module line", gomod)
 }
 
-// findModuleRoot returns the nearest directory at or above dir with a
+// FindModuleRoot returns the nearest directory at or above dir with a
 // go.mod, or "".
-func findModuleRoot(dir string) string {
+func FindModuleRoot(dir string) string {
 	for {
 		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
 			return dir
@@ -93,8 +93,8 @@ func findModuleRoot(dir string) string {
 	}
 }
 
-// samePath reports whether a and b name the same directory.
-func samePath(a, b string) bool {
+// SamePath reports whether a and b name the same directory.
+func SamePath(a, b string) bool {
 	if a == b {
 		return true
 	}

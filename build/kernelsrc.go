@@ -1,4 +1,4 @@
-package main
+package build
 
 // The source of the one file rt0's -overlay adds to a program: the import
 // that links the kernel in, and, for programs that use the network, the
@@ -23,22 +23,22 @@ const kernelImportName = "rt0kernel"
 // enableSockets is the generated call, with its reason.
 const enableSockets = "// The program imports package net: link the kernel's sockets.\nfunc init() { " + kernelImportName + ".EnableSockets() }\n"
 
-// mainKernelSource is the file added to a main package that rt0 builds;
+// MainKernelSource is the file added to a main package that rt0 builds;
 // sockets says whether the program imports package net.
-func mainKernelSource(sockets bool) string {
+func MainKernelSource(sockets bool) string {
 	if !sockets {
-		return "package main\n\nimport (\n\t_ \"" + kernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
+		return "package main\n\nimport (\n\t_ \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
 	}
-	return "package main\n\nimport (\n\t" + kernelImportName + " \"" + kernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n\n" + enableSockets
+	return "package main\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n\n" + enableSockets
 }
 
-// testKernelSource is the external test file (package <pkgName>_test, so
+// TestKernelSource is the external test file (package <pkgName>_test, so
 // that it may import the kernel even into packages the kernel imports)
 // added to a package that rt0 test builds; sockets says whether the test
 // binary imports package net.
-func testKernelSource(pkgName string, sockets bool) string {
+func TestKernelSource(pkgName string, sockets bool) string {
 	if !sockets {
-		return "package " + pkgName + "_test\n\nimport _ \"" + kernelImport + "\"\n"
+		return "package " + pkgName + "_test\n\nimport _ \"" + KernelImport + "\"\n"
 	}
-	return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + kernelImport + "\"\n\n" + enableSockets
+	return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + KernelImport + "\"\n\n" + enableSockets
 }
