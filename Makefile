@@ -31,14 +31,14 @@ fmt-check:
 	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 bench: deps
-	$(GO) run ./bench
+	$(GO) run ./host/bench
 
-# conformance runs the standard library's own tests on rt0 (conformance/
+# conformance runs the standard library's own tests on rt0 (host/conformance/
 # packages.go lists them), prints a summary table and writes it to
 # docs/conformance.md; it fails if a package fails. make test runs only its
-# quick subset (go test ./conformance).
+# quick subset (go test ./host/conformance).
 conformance: deps
-	$(GO) run ./conformance -o docs/conformance.md -readme README.md
+	$(GO) run ./host/conformance -o docs/conformance.md -readme README.md
 
 # debug boots $(PROG) in QEMU, paused, with GDB attached: it stops at each
 # startup milestone (rt0_go, schedinit, newproc, schedule, execute, gogo,

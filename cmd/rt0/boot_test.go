@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"rt0/build"
-	"rt0/qemu"
+	"rt0/host/build"
+	"rt0/host/qemu"
 )
 
 const bootTimeout = 60 * time.Second

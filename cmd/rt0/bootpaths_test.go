@@ -29,9 +29,9 @@ import (
 	"testing"
 	"time"
 
-	"rt0/build"
-	"rt0/internal/shell"
-	"rt0/qemu"
+	"rt0/host/build"
+	"rt0/host/qemu"
+	"rt0/host/shell"
 )
 
 // Debian's ovmf package.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"rt0/build"
+	"rt0/host/build"
 )
 
 // parseCommand gives fs the usage text of a subcommand and parses args;

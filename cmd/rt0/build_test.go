@@ -12,11 +12,11 @@ import (
 	"sync"
 	"testing"
 
-	"rt0/build"
+	"rt0/host/build"
 )
 
 // The build tests check rt0's build path: that go build succeeds on each
-// kind of target and links rt0/kernel. They use the real rt0 checkout when
+// kind of target and links rt0/guest/kernel. They use the real rt0 checkout when
 // its kernel links; while the kernel is in flux (it does not link) they use
 // a temporary copy of the checkout whose kernel package is a stand-in, so
 // that the build path is still tested (RT0_TEST_STANDIN_KERNEL=1 forces
@@ -78,7 +78,7 @@ func testRoot(t *testing.T) (string, bool) {
 		t.Fatalf("rt0 root: %v", rootErr)
 	}
 	if rootStandIn {
-		t.Logf("rt0/kernel does not link yet; using a stand-in kernel in a copy of the checkout (%s)\n%s", rootDir, standInReason)
+		t.Logf("rt0/guest/kernel does not link yet; using a stand-in kernel in a copy of the checkout (%s)\n%s", rootDir, standInReason)
 	}
 	return rootDir, rootStandIn
 }
@@ -121,7 +121,7 @@ func copyWithStandInKernel(src, dst string) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		if filepath.Dir(rel) == "kernel" {
+		if filepath.Dir(rel) == filepath.Join("guest", "kernel") {
 			return nil // the kernel package's files: replaced below
 		}
 		data, err := os.ReadFile(p)
@@ -133,7 +133,7 @@ func copyWithStandInKernel(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dst, "kernel", "kernel.go"), []byte(standInKernel), 0o644)
+	return os.WriteFile(filepath.Join(dst, "guest", "kernel", "kernel.go"), []byte(standInKernel), 0o644)
 }
 
 func mustGo() string {
@@ -158,7 +158,7 @@ func testBuilder(t *testing.T) *build.Builder {
 }
 
 // assertLinksKernel checks that the ELF at path is an x86-64 executable
-// holding code of package rt0/kernel.
+// holding code of package rt0/guest/kernel.
 func assertLinksKernel(t *testing.T, path string) {
 	t.Helper()
 	f, err := elf.Open(path)

@@ -15,11 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"rt0/build"
-	"rt0/debug"
-	"rt0/internal/shell"
-	"rt0/qemu"
-	"rt0/tour"
+	"rt0/host/build"
+	"rt0/host/qemu"
+	"rt0/host/shell"
+	"rt0/host/study/debug"
+	"rt0/host/study/tour"
 )
 
 const debugUsage = `usage: rt0 debug [-batch] [-timeout d] [-image elf] [debug flags] [build flags] <package | files.go...>

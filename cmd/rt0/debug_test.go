@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rt0/debug"
+	"rt0/host/study/debug"
 )
 
 // TestDebugBatch drives GDB in batch mode against QEMU's gdbstub on the hello

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/qemu"
+	"rt0/host/qemu"
 )
 
 func TestBootFirmwareTables(t *testing.T) {

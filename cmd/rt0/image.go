@@ -12,8 +12,8 @@ import (
 	"strings"
 	"syscall"
 
-	"rt0/bootimg"
-	"rt0/build"
+	"rt0/host/bootimg"
+	"rt0/host/build"
 )
 
 const imageUsage = `usage: rt0 image [-o file.img] [image flags] [build flags] <package | files.go...> [arguments...]
@@ -176,7 +176,7 @@ func containsWord(words []string, w string) bool {
 }
 
 // splitAppend splits raw kernel command-line words (rt0 image -append) by
-// the kernel's own rules (rt0/kernel/cmdline.Split): runs of spaces, tabs,
+// the kernel's own rules (rt0/guest/kernel/cmdline.Split): runs of spaces, tabs,
 // newlines and carriage returns separate words; double quotes group and
 // are removed; a backslash makes the next character ordinary, and one at
 // the very end stands for itself. A quote left open is an error here.

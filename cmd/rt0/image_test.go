@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/bootimg"
-	"rt0/build"
-	"rt0/kernel/cmdline"
+	"rt0/guest/kernel/cmdline"
+	"rt0/host/bootimg"
+	"rt0/host/build"
 )
 
 // splitAppend reads -append's words exactly as the kernel would: the words

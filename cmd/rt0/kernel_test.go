@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/build"
-	"rt0/qemu"
+	"rt0/host/build"
+	"rt0/host/qemu"
 )
 
 // hostRun runs the program at target (relative to the rt0 checkout) on the

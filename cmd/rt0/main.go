@@ -6,10 +6,10 @@
 //
 // rt0 build runs the stock go command (GOOS=linux GOARCH=amd64
 // CGO_ENABLED=0) with an -overlay that adds one file to the main package,
-// importing rt0/kernel, so the user's source is never modified; then
-// rt0/boot/image.Patch makes the ELF multiboot-bootable. No C toolchain is
+// importing rt0/guest/kernel, so the user's source is never modified; then
+// rt0/host/image.Patch makes the ELF multiboot-bootable. No C toolchain is
 // involved. rt0 run does the same into a temporary directory and boots the
-// result with rt0/qemu: the program's output is rt0's standard output, byte
+// result with rt0/host/qemu: the program's output is rt0's standard output, byte
 // for byte, standard input is forwarded to the guest, and rt0 exits with the
 // program's exit status (124 on timeout, 125 when the kernel panicked or the
 // machine stopped without an exit status).

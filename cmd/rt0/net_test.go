@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/build"
-	"rt0/qemu"
+	"rt0/host/build"
+	"rt0/host/qemu"
 )
 
 // bootLikeHost boots prog on rt0 and wants the output and exit status it
@@ -45,7 +45,7 @@ func TestBootInterfaces(t *testing.T) {
 	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)
 }
 
-// socketCodeSymbols returns the functions of package rt0/kernel in the ELF
+// socketCodeSymbols returns the functions of package rt0/guest/kernel in the ELF
 // at path that belong to its sockets: those with "sock" in their name
 // (socketSyscall, sysSocket, sockConnect, ...), but EnableSockets, the way
 // in, which is there exactly when the program calls it, and socketOp, the

@@ -13,10 +13,10 @@ import (
 	"time"
 	"unsafe"
 
-	"rt0/build"
-	"rt0/internal/shell"
-	"rt0/kernel/cmdline"
-	"rt0/qemu"
+	"rt0/guest/kernel/cmdline"
+	"rt0/host/build"
+	"rt0/host/qemu"
+	"rt0/host/shell"
 )
 
 const runUsage = `usage: rt0 run [run flags] [build flags] <package | files.go...> [arguments...]
@@ -177,7 +177,7 @@ func runRun(args []string, sio stdio) int {
 		Serial:    sio.out,
 	}
 	// Refused before boot: a machine whose RAM cannot hold the image would
-	// hang or stop at once (qemu/memory.go).
+	// hang or stop at once (host/qemu/memory.go).
 	if err := qemu.CheckMemory(kernel, rf.memory); err != nil {
 		fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
 		return 2

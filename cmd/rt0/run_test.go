@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"rt0/kernel/cmdline"
-	"rt0/qemu"
+	"rt0/guest/kernel/cmdline"
+	"rt0/host/qemu"
 )
 
 func TestSplitRunArgs(t *testing.T) {

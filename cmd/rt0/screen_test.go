@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"rt0/boot/image"
-	"rt0/bootimg"
-	"rt0/qemu"
+	"rt0/host/bootimg"
+	"rt0/host/image"
+	"rt0/host/qemu"
 )
 
 // monitor is a connection to QEMU's QMP socket; cmd runs human-monitor
@@ -227,7 +227,7 @@ func TestScreenEscapes(t *testing.T) {
 
 // The UEFI framebuffer (GRUB multiboot2 under OVMF): the screen must show
 // the program's output drawn with the kernel's font, pixel for pixel,
-// painted by the painter goroutine (package rt0/painter), and, with
+// painted by the painter goroutine (package rt0/guest/painter), and, with
 // rt0.painter=off, by the kernel itself.
 func TestScreenFramebuffer(t *testing.T) {
 	img := bootBuild(t, "testdata/progs/console")

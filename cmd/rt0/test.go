@@ -5,16 +5,16 @@ package main
 // How the kernel gets into a test binary without touching the package:
 // the -overlay adds an external test file (package <name>_test, which may
 // import anything, so there is no import cycle even for packages the kernel
-// imports) holding `import _ "rt0/kernel"`.
+// imports) holding `import _ "rt0/guest/kernel"`.
 //
 // For a standard-library package that import cannot resolve: the go command
 // looks up a std package's imports inside GOROOT only. So rt0 test builds
 // std packages against a private GOROOT: a directory of symbolic links to
 // every entry of the real GOROOT and of GOROOT/src, plus src/rt0/...
 // links to the source of the kernel's packages (everything `go list -deps
-// rt0/kernel` shows outside std). "rt0/kernel" then resolves as if it were
+// rt0/guest/kernel` shows outside std). "rt0/guest/kernel" then resolves as if it were
 // in std, under its own import path, so the symbols the post-link step
-// looks up (rt0/kernel.linkinfo) keep their names. The package directories
+// looks up (rt0/guest/kernel.linkinfo) keep their names. The package directories
 // must really exist (the go command runs the assembler in them), which is
 // why an overlay alone does not do. The build cache does not key std
 // packages by GOROOT's location, so nothing is rebuilt for it; the test
@@ -43,10 +43,10 @@ import (
 	"syscall"
 	"time"
 
-	"rt0/build"
-	"rt0/internal/shell"
-	"rt0/kernel/cmdline"
-	"rt0/qemu"
+	"rt0/guest/kernel/cmdline"
+	"rt0/host/build"
+	"rt0/host/qemu"
+	"rt0/host/shell"
 )
 
 // testKernelFile is the external test file the overlay adds to each tested
@@ -58,7 +58,7 @@ const testUsage = `usage: rt0 test [build/test flags] [packages] [-args test arg
 Test works like go test, but boots each package's test binary on rt0 in
 QEMU: go test -c builds it (GOOS=linux GOARCH=amd64 CGO_ENABLED=0) with
 rt0's kernel linked in through an -overlay (the package's files are never
-modified), boot/image makes it bootable, and the package directory is
+modified), host/image makes it bootable, and the package directory is
 packed into a cpio archive at its absolute path (with the testdata
 directories of its parents and GOROOT/lib/time/zoneinfo.zip), served by the
 kernel from memory, writable, never written back; the test starts in the

@@ -81,16 +81,16 @@ func TestMakeStdRoot(t *testing.T) {
 	goroot := t.TempDir()
 	mkTree(t, goroot, map[string]string{"VERSION": "go1.26", "bin/go": "", "lib/time/zoneinfo.zip": "z", "src/strings/s.go": "package strings", "src/math/bits/b.go": "package bits"})
 	rt0 := t.TempDir()
-	mkTree(t, rt0, map[string]string{"kernel/k.go": "", "kernel/mem/m.go": "", "arch/amd64/a.go": "", "boot/multiboot/mb.go": "", "elsewhere/cmdline/c.go": ""})
+	mkTree(t, rt0, map[string]string{"kernel/k.go": "", "kernel/mem/m.go": "", "guest/arch/amd64/a.go": "", "guest/multiboot/mb.go": "", "elsewhere/cmdline/c.go": ""})
 	kp := map[string]string{
-		"rt0/kernel":         filepath.Join(rt0, "kernel"),
-		"rt0/kernel/mem":     filepath.Join(rt0, "kernel/mem"),
-		"rt0/kernel/cmdline": filepath.Join(rt0, "elsewhere/cmdline"), // not below kernel on the host
-		"rt0/arch/amd64":     filepath.Join(rt0, "arch/amd64"),
-		"rt0/boot/multiboot": filepath.Join(rt0, "boot/multiboot"),
+		"rt0/guest/kernel":         filepath.Join(rt0, "kernel"),
+		"rt0/guest/kernel/mem":     filepath.Join(rt0, "kernel/mem"),
+		"rt0/guest/kernel/cmdline": filepath.Join(rt0, "elsewhere/cmdline"), // not below kernel on the host
+		"rt0/guest/arch/amd64":     filepath.Join(rt0, "guest/arch/amd64"),
+		"rt0/guest/multiboot":      filepath.Join(rt0, "guest/multiboot"),
 	}
 	dir := filepath.Join(t.TempDir(), "goroot")
-	// rt0/kernel/cmdline cannot be linked inside the rt0/kernel link
+	// rt0/guest/kernel/cmdline cannot be linked inside the rt0/guest/kernel link
 	// (that would write into rt0's source).
 	if err := makeStdRoot(dir, goroot, kp); err == nil {
 		t.Error("a package outside its parent's directory: no error")
@@ -99,21 +99,21 @@ func TestMakeStdRoot(t *testing.T) {
 		t.Error("makeStdRoot wrote into the kernel's source directory")
 	}
 	// The layout rt0 really has: every package below its parent.
-	kp["rt0/kernel/cmdline"] = filepath.Join(rt0, "kernel/cmdline")
+	kp["rt0/guest/kernel/cmdline"] = filepath.Join(rt0, "kernel/cmdline")
 	mkTree(t, rt0, map[string]string{"kernel/cmdline/c.go": "package cmdline"})
 	dir = filepath.Join(t.TempDir(), "goroot")
 	if err := makeStdRoot(dir, goroot, kp); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
-		"VERSION":                      "go1.26",
-		"lib/time/zoneinfo.zip":        "z",
-		"src/strings/s.go":             "package strings",
-		"src/rt0/kernel/cmdline/c.go":  "package cmdline",
-		"src/rt0/kernel/k.go":          "",
-		"src/rt0/arch/amd64/a.go":      "",
-		"src/rt0/boot/multiboot/mb.go": "",
-		"src/math/bits/b.go":           "package bits",
+		"VERSION":                           "go1.26",
+		"lib/time/zoneinfo.zip":             "z",
+		"src/strings/s.go":                  "package strings",
+		"src/rt0/guest/kernel/cmdline/c.go": "package cmdline",
+		"src/rt0/guest/kernel/k.go":         "",
+		"src/rt0/guest/arch/amd64/a.go":     "",
+		"src/rt0/guest/multiboot/mb.go":     "",
+		"src/math/bits/b.go":                "package bits",
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || string(b) != want {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"rt0/build"
-	"rt0/tour"
+	"rt0/host/build"
+	"rt0/host/study/tour"
 )
 
 const tourUsage = `usage: rt0 tour [-o file] [-html] [-image elf] [build flags] <package | files.go...>

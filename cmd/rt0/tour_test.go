@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/boot/image"
-	"rt0/build"
-	"rt0/tour"
+	"rt0/host/build"
+	"rt0/host/image"
+	"rt0/host/study/tour"
 )
 
 // linkHello links examples/hello with the real kernel, without the boot
@@ -71,8 +71,8 @@ func TestTourHello(t *testing.T) {
 	for _, s := range tr.Sections {
 		got = append(got, s.Sym)
 	}
-	want := []string{"", "rt0/kernel.entry64", "_rt0_amd64_linux", "_rt0_amd64", "runtime.rt0_go.abi0",
-		"rt0/kernel.cgoInitHook", "runtime.args.abi0", "runtime.schedinit.abi0", "runtime.schedinit",
+	want := []string{"", "rt0/guest/kernel.entry64", "_rt0_amd64_linux", "_rt0_amd64", "runtime.rt0_go.abi0",
+		"rt0/guest/kernel.cgoInitHook", "runtime.args.abi0", "runtime.schedinit.abi0", "runtime.schedinit",
 		"runtime.newproc.abi0", "runtime.newproc", "runtime.newproc.func1", "runtime.newproc1",
 		"runtime.mstart.abi0", "runtime.mstart0", "runtime.mstart1", "runtime.schedule", "runtime.findRunnable",
 		"runtime.execute", "runtime.gogo.abi0", "gogo", "runtime.main", "main.main"}
@@ -121,7 +121,7 @@ func TestTourHello(t *testing.T) {
 		"LEAQ -0x10000(SP), BX",
 		"MOVQ CX, FS:-0x8",
 		"CALL AX",
-		"rt0/kernel.cgoInitHook",
+		"rt0/guest/kernel.cgoInitHook",
 		"JMP runtime.schedinit(SB)",
 		"CALL runtime.gogo.abi0(SB)",
 		"JMP BX",

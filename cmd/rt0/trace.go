@@ -7,10 +7,10 @@ import (
 	"os"
 	"strings"
 
-	"rt0/boot/image"
-	"rt0/qemu"
-	"rt0/tour"
-	"rt0/trace"
+	"rt0/host/image"
+	"rt0/host/qemu"
+	"rt0/host/study/tour"
+	"rt0/host/study/trace"
 )
 
 // traceFlags are rt0 run's startup-trace flags. Any of them turns the

@@ -16,11 +16,11 @@ import (
 	"strings"
 	"testing"
 
-	"rt0/boot/image"
-	"rt0/build"
-	"rt0/qemu"
-	"rt0/tour"
-	"rt0/trace"
+	"rt0/host/build"
+	"rt0/host/image"
+	"rt0/host/qemu"
+	"rt0/host/study/tour"
+	"rt0/host/study/trace"
 )
 
 // bootTrace boots target with rt0.trace and returns the image and the

@@ -1,6 +1,6 @@
 package main
 
-import "rt0/build"
+import "rt0/host/build"
 
 // foldTestListing turns the records of go list -test into the packages the
 // patterns named, each marked with whether its test binary imports net.

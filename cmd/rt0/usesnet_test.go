@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"rt0/build"
+	"rt0/host/build"
 )
 
 func TestNetIsNet(t *testing.T) {

@@ -1,4 +1,4 @@
-// scroll is the program of the screen console benchmark (bench/): it
+// scroll is the program of the screen console benchmark (host/bench/): it
 // writes lines to standard output, one write each, so that the screen
 // scrolls on every line once it is full, and reports how long the writes
 // took.

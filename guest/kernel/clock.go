@@ -1,0 +1,358 @@
+package kernel
+
+import (
+	"math/bits"
+
+	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/tscfreq"
+)
+
+// Time. The TSC is the clock: monotonic time is TSC ticks since boot scaled
+// to nanoseconds; wall-clock time is the CMOS RTC read once at boot plus
+// monotonic time. The LAPIC timer, one-shot, wakes the CPU at the next
+// deadline (a sleeping thread's timeout or the end of a time slice): no
+// periodic tick. Both the TSC and the LAPIC timer are calibrated against the
+// PIT, whose 1.193182 MHz input is the one frequency every PC agrees on, or
+// the ACPI PM timer where there is no PIT; a CPU that states its TSC
+// frequency (CPUID leaf 0x15, Intel since Skylake) is believed instead of
+// the measurement, when the two agree.
+
+var (
+	tsc0    uint64 // TSC at boot
+	tscHz   uint64
+	tscMult uint64 // ns = (tsc-tsc0) * tscMult >> 32
+	lapicHz uint64 // LAPIC timer ticks per second (divide by 16)
+	lapic   uintptr
+	wall0   int64 // realtime ns at boot (from the RTC)
+	// calibrationTSC is how long the calibration took, in TSC ticks.
+	calibrationTSC uint64
+	bootDone       bool
+	// tscSource is where tscHz came from, for the boot log.
+	tscSource uint8
+)
+
+const (
+	fromPIT = iota
+	fromPMTimer
+	fromCPUID15
+	fromCPUID16
+)
+
+// tscSourceName names a tscSource. (An integer in the global, not the
+// string: storing a string would be a pointer store, a write barrier.)
+func tscSourceName() string {
+	switch tscSource {
+	case fromPMTimer:
+		return "ACPI PM timer"
+	case fromCPUID15:
+		return "CPUID 0x15"
+	case fromCPUID16:
+		return "CPUID 0x16"
+	}
+	return "PIT"
+}
+
+// nanotime returns monotonic nanoseconds since boot.
+// Not inlined: called from many places, a call is smaller than its
+// multiply and shifts in each (the kernel's share of the image counts).
+//
+//go:noinline
+func nanotime() int64 {
+	hi, lo := bits.Mul64(amd64.Rdtsc()-tsc0, tscMult)
+	return int64(hi<<32 | lo>>32)
+}
+
+// walltime returns nanoseconds since the Unix epoch.
+func walltime() int64 { return wall0 + nanotime() }
+
+// LAPIC registers (byte offsets from the LAPIC base).
+const (
+	lapicID      = 0x20
+	lapicEOI     = 0xB0
+	lapicSVR     = 0xF0
+	lapicLVTTmr  = 0x320
+	lapicLINT0   = 0x350
+	lapicLINT1   = 0x360
+	lapicInitCnt = 0x380
+	lapicCurCnt  = 0x390
+	lapicDivide  = 0x3E0
+
+	vecTimer = 32
+	picBase  = 48 // the 8259 PICs, remapped here and masked
+)
+
+// x2apic: the firmware left the LAPIC in x2APIC mode, where its
+// registers are MSRs (0x800 + offset/16) and the MMIO page is dead.
+var x2apic bool
+
+func lapicRead(off uintptr) uint32 {
+	if x2apic {
+		v := uint32(amd64.Rdmsr(uint32(0x800 + off>>4)))
+		if off == lapicID {
+			v <<= 24 // x2APIC IDs are 32 bits wide at bit 0; keep xAPIC's layout
+		}
+		return v
+	}
+	return *amd64.U32(lapic + off)
+}
+
+func lapicWrite(off uintptr, v uint32) {
+	if x2apic {
+		amd64.Wrmsr(uint32(0x800+off>>4), uint64(v))
+		return
+	}
+	*amd64.U32(lapic + off) = v
+}
+
+func initClock() {
+	// The 8259 PICs: remap away from the exception vectors, then mask
+	// everything. The LAPIC does our interrupts.
+	amd64.Outb(0x20, 0x11)
+	amd64.Outb(0xA0, 0x11)
+	amd64.Outb(0x21, picBase)
+	amd64.Outb(0xA1, picBase+8)
+	amd64.Outb(0x21, 4)
+	amd64.Outb(0xA1, 2)
+	amd64.Outb(0x21, 1)
+	amd64.Outb(0xA1, 1)
+	amd64.Outb(0x21, 0xFF)
+	amd64.Outb(0xA1, 0xFF)
+
+	base := amd64.Rdmsr(amd64.MSR_APIC_BASE)
+	lapic = uintptr(base &^ 0xFFF & (1<<52 - 1))
+	x2apic = base&(1<<10) != 0
+	amd64.Wrmsr(amd64.MSR_APIC_BASE, base|1<<11) // global enable
+	lapicWrite(lapicSVR, 0x100|0xFF)             // software enable, spurious vector 255
+	lapicWrite(lapicLINT0, 1<<16)
+	lapicWrite(lapicLINT1, 1<<16)
+	lapicWrite(lapicDivide, 0x3) // divide by 16
+	lapicWrite(lapicLVTTmr, 1<<16|vecTimer)
+
+	calibrate()
+	if hz, leaf := cpuidTSC(); hz != 0 {
+		// A stated frequency is exact where a 2 ms measurement is within
+		// a fraction of a percent; but a hypervisor may state nonsense, so
+		// it must agree with the measurement to 2%.
+		if tscfreq.Agrees(hz, tscHz) {
+			tscHz = hz
+			tscSource = fromCPUID15
+			if leaf == 0x16 {
+				tscSource = fromCPUID16
+			}
+		} else {
+			kprint("rt0: CPUID states a TSC of ")
+			kprintDec(int64(hz / 1000))
+			kprint(" kHz, but it measures ")
+			kprintDec(int64(tscHz / 1000))
+			kprint(" kHz: the measurement is used\n")
+		}
+	}
+	tscMult = (1_000_000_000 << 32) / tscHz
+	wall0 = readRTC() - nanotime()
+	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
+}
+
+// calibrate measures the TSC and the LAPIC timer against PIT channel 2:
+// three 2 ms windows, keeping the median, so that one window stretched by
+// the host (under emulation the vCPU can be descheduled between the PIT
+// expiring and the TSC read) does not skew the clock. Some PCs have no PIT
+// any more (its gate never opens): then the ACPI PM timer, at 3.579545 MHz,
+// is the reference.
+func calibrate() {
+	if !pitWorks() && acpi.pmTimer != 0 {
+		tscSource = fromPMTimer
+		calibratePM()
+		return
+	}
+	tscSource = fromPIT
+	var tsc, apic [3]uint64
+	start := amd64.Rdtsc()
+	for i := range tsc {
+		tsc[i], apic[i] = pitWindow()
+	}
+	calibrationTSC = amd64.Rdtsc() - start
+	tsc0 = start
+	// median of three, with its LAPIC count
+	m := 0
+	for i := range tsc {
+		below, above := 0, 0
+		for j := range tsc {
+			if tsc[j] < tsc[i] {
+				below++
+			} else if tsc[j] > tsc[i] {
+				above++
+			}
+		}
+		if below <= 1 && above <= 1 {
+			m = i
+		}
+	}
+	tscHz = tsc[m] * 500
+	lapicHz = apic[m] * 500
+	if tscHz == 0 {
+		tscHz = 1_000_000_000 // no PIT? assume 1 GHz rather than divide by zero
+	}
+	if lapicHz == 0 {
+		lapicHz = 1_000_000
+	}
+}
+
+// cpuidTSC returns the TSC frequency the CPU states (package tscfreq).
+func cpuidTSC() (uint64, uint32) {
+	var l tscfreq.Leaves
+	l.Max, _, _, _ = amd64.Cpuid(0, 0)
+	if l.Max >= 0x15 {
+		l.Denom, l.Numer, l.Crystal, _ = amd64.Cpuid(0x15, 0)
+	}
+	if l.Max >= 0x16 {
+		l.BaseMHz, _, _, _ = amd64.Cpuid(0x16, 0)
+	}
+	return tscfreq.Stated(l)
+}
+
+// pitWorks checks that PIT channel 2's output rises within 100 ms of TSC
+// time after a 1 ms count (a missing PIT reads 0xFF or never rises).
+func pitWorks() bool {
+	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01)
+	amd64.Outb(0x43, 0xB0)
+	amd64.Outb(0x42, 0xA9) // 1193 = 1 ms
+	amd64.Outb(0x42, 0x04)
+	for i := 0; i < 10_000_000; i++ {
+		if s := amd64.Inb(0x61); s == 0xFF {
+			return false
+		} else if s&0x20 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// calibratePM measures the TSC and LAPIC timer over 2 ms of the ACPI PM
+// timer (24 or 32 bits wide; the difference is taken modulo 24 bits, more
+// than 2 ms).
+func calibratePM() {
+	const pmHz = 3579545
+	port := uint16(acpi.pmTimer)
+	start := amd64.Rdtsc()
+	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
+	p0 := amd64.Inl(port) & 0xFFFFFF
+	t0 := amd64.Rdtsc()
+	var t1 uint64
+	for i := 0; i < 100_000_000; i++ {
+		if (amd64.Inl(port)-p0)&0xFFFFFF >= pmHz/500 {
+			t1 = amd64.Rdtsc()
+			break
+		}
+	}
+	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
+	lapicWrite(lapicInitCnt, 0)
+	tsc0, calibrationTSC = start, amd64.Rdtsc()-start
+	tscHz, lapicHz = (t1-t0)*500, l*500
+	if tscHz == 0 {
+		tscHz = 1_000_000_000
+	}
+	if lapicHz == 0 {
+		lapicHz = 1_000_000
+	}
+}
+
+// pitWindow returns the TSC ticks and LAPIC timer ticks of 2 ms, timed by
+// PIT channel 2 in mode 0 (its output goes high when the count runs out).
+func pitWindow() (tsc, apic uint64) {
+	const pitHz = 1193182
+	const latch = pitHz / 500
+	amd64.Outb(0x61, (amd64.Inb(0x61)&^0x02)|0x01) // gate on, speaker off
+	amd64.Outb(0x43, 0xB0)                         // channel 2, lo/hi, mode 0
+	amd64.Outb(0x42, latch&0xFF)
+	amd64.Outb(0x42, latch>>8)
+	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
+	t1 := amd64.Rdtsc()
+	for i := 0; amd64.Inb(0x61)&0x20 == 0; i++ {
+		if i > 100_000_000 {
+			break
+		}
+	}
+	t2 := amd64.Rdtsc()
+	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
+	lapicWrite(lapicInitCnt, 0)
+	return t2 - t1, l
+}
+
+// armTimer programs the LAPIC timer to fire at deadline (monotonic ns), or
+// stops it if deadline is 0.
+func armTimer(now, deadline int64) {
+	if deadline == 0 {
+		lapicWrite(lapicInitCnt, 0)
+		return
+	}
+	d := deadline - now
+	if d < 1000 {
+		d = 1000
+	}
+	hi, lo := bits.Mul64(uint64(d), lapicHz)
+	ticks := uint64(0xFFFFFFFF)
+	if hi == 0 {
+		if t := lo / 1_000_000_000; t < ticks {
+			ticks = t
+		}
+	}
+	if ticks == 0 {
+		ticks = 1
+	}
+	lapicWrite(lapicInitCnt, uint32(ticks))
+}
+
+//go:noinline
+func eoi() { lapicWrite(lapicEOI, 0) }
+
+// CMOS real-time clock.
+
+func cmos(reg uint8) uint8 {
+	amd64.Outb(0x70, reg)
+	return amd64.Inb(0x71)
+}
+
+// readRTC returns the RTC's time in Unix nanoseconds (the RTC is taken to
+// keep UTC, as Linux assumes by default).
+func readRTC() int64 {
+	var t, last [7]uint8
+	for try := 0; try < 10; try++ {
+		for i := 0; i < 1000000 && cmos(0x0A)&0x80 != 0; i++ {
+		}
+		t = [7]uint8{cmos(0), cmos(2), cmos(4), cmos(7), cmos(8), cmos(9), cmos(0x32)}
+		if t == last {
+			break
+		}
+		last = t
+	}
+	b := cmos(0x0B)
+	bcd := func(v uint8) int64 { return int64(v>>4)*10 + int64(v&15) }
+	sec, min, hour, day, mon, year, cent := int64(t[0]), int64(t[1]), int64(t[2]&0x7F), int64(t[3]), int64(t[4]), int64(t[5]), int64(t[6])
+	pm := t[2]&0x80 != 0
+	if b&0x04 == 0 {
+		sec, min, hour, day, mon, year, cent = bcd(t[0]), bcd(t[1]), bcd(t[2]&0x7F), bcd(t[3]), bcd(t[4]), bcd(t[5]), bcd(t[6])
+	}
+	if b&0x02 == 0 && pm {
+		hour = (hour + 12) % 24
+	}
+	if cent >= 19 && cent <= 30 {
+		year += cent * 100
+	} else {
+		year += 2000
+	}
+	return unixDays(year, mon, day)*86400_000_000_000 + (hour*3600+min*60+sec)*1_000_000_000
+}
+
+// unixDays returns days since 1970-01-01 of a civil date (proleptic
+// Gregorian; Howard Hinnant's days_from_civil).
+func unixDays(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

@@ -1,0 +1,208 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/mem"
+)
+
+// Page tables. There is one address space, as in a Linux process:
+//
+//   - [0, physTop) is an identity map of physical memory in 2 MiB pages
+//     (PML4 slot 0). The kernel image (where the runtime's text, data and
+//     bss live) is in it, and so is every frame, so the kernel reaches a
+//     frame at its physical address. host/image wrote the first 4 GiB of
+//     it; initPaging extends it over RAM above 4 GiB.
+//   - [userBase, userTop) is where mmap puts memory: 4 KiB pages, filled on
+//     first touch (demand-zero) by the page-fault handler from the VMAs.
+//
+// Everything runs in ring 0, so the U/S bit means nothing; CR0.WP makes
+// read-only pages read-only for ring 0 too.
+
+const (
+	ptePresent = 1 << 0
+	pteWrite   = 1 << 1
+	pteUser    = 1 << 2
+	pteHuge    = 1 << 7
+	pteNX      = 1 << 63
+	pteAddr    = 0x000FFFFFFFFFF000
+
+	userBase = 1 << 39 // PML4 slot 1: above any identity-mapped RAM
+	userTop  = 1 << 47 // the canonical lower half ends here
+)
+
+var pml4 uintptr
+
+func initPaging() {
+	pml4 = uintptr(amd64.ReadCR3() &^ 4095)
+	amd64.WriteCR0(amd64.ReadCR0() | amd64.CR0_WP)
+	// Identity-map RAM above 4 GiB, in 2 MiB pages, up to 512 GiB.
+	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
+	top := bootInfo.MaxAddr()
+	if top > userBase {
+		top = userBase
+	}
+	for gb := uint64(4); gb<<30 < top; gb++ {
+		e := amd64.U64(pdpt + uintptr(gb)*8)
+		if *e&ptePresent != 0 {
+			continue
+		}
+		pd, ok := allocZeroed()
+		if !ok {
+			panicMsg("out of memory building the identity map")
+		}
+		for i := uint64(0); i < 512; i++ {
+			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge
+		}
+		*e = pd | ptePresent | pteWrite
+	}
+	unmapNullPage(pdpt)
+	protectImage(pdpt)
+	amd64.WriteCR3(uint64(pml4))
+}
+
+// protectImage maps the image's read-only segments (text, rodata,
+// pclntab) read-only, in 4 KiB pages, as Linux's loader does: a program
+// that writes to a string constant faults (SIGSEGV), and a kernel bug
+// cannot overwrite code.
+func protectImage(pdpt uintptr) {
+	li := links()
+	start, end := li.ImageStart&^4095, li.ROEnd
+	if end <= start || end > 1<<30 {
+		return
+	}
+	pd := uintptr(*amd64.U64(pdpt) & pteAddr) // the first GiB
+	for big := start &^ (2<<20 - 1); big < end; big += 2 << 20 {
+		e := amd64.U64(pd + uintptr(big>>21)*8)
+		if *e&pteHuge == 0 {
+			continue // already split (the first 2 MiB: the null page)
+		}
+		pt, ok := allocZeroed()
+		if !ok {
+			return
+		}
+		for i := uint64(0); i < 512; i++ {
+			*amd64.U64(uintptr(pt) + uintptr(i)*8) = (big + i<<12) | ptePresent | pteWrite
+		}
+		*e = pt | ptePresent | pteWrite
+	}
+	for a := start; a < end; a += 4096 {
+		pde := *amd64.U64(pd + uintptr(a>>21)*8)
+		pte := amd64.U64(uintptr(pde&pteAddr) + uintptr((a>>12)&511)*8)
+		*pte &^= pteWrite
+	}
+}
+
+// unmapNullPage splits the first 2 MiB of the identity map into 4 KiB pages
+// and leaves page 0 out, so that a nil pointer dereference faults — in the
+// kernel too, where it would otherwise read the real-mode interrupt table.
+func unmapNullPage(pdpt uintptr) {
+	pd := uintptr(*amd64.U64(pdpt) & pteAddr)
+	pt, ok := allocZeroed()
+	if !ok {
+		panicMsg("out of memory building the identity map")
+	}
+	for i := uint64(1); i < 512; i++ {
+		*amd64.U64(uintptr(pt) + uintptr(i)*8) = i<<12 | ptePresent | pteWrite
+	}
+	*amd64.U64(pd) = pt | ptePresent | pteWrite
+}
+
+// allocZeroed returns a zeroed frame.
+func allocZeroed() (uint64, bool) {
+	pa, ok := frames.Alloc()
+	if !ok {
+		return 0, false
+	}
+	clear(amd64.Bytes(uintptr(pa), mem.PageSize))
+	return pa, true
+}
+
+// pte returns the page-table entry of user address va, creating the tables
+// on the way if create is set (nil if absent, or out of memory).
+func pte(va uint64, create bool) *uint64 {
+	table := pml4
+	for level := 3; level > 0; level-- {
+		idx := (va >> (12 + 9*uint(level))) & 511
+		e := amd64.U64(table + uintptr(idx)*8)
+		if *e&ptePresent == 0 {
+			if !create {
+				return nil
+			}
+			pa, ok := allocZeroed()
+			if !ok {
+				return nil
+			}
+			*e = pa | ptePresent | pteWrite | pteUser
+		}
+		if *e&pteHuge != 0 {
+			return nil // identity map: not user memory
+		}
+		table = uintptr(*e & pteAddr)
+	}
+	return amd64.U64(table + uintptr((va>>12)&511)*8)
+}
+
+// mapZeroPage backs user page va with a fresh zeroed frame.
+func mapZeroPage(va uint64, writable bool) bool {
+	e := pte(va, true)
+	if e == nil {
+		return false
+	}
+	if *e&ptePresent != 0 {
+		return true
+	}
+	pa, ok := allocZeroed()
+	if !ok {
+		return false
+	}
+	flags := uint64(ptePresent | pteUser)
+	if writable {
+		flags |= pteWrite
+	}
+	*e = pa | flags
+	return true
+}
+
+// unmapRange drops the pages of [start, end) and frees their frames.
+func unmapRange(start, end uint64) {
+	for va := start; va < end; {
+		e := pte(va, false)
+		if e == nil {
+			// Skip to the next page table (2 MiB) when there is none.
+			va = (va + 2<<20) &^ (2<<20 - 1)
+			continue
+		}
+		if *e&ptePresent != 0 {
+			frames.Free(*e & pteAddr)
+			*e = 0
+			amd64.Invlpg(uintptr(va))
+		}
+		va += mem.PageSize
+	}
+}
+
+// protectRange sets the writable bit of the present pages of [start, end).
+func protectRange(start, end uint64, writable bool) {
+	for va := start; va < end; {
+		e := pte(va, false)
+		if e == nil {
+			va = (va + 2<<20) &^ (2<<20 - 1)
+			continue
+		}
+		if *e&ptePresent != 0 {
+			if writable {
+				*e |= pteWrite
+			} else {
+				*e &^= pteWrite
+			}
+			amd64.Invlpg(uintptr(va))
+		}
+		va += mem.PageSize
+	}
+}
+
+func unsafeU64s(b []byte) []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+}

@@ -1,0 +1,364 @@
+package kernel
+
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/sched"
+)
+
+// Pipes: pipe2 makes two descriptions over one 64 KiB ring in the kernel
+// heap, a read end and a write end. The ring is allocated at the first
+// write, so that a program may hold many idle pipes (os/exec-style code,
+// tests that make a hundred) without their memory. A read with nothing to read waits (or
+// says EAGAIN if non-blocking, or 0 once every write end is closed); a
+// write waits for room, all of it written in the end unless the read ends
+// close (then EPIPE and SIGPIPE, as on Linux). The Go runtime polls pipes
+// (os.Pipe sets O_NONBLOCK and registers both ends with epoll,
+// edge-triggered), so every change of a pipe's state is an epoll edge.
+//
+// A blocked reader or writer is finished by whoever changes the pipe:
+// pipeProgress copies between the waiting threads' buffers and the ring
+// (one address space: any thread's user buffer is reachable) and wakes
+// them with their result.
+
+const (
+	maxPipes = 512
+	pipeSize = 64 << 10
+)
+
+type pipe struct {
+	used             bool
+	buf              uint64 // kheap block of size; 0 until the first write
+	size             uint64 // the ring's capacity, a power of two
+	head, tail       uint64 // read and write counters
+	readers, writers int32
+	// reset: the writing socket closed with SO_LINGER 0 (an RST): the
+	// reader gets ECONNRESET rather than EOF.
+	reset bool
+	// fifo: the FIFO's inode + 1 whose ring this is (0: none).
+	fifo int32
+}
+
+var pipes [maxPipes]pipe
+
+func (p *pipe) len() uint64  { return p.tail - p.head }
+func (p *pipe) room() uint64 { return p.size - p.len() }
+
+// put copies b into the ring (the caller checked the room) and returns
+// how much it stored: all, or nothing if there is no memory for the ring.
+func (p *pipe) put(b []byte) uint64 {
+	if p.buf == 0 && len(b) > 0 {
+		a, ok := kalloc(p.size)
+		if !ok {
+			return 0
+		}
+		p.buf = a
+	}
+	n0 := uint64(len(b))
+	for len(b) > 0 {
+		off := p.tail % p.size
+		n := copy(amd64.Bytes(uintptr(p.buf+off), int(p.size-off)), b)
+		p.tail += uint64(n)
+		b = b[n:]
+	}
+	return n0
+}
+
+// peekAt copies len(b) bytes from off bytes past the ring's head, without
+// consuming them (the caller checked they are there).
+func (p *pipe) peekAt(off uint64, b []byte) {
+	for n := 0; n < len(b); {
+		o := (p.head + off + uint64(n)) % p.size
+		n += copy(b[n:], amd64.Bytes(uintptr(p.buf+o), int(p.size-o)))
+	}
+}
+
+// take copies up to len(b) bytes out of the ring.
+func (p *pipe) take(b []byte) int {
+	n := 0
+	for n < len(b) && p.len() > 0 {
+		off := p.head % p.size
+		k := min(uint64(len(b)-n), p.size-off, p.len())
+		copy(b[n:], amd64.Bytes(uintptr(p.buf+off), int(k)))
+		p.head += k
+		n += int(k)
+	}
+	return n
+}
+
+func sysPipe2(fds, flags uint64) int64 {
+	out, ok := userBytes(fds, 8, true)
+	if !ok {
+		return -EFAULT
+	}
+	if flags&^uint64(oNonblock|oCloexec|0x4000 /* O_DIRECT */) != 0 {
+		return -EINVAL
+	}
+	k := newRing()
+	if k < 0 {
+		return -ENFILE
+	}
+	fl := uint32(flags) & (oNonblock | oCloexec)
+	r := allocFD(fdPipe, oRdonly|fl)
+	if r < 0 {
+		pipes[k] = pipe{}
+		return r
+	}
+	w := allocFD(fdPipe, oWronly|fl)
+	if w < 0 {
+		// Undo the read end by hand: its description is not a pipe's
+		// yet, closeFD would release one.
+		ofds[ofdOf(uint64(r))].kind = fdFree
+		fdt[r] = 0
+		pipes[k] = pipe{}
+		return w
+	}
+	getFile(uint64(r)).ino = k
+	getFile(uint64(w)).ino = k
+	put32(out[0:], uint32(r))
+	put32(out[4:], uint32(w))
+	return 0
+}
+
+// reads and writes: what a pipe's description may do (a FIFO opened
+// O_RDWR is both ends at once).
+func reads(f *ofd) bool  { return f.flags&oAccmode != oWronly }
+func writes(f *ofd) bool { return f.flags&oAccmode != oRdonly }
+
+func pipeRead(f *ofd, buf, n uint64) int64 {
+	if !reads(f) {
+		return -EBADF
+	}
+	return ringRead(f.ino, f.flags&oNonblock != 0, buf, n, false)
+}
+
+func pipeWrite(f *ofd, buf, n uint64) int64 {
+	if !writes(f) {
+		return -EBADF
+	}
+	return ringWrite(f.ino, f.flags&oNonblock != 0, buf, n, true)
+}
+
+// ringRead reads pipe k into user buf: what is there, or EOF (0) when no
+// writer is left, or waits. Sockets read their receive ring with it too;
+// peek copies without consuming (MSG_PEEK).
+func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
+	p := &pipes[k]
+	if n == 0 {
+		return 0
+	}
+	b, ok := userBytes(buf, n, true)
+	if !ok {
+		return -EFAULT
+	}
+	if p.len() > 0 {
+		if peek {
+			h := p.head
+			r := p.take(b)
+			p.head = h
+			return int64(r)
+		}
+		r := p.take(b)
+		pipeChanged(k)
+		return int64(r)
+	}
+	if p.writers == 0 {
+		if p.reset {
+			return -ECONNRESET
+		}
+		return 0
+	}
+	if nonblock {
+		return -EAGAIN
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitPipeRead, uint64(k), 0, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1] = buf, n
+	return blocked
+}
+
+// ringWrite writes user buf into pipe k: what fits, and waits for room for
+// the rest unless nonblock. With no reader left it fails with EPIPE, and
+// raises SIGPIPE if sigpipe (not for send with MSG_NOSIGNAL).
+func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
+	p := &pipes[k]
+	if p.readers == 0 {
+		if sigpipe {
+			signalThread(sched.Current(), 13) // SIGPIPE
+		}
+		return -EPIPE
+	}
+	b, ok := userBytes(buf, n, false)
+	if !ok {
+		return -EFAULT
+	}
+	w := p.put(b[:min(n, p.room())])
+	if w == 0 && n > 0 && p.room() > 0 {
+		return -ENOMEM // no memory for the ring
+	}
+	if w > 0 {
+		pipeChanged(k)
+	}
+	if w == n {
+		return int64(n)
+	}
+	if nonblock {
+		if w > 0 {
+			return int64(w)
+		}
+		return -EAGAIN
+	}
+	cur := sched.Current()
+	sched.Block(cur, sched.WaitPipeWrite, uint64(k), 0, 0)
+	t := sched.T(cur)
+	t.Args[0], t.Args[1], t.Args[2] = buf, n, w
+	return blocked
+}
+
+// pipeClose drops one end of pipe k.
+func pipeClose(f *ofd) {
+	if reads(f) && writes(f) {
+		pipes[f.ino].writers-- // an O_RDWR FIFO: the write end here, the read end below
+	}
+	ringDrop(f.ino, reads(f))
+}
+
+// ringDrop drops a reader (or a writer) of pipe k; the last one frees it.
+func ringDrop(k int32, reader bool) {
+	p := &pipes[k]
+	if reader {
+		p.readers--
+	} else {
+		p.writers--
+	}
+	pipeChanged(k)
+	if p.readers <= 0 && p.writers <= 0 {
+		if p.buf != 0 {
+			kfree(p.buf, p.size)
+		}
+		if p.fifo != 0 {
+			ino(p.fifo - 1).data = 0 // the FIFO's node has no ring any more
+		}
+		*p = pipe{}
+	}
+}
+
+// newRing takes a free pipe with one reader and one writer, or -1.
+func newRing() int32 { return newRingOf(pipeSize) }
+
+// newRingOf is newRing with a capacity of size bytes (a power of two).
+func newRingOf(size uint64) int32 {
+	for i := range pipes {
+		if !pipes[i].used {
+			pipes[i] = pipe{used: true, readers: 1, writers: 1, size: size}
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// pipeChanged finishes what waits on pipe k and tells epoll.
+func pipeChanged(k int32) {
+	p := &pipes[k]
+	for again := true; again; {
+		again = false
+		for i := 1; i < sched.MaxThreads; i++ {
+			t := sched.T(i)
+			if t.State != sched.Blocked || t.WaitAddr != uint64(k) {
+				continue
+			}
+			switch t.Wait {
+			case sched.WaitRestart:
+				// Back to the SYSCALL instruction (2 bytes) with the
+				// call's number in RAX: the call runs again and finds
+				// what changed (datagram sockets wait so).
+				t.Frame.RIP -= 2
+				sched.Wake(i, int64(t.Args[0]))
+			case sched.WaitPipeRead:
+				if p.len() == 0 && p.writers > 0 {
+					continue
+				}
+				b, ok := userBytes(t.Args[0], t.Args[1], true)
+				if !ok {
+					sched.Wake(i, -EFAULT)
+					continue
+				}
+				sched.Wake(i, int64(p.take(b)))
+				again = true
+			case sched.WaitPipeWrite:
+				done := t.Args[2]
+				if p.readers == 0 {
+					signalThread(i, 13)
+					if done > 0 {
+						sched.Wake(i, int64(done))
+					} else {
+						sched.Wake(i, -EPIPE)
+					}
+					continue
+				}
+				if p.room() == 0 {
+					continue
+				}
+				b, ok := userBytes(t.Args[0], t.Args[1], false)
+				if !ok {
+					sched.Wake(i, -EFAULT)
+					continue
+				}
+				k := p.put(b[done : done+min(t.Args[1]-done, p.room())])
+				if k == 0 {
+					continue
+				}
+				t.Args[2] = done + k
+				if t.Args[2] == t.Args[1] {
+					sched.Wake(i, int64(t.Args[1]))
+				}
+				again = true
+			}
+		}
+	}
+	// Every description of this pipe (or of a socket on it) saw an edge.
+	for o := range ofds {
+		f := &ofds[o]
+		if f.kind == fdPipe && f.ino == k || f.kind == fdSocket && (sockets[f.ino].rx == k || sockets[f.ino].tx == k) {
+			fileChanged(f)
+		}
+	}
+}
+
+// pipeReadiness is a pipe end's poll state.
+func pipeReadiness(f *ofd) uint32 {
+	var ev uint32
+	if reads(f) {
+		ev |= ringReadable(f.ino)
+	}
+	if writes(f) {
+		ev |= ringWritable(f.ino)
+	}
+	return ev
+}
+
+// ringReadable is the poll state of pipe k's read side.
+func ringReadable(k int32) uint32 {
+	p := &pipes[k]
+	var ev uint32
+	if p.len() > 0 {
+		ev |= epollIn
+	}
+	if p.writers == 0 {
+		ev |= epollIn | epollHup | epollRdhup
+	}
+	return ev
+}
+
+// ringWritable is the poll state of pipe k's write side.
+func ringWritable(k int32) uint32 {
+	p := &pipes[k]
+	var ev uint32
+	if p.room() > 0 {
+		ev |= epollOut
+	}
+	if p.readers == 0 {
+		ev |= epollOut | epollErr
+	}
+	return ev
+}

@@ -1,0 +1,163 @@
+package kernel
+
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/mem"
+	"rt0/guest/sched"
+)
+
+// trap is where every kernel entry lands (guest/arch/amd64.Handler): on a kernel
+// stack, interrupts off, the interrupted thread's state in tf.
+//
+// depth counts kernel entries in progress. The boot code counts as one, so
+// a page fault while boot writes the initial stack does not try to
+// schedule. A trap that arrives at depth 1 came from a thread: after serving
+// it, the scheduler decides which thread the trap returns to. A nested trap
+// (depth > 1) is the kernel faulting on its own: only a demand-zero page
+// fault (the kernel touching user memory it has validated) may be served
+// there; anything else stops the machine.
+
+var depth = 1
+
+func trap(tf *amd64.TrapFrame) {
+	depth++
+	switch v := tf.Vector; {
+	case v == amd64.VectorSyscall:
+		syscall(tf)
+	case v == amd64.VecPageFault:
+		pageFault(tf)
+	case v == vecTimer:
+		eoi() // a deadline passed: Expire below wakes whoever waited
+	case v == vecISA+4:
+		serialInterrupt()
+		eoi()
+	case v == vecISA+1:
+		keyboardInterrupt()
+		eoi()
+	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
+		// spurious LAPIC or 8259 interrupt: no EOI
+	case v == amd64.VecDebug:
+		debugTrap(tf)
+	case v == amd64.VecNMI:
+		fault(tf, "non-maskable interrupt")
+	case v < 32:
+		exception(tf)
+	default:
+		eoi()
+		kprint("rt0: unexpected interrupt vector ")
+		kprintDec(int64(v))
+		kprint("\n")
+	}
+	if depth == 1 {
+		reschedule(tf)
+	}
+	depth--
+}
+
+// reschedule runs on the way out of a trap that came from a thread.
+func reschedule(tf *amd64.TrapFrame) {
+	now := nanotime()
+	sched.Expire(now)
+	sched.Schedule(tf, now)
+	deliverPending(tf)
+	next := sched.NextDeadline()
+	live, runnable := sched.Counts()
+	if sched.Current() != 0 && runnable > 1 {
+		if e := sched.SliceEnd(); next == 0 || e < next {
+			next = e
+		}
+	}
+	if live == 0 {
+		panicMsg("no threads left")
+	}
+	if runnable == 0 && next == 0 && !waitingForInput() {
+		panicMsg("deadlock: every thread is blocked with no timeout and nothing can wake them")
+	}
+	armTimer(now, next)
+}
+
+// pageFault serves demand-zero faults on user VMAs; anything else is fatal
+// (until signals: then it becomes SIGSEGV for the runtime).
+func pageFault(tf *amd64.TrapFrame) {
+	addr := amd64.ReadCR2()
+	const errPresent, errWrite, errFetch = 1, 2, 16
+	i, ok := vmas.Find(addr)
+	if !ok {
+		if tf.ErrCode&errPresent != 0 {
+			segv(tf, segvAccerr, addr, "write to read-only memory")
+		} else {
+			segv(tf, segvMaperr, addr, "address not mapped")
+		}
+		return
+	}
+	v := vmas.At(i)
+	write := tf.ErrCode&errWrite != 0
+	switch {
+	case v.Prot == mem.PROT_NONE:
+		segv(tf, segvAccerr, addr, "access to a PROT_NONE mapping")
+	case write && v.Prot&mem.PROT_WRITE == 0:
+		segv(tf, segvAccerr, addr, "write to a read-only mapping")
+	case tf.ErrCode&errPresent != 0:
+		segv(tf, segvAccerr, addr, "protection violation")
+	default:
+		if !mapZeroPage(addr&^(mem.PageSize-1), v.Prot&mem.PROT_WRITE != 0) {
+			panicMsg("out of memory: no free page frame for a page fault (give the machine more memory: rt0 run -m)")
+		}
+		stats.pageFaults++
+	}
+}
+
+// segv delivers SIGSEGV for a bad access by a thread, or stops the machine
+// if the program has no handler or the kernel itself faulted.
+func segv(tf *amd64.TrapFrame, code int32, addr uint64, why string) {
+	if !faultSignal(tf, sigsegv, code, addr) {
+		fatalSignal(tf, sigsegv, why)
+	}
+}
+
+// exception serves the CPU exceptions other than #PF, #DB and NMI: the ones
+// a program can cause become signals, as on Linux.
+func exception(tf *amd64.TrapFrame) {
+	var sig uint64
+	var code int32 = siKernel
+	addr := tf.RIP
+	switch tf.Vector {
+	case amd64.VecDivide:
+		sig, code = sigfpe, fpeIntdiv
+	case amd64.VecX87, amd64.VecSIMD:
+		sig, code = sigfpe, 0
+	case amd64.VecInvalidOp:
+		sig, code = sigill, illIllopn
+	case amd64.VecBreakpoint:
+		sig, code = sigtrap, trapBrkpt
+	case amd64.VecGP, 12: // #GP (e.g. a non-canonical address), #SS
+		sig, addr = sigsegv, 0
+	case 17: // #AC
+		sig = sigbus
+	default:
+		fault(tf, "")
+		return
+	}
+	if !faultSignal(tf, sig, code, addr) {
+		fatalSignal(tf, sig, "")
+	}
+}
+
+// fatalSignal reports a fault nobody handles. In the kernel it is a kernel
+// panic (exit 125); in a program without a handler it is Linux's default
+// action, death by the signal (exit 128+sig), with the same report.
+func fatalSignal(tf *amd64.TrapFrame, sig uint64, why string) {
+	if depth > 1 || sched.Current() == 0 {
+		fault(tf, why)
+		return
+	}
+	faultReport(tf, why)
+	killedBy(sig)
+}
+
+// stats counts what the kernel did, for `rt0 run -v` and the benchmarks.
+var stats struct {
+	pageFaults uint64
+	syscalls   uint64
+	signals    uint64
+}

@@ -1,0 +1,294 @@
+// Command bench measures rt0 on examples/hello and prints numbers and
+// ratios (it asserts nothing: targets are read by people, not by a timed
+// test that would flake on a busy machine):
+//
+//   - image size: the rt0 ELF vs `go build` of the same program (file,
+//     loaded bytes, loaded+bss), and the kernel's share;
+//   - QEMU wall time from start to "hello,world" on the serial port, median
+//     of 5 (TCG);
+//   - guest cycles from rt0's first instruction to main.main (TSC);
+//   - the smallest -m that boots hello;
+//   - the syscalls hello makes, by name;
+//   - the framebuffer console (GRUB multiboot2 under OVMF): the time to
+//     write lines that scroll the screen, painted by the painter goroutine
+//     vs by the kernel in each write (rt0.painter=off).
+//
+// Run with `make bench` or `go run ./host/bench [-runs 5] [-prog ./examples/hello]`.
+package main
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"rt0/host/bootimg"
+	"rt0/host/qemu"
+)
+
+var (
+	runs = flag.Int("runs", 5, "boots per timing")
+	prog = flag.String("prog", "./examples/hello", "program to measure")
+	want = flag.String("want", "hello,world", "serial output that marks the program's output")
+)
+
+func main() {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "rt0-bench-")
+	check(err)
+	defer os.RemoveAll(dir)
+
+	img := filepath.Join(dir, "rt0.elf")
+	plain := filepath.Join(dir, "plain.elf")
+	run("go", "run", "./cmd/rt0", "build", "-o", img, *prog)
+	cmd := exec.Command("go", "build", "-o", plain, *prog)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	check(err, string(out))
+
+	fmt.Printf("rt0 bench: %s (%s)\n\n", *prog, goVersion())
+	sizes(img, plain)
+	fmt.Println()
+	timing(img)
+	fmt.Println()
+	smallest(img)
+	fmt.Println()
+	syscalls(img)
+	fmt.Println()
+	screenConsole(dir)
+}
+
+func sizes(img, plain string) {
+	a, b := imageSize(img), imageSize(plain)
+	fmt.Println("image size                rt0         go build    kernel share")
+	row := func(name string, x, y int64) {
+		fmt.Printf("  %-22s %8.1f KiB %8.1f KiB %+8.1f KiB (x%.3f)\n", name, kib(x), kib(y), kib(x-y), float64(x)/float64(y))
+	}
+	row("file", a.file, b.file)
+	row("loaded (file bytes)", a.load, b.load)
+	row("loaded + bss", a.mem, b.mem)
+	row("text", a.text, b.text)
+	fmt.Printf("  target: kernel share of the loaded image <= 300 KiB: %.1f KiB\n", kib(a.load-b.load))
+}
+
+type size struct{ file, load, mem, text int64 }
+
+func imageSize(path string) size {
+	f, err := elf.Open(path)
+	check(err)
+	defer f.Close()
+	st, err := os.Stat(path)
+	check(err)
+	s := size{file: st.Size()}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			s.load += int64(p.Filesz)
+			s.mem += int64(p.Memsz)
+		}
+	}
+	if t := f.Section(".text"); t != nil {
+		s.text = int64(t.Size)
+	}
+	return s
+}
+
+// firstSeen records when a string first appears in a stream.
+type firstSeen struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	start time.Time
+	at    time.Duration
+	want  string
+}
+
+func (w *firstSeen) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.at == 0 && strings.Contains(w.buf.String(), w.want) {
+		w.at = time.Since(w.start)
+	}
+	return len(p), nil
+}
+
+var cyclesRE = regexp.MustCompile(`first instruction -> main.main: (\d+) cycles \((\d+) us at (\d+) MHz\)`)
+
+func timing(img string) {
+	var walls, outs []time.Duration
+	var cycles, micros []int64
+	var mhz int64
+	for i := 0; i < *runs; i++ {
+		w := &firstSeen{start: time.Now(), want: *want}
+		res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, Append: "rt0.stats", Serial: w, Timeout: time.Minute, Accel: qemu.AccelTCG})
+		check(err)
+		if res.ExitCode != 0 || w.at == 0 {
+			fmt.Fprintf(os.Stderr, "boot %d failed: exit %d\n%s\n%s", i, res.ExitCode, res.Serial, res.Debug)
+			os.Exit(1)
+		}
+		walls = append(walls, res.Wall)
+		outs = append(outs, w.at)
+		if m := cyclesRE.FindSubmatch(res.Debug); m != nil {
+			c, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			u, _ := strconv.ParseInt(string(m[2]), 10, 64)
+			mhz, _ = strconv.ParseInt(string(m[3]), 10, 64)
+			cycles = append(cycles, c)
+			micros = append(micros, u)
+		}
+	}
+	fmt.Printf("boot (QEMU TCG, median of %d)\n", *runs)
+	fmt.Printf("  QEMU start -> %q on serial: %v (min %v, max %v)\n", *want, median(outs), minD(outs), maxD(outs))
+	fmt.Printf("  QEMU start -> QEMU exit:          %v\n", median(walls))
+	if len(cycles) > 0 {
+		fmt.Printf("  first instruction -> main.main:   %d cycles = %d us at the guest TSC's %d MHz\n", medianI(cycles), medianI(micros), mhz)
+	}
+}
+
+func smallest(img string) {
+	ok := func(mib int) bool {
+		res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, Memory: fmt.Sprintf("%dM", mib), Timeout: time.Minute, Accel: qemu.AccelTCG})
+		check(err)
+		return res.ExitCode == 0 && strings.Contains(string(res.Serial), *want)
+	}
+	lo, hi := 2, 64 // lo fails (too small for anything), hi boots
+	if !ok(hi) {
+		fmt.Println("smallest -m: does not boot in 64 MiB")
+		return
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if ok(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	fmt.Printf("smallest -m that boots: %d MiB (target: 16 MiB)\n", hi)
+}
+
+var syscallsRE = regexp.MustCompile(`rt0: syscalls:(.*)`)
+
+func syscalls(img string) {
+	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, Append: "rt0.stats", Timeout: time.Minute, Accel: qemu.AccelTCG})
+	check(err)
+	m := syscallsRE.FindSubmatch(res.Debug)
+	if m == nil {
+		fmt.Println("syscalls: no rt0.stats line")
+		return
+	}
+	type kv struct {
+		name string
+		n    int
+	}
+	var all []kv
+	total := 0
+	for _, f := range strings.Fields(string(m[1])) {
+		name, n, _ := strings.Cut(f, "=")
+		c, _ := strconv.Atoi(n)
+		all = append(all, kv{name, c})
+		total += c
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].name < all[j].name })
+	fmt.Printf("syscalls made by the program: %d in all\n", total)
+	for _, e := range all {
+		fmt.Printf("  %-20s %5d\n", e.name, e.n)
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2].Round(time.Millisecond)
+}
+
+func minD(d []time.Duration) time.Duration {
+	m := d[0]
+	for _, x := range d {
+		m = min(m, x)
+	}
+	return m.Round(time.Millisecond)
+}
+
+func maxD(d []time.Duration) time.Duration {
+	m := d[0]
+	for _, x := range d {
+		m = max(m, x)
+	}
+	return m.Round(time.Millisecond)
+}
+
+func medianI(v []int64) int64 {
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func kib(n int64) float64 { return float64(n) / 1024 }
+
+func goVersion() string {
+	out, _ := exec.Command("go", "env", "GOVERSION").Output()
+	return strings.TrimSpace(string(out))
+}
+
+func run(name string, args ...string) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	check(err, string(out))
+}
+
+func check(err error, ctx ...string) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err, strings.Join(ctx, "\n"))
+		os.Exit(1)
+	}
+}
+
+var scrollRE = regexp.MustCompile(`scroll: (\d+) lines in ([0-9.]+) ms`)
+
+// screenConsole boots testdata/progs/scroll from a GRUB image under OVMF
+// (a framebuffer, as on a UEFI PC) with the painter goroutine and with
+// the kernel painting in each write, and compares the time the writes take.
+func screenConsole(dir string) {
+	const fw, vars = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+	if _, err := os.Stat(fw); err != nil {
+		fmt.Println("framebuffer console: no OVMF (make deps installs it); skipped")
+		return
+	}
+	elf := filepath.Join(dir, "scroll.elf")
+	run("go", "run", "./cmd/rt0", "build", "-o", elf, "./testdata/progs/scroll")
+	const lines = "1000"
+	medianMs := func(cmdline ...string) float64 {
+		img := filepath.Join(dir, "scroll.img")
+		c := bootimg.Config{Kernel: elf, Name: "scroll", Cmdline: append([]string{"scroll", lines}, cmdline...)}
+		check(bootimg.Build(context.Background(), c, img))
+		var ms []float64
+		for i := 0; i < 3; i++ {
+			res, err := qemu.Run(context.Background(), qemu.Config{BootISO: img, Machine: "q35", Firmware: fw, FirmwareVars: vars,
+				ExtraArgs: []string{"-device", "VGA"}, Timeout: 5 * time.Minute, Accel: qemu.AccelTCG})
+			check(err)
+			m := scrollRE.FindSubmatch(res.Serial)
+			if m == nil {
+				fmt.Fprintf(os.Stderr, "scroll: no result line (exit %d)\n%s", res.ExitCode, res.Debug)
+				os.Exit(1)
+			}
+			v, _ := strconv.ParseFloat(string(m[2]), 64)
+			ms = append(ms, v)
+		}
+		sort.Float64s(ms)
+		return ms[len(ms)/2]
+	}
+	g := medianMs()
+	k := medianMs("rt0.painter=off")
+	fmt.Printf("framebuffer console (OVMF, %s lines that scroll, median of 3)\n", lines)
+	fmt.Printf("  painter goroutine:            %8.1f ms\n", g)
+	fmt.Printf("  kernel paints in each write:  %8.1f ms\n", k)
+	fmt.Printf("  ratio kernel/goroutine:       %8.1fx\n", k/g)
+}

@@ -1,0 +1,44 @@
+package build
+
+// The source of the one file rt0's -overlay adds to a program: the import
+// that links the kernel in, and, for programs that use the network, the
+// call that links the kernel's sockets in too.
+//
+// Why a call and not just an import: the Go linker keeps only code that is
+// reachable. The kernel reaches its socket system calls solely through
+// kernel.EnableSockets, so a program that never calls it (hello) carries
+// none of that code, and its image stays small. A program that imports
+// package net may open sockets, so its overlay file calls EnableSockets
+// from an init function; that runs after the init functions of every
+// imported package, before main.
+//
+// The import is named rt0kernel rather than kernel: a file's import names
+// share a scope with its package's top-level names, and a user's package
+// may well declare something called kernel.
+
+// kernelImportName is the name the generated files give rt0/guest/kernel when
+// they call into it.
+const kernelImportName = "rt0kernel"
+
+// enableSockets is the generated call, with its reason.
+const enableSockets = "// The program imports package net: link the kernel's sockets.\nfunc init() { " + kernelImportName + ".EnableSockets() }\n"
+
+// MainKernelSource is the file added to a main package that rt0 builds;
+// sockets says whether the program imports package net.
+func MainKernelSource(sockets bool) string {
+	if !sockets {
+		return "package main\n\nimport (\n\t_ \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
+	}
+	return "package main\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n\n" + enableSockets
+}
+
+// TestKernelSource is the external test file (package <pkgName>_test, so
+// that it may import the kernel even into packages the kernel imports)
+// added to a package that rt0 test builds; sockets says whether the test
+// binary imports package net.
+func TestKernelSource(pkgName string, sockets bool) string {
+	if !sockets {
+		return "package " + pkgName + "_test\n\nimport _ \"" + KernelImport + "\"\n"
+	}
+	return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + KernelImport + "\"\n\n" + enableSockets
+}
