@@ -9,12 +9,14 @@
 
 GO      ?= go
 PROG    ?= ./examples/hello
-APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools gdb grub-efi-amd64-bin ovmf
+APT_PKGS = qemu-system-x86 grub-pc-bin grub-common xorriso mtools gdb grub-efi-amd64-bin ovmf linux-libc-dev
 # Commands, and files where a package has no command (GRUB's BIOS and UEFI
-# platforms, the UEFI firmware).
+# platforms, the UEFI firmware, the Linux headers guest/linux is checked
+# against).
 TOOLS    = qemu-system-x86_64 grub-mkrescue xorriso mformat gdb \
 	/usr/lib/grub/i386-pc/modinfo.sh /usr/lib/grub/x86_64-efi/modinfo.sh \
-	/usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_VARS.fd
+	/usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_VARS.fd \
+	/usr/include/linux/futex.h
 
 .PHONY: run test bench deps vet unit fmt-check conformance debug
 

@@ -38,8 +38,7 @@ type command struct {
 	run   func(args []string, io stdio) int
 }
 
-// commands are rt0's subcommands, in usage order. (test, tour, image and
-// debug belong here when they exist.)
+// commands are rt0's subcommands, in usage order.
 var commands []*command
 
 func init() {

@@ -26,7 +26,6 @@ var (
 	wall0   int64 // realtime ns at boot (from the RTC)
 	// calibrationTSC is how long the calibration took, in TSC ticks.
 	calibrationTSC uint64
-	bootDone       bool
 	// tscSource is where tscHz came from, for the boot log.
 	tscSource uint8
 )

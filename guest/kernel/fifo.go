@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // FIFOs (named pipes): mknod(S_IFIFO) makes a node in the filesystem;
 // opening it gives a pipe's end, on one ring shared by everyone who has
@@ -22,14 +25,14 @@ func sysMknodat(dirfd, path, mode, dev uint64) int64 {
 	case sIFSOCK:
 		kind = iSock
 	default:
-		return -EPERM // character and block devices: no
+		return -linux.EPERM // character and block devices: no
 	}
 	dir, name, node, e := parentOf(dirfd, path, 0)
 	if e != 0 {
 		return e
 	}
 	if node >= 0 {
-		return -EEXIST
+		return -linux.EEXIST
 	}
 	_, e = mknod(dir, name, kind, uint32(mode)&0o7777&^umask)
 	return e
@@ -41,23 +44,23 @@ func fifoOpen(node int32, fl uint32) int64 {
 	if n.data == 0 {
 		k := newRing()
 		if k < 0 {
-			return -ENFILE
+			return -linux.ENFILE
 		}
 		pipes[k].readers, pipes[k].writers, pipes[k].fifo = 0, 0, node+1
 		n.data = uint64(k) + 1
 	}
 	k := int32(n.data - 1)
 	p := &pipes[k]
-	nonblock := fl&oNonblock != 0
-	switch fl & oAccmode {
-	case oRdonly:
+	nonblock := fl&linux.O_NONBLOCK != 0
+	switch fl & linux.O_ACCMODE {
+	case linux.O_RDONLY:
 		if p.writers == 0 && !fifoWake(k, false) && !nonblock {
 			return fifoWait(k, fl)
 		}
-	case oWronly:
+	case linux.O_WRONLY:
 		if p.readers == 0 && !fifoWake(k, true) {
 			if nonblock {
-				return -ENXIO
+				return -linux.ENXIO
 			}
 			return fifoWait(k, fl)
 		}
@@ -67,16 +70,16 @@ func fifoOpen(node int32, fl uint32) int64 {
 
 // fifoEnd gives the caller an end of FIFO ring k.
 func fifoEnd(k int32, fl uint32) int64 {
-	fd := allocFD(fdPipe, fl&(oAccmode|oNonblock|oCloexec))
+	fd := allocFD(fdPipe, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
 	if fd < 0 {
 		return fd
 	}
 	getFile(uint64(fd)).ino = k
 	p := &pipes[k]
-	if fl&oAccmode != oWronly {
+	if fl&linux.O_ACCMODE != linux.O_WRONLY {
 		p.readers++
 	}
-	if fl&oAccmode != oRdonly {
+	if fl&linux.O_ACCMODE != linux.O_RDONLY {
 		p.writers++
 	}
 	pipeChanged(k)
@@ -102,7 +105,7 @@ func fifoWake(k int32, readers bool) bool {
 			continue
 		}
 		fl := uint32(t.Args[0])
-		if (fl&oAccmode == oRdonly) == readers {
+		if (fl&linux.O_ACCMODE == linux.O_RDONLY) == readers {
 			sched.Wake(i, fifoEnd(k, fl))
 			woke = true
 		}

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
@@ -208,11 +209,11 @@ func lookup(d int32, name []byte) int32 {
 func mknod(d int32, name []byte, k inodeKind, mode uint32) (int32, int64) {
 	i := newInode(k, mode)
 	if i < 0 {
-		return -1, -ENOSPC
+		return -1, -linux.ENOSPC
 	}
 	if !setName(i, name) {
 		freeInode(i)
-		return -1, -ENOMEM
+		return -1, -linux.ENOMEM
 	}
 	link(d, i)
 	return i, 0
@@ -233,19 +234,19 @@ func userPath(addr uint64, k int) ([]byte, int64) {
 		// Check page by page: the string may end before a bad page.
 		if i == 0 || (addr+uint64(i))%4096 == 0 {
 			if !userOK(addr+uint64(i), 1, false) {
-				return nil, -EFAULT
+				return nil, -linux.EFAULT
 			}
 		}
 		c := *(*byte)(amd64.Ptr(uintptr(addr + uint64(i))))
 		if c == 0 {
 			if i == 0 {
-				return nil, -ENOENT
+				return nil, -linux.ENOENT
 			}
 			return buf[:i], 0
 		}
 		buf[i] = c
 	}
-	return nil, -ENAMETOOLONG
+	return nil, -linux.ENAMETOOLONG
 }
 
 // walk resolves path from directory start. With parent set it stops at the
@@ -281,10 +282,10 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 		}
 		name, rest := path[:end], path[end:]
 		if len(name) > 255 {
-			return -1, nil, -1, -ENAMETOOLONG
+			return -1, nil, -1, -linux.ENAMETOOLONG
 		}
 		if ino(cur).kind != iDir {
-			return -1, nil, -1, -ENOTDIR
+			return -1, nil, -1, -linux.ENOTDIR
 		}
 		isLast := true
 		for _, c := range rest {
@@ -296,19 +297,19 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 		if isLast && parent {
 			node := lookup(cur, name)
 			if trailing && node >= 0 && ino(node).kind != iDir && ino(node).kind != iLink {
-				return -1, nil, -1, -ENOTDIR
+				return -1, nil, -1, -linux.ENOTDIR
 			}
 			return cur, name, node, 0
 		}
 		next := lookup(cur, name)
 		if next < 0 {
-			return -1, nil, -1, -ENOENT
+			return -1, nil, -1, -linux.ENOENT
 		}
 		n := ino(next)
 		if n.kind == iLink && (!isLast || follow) {
 			links++
 			if links > maxSymlinks {
-				return -1, nil, -1, -ELOOP
+				return -1, nil, -1, -linux.ELOOP
 			}
 			// path = target + rest, in a buffer that is not path's.
 			target := n.contents()
@@ -317,7 +318,7 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 				buf = linkBuf2[:]
 			}
 			if len(target)+len(rest) > len(buf) {
-				return -1, nil, -1, -ENAMETOOLONG
+				return -1, nil, -1, -linux.ENAMETOOLONG
 			}
 			k := copy(buf, target)
 			k += copy(buf[k:], rest)
@@ -334,7 +335,7 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 		}
 		if isLast {
 			if trailing && n.kind != iDir {
-				return -1, nil, -1, -ENOTDIR
+				return -1, nil, -1, -linux.ENOTDIR
 			}
 			return cur, name, next, 0
 		}
@@ -364,10 +365,10 @@ func dirFor(dirfd uint64) (int32, int64) {
 	}
 	f := getFile(dirfd)
 	if f == nil {
-		return -1, -EBADF
+		return -1, -linux.EBADF
 	}
 	if f.kind != fdFile || ino(f.ino).kind != iDir {
-		return -1, -ENOTDIR
+		return -1, -linux.ENOTDIR
 	}
 	return f.ino, 0
 }
@@ -393,7 +394,7 @@ func ensureOwned(i int32, n uint64) int64 {
 	if f.cap == 0 {
 		a, ok := kalloc(want)
 		if !ok {
-			return -ENOSPC
+			return -linux.ENOSPC
 		}
 		if f.size > 0 {
 			copy(amd64.Bytes(uintptr(a), int(f.size)), amd64.Bytes(uintptr(f.data), int(f.size)))
@@ -405,7 +406,7 @@ func ensureOwned(i int32, n uint64) int64 {
 	}
 	a, ok := krealloc(f.data, f.cap, want)
 	if !ok {
-		return -ENOSPC
+		return -linux.ENOSPC
 	}
 	k, _ := sizeClass(want)
 	f.data, f.cap = a, 1<<k
@@ -434,7 +435,7 @@ func fileWrite(i int32, off uint64, p []byte) int64 {
 	f := ino(i)
 	end := off + uint64(len(p))
 	if end < off {
-		return -EFBIG
+		return -linux.EFBIG
 	}
 	if e := ensureOwned(i, max(end, f.size)); e != 0 {
 		return e
@@ -517,7 +518,7 @@ func mkdirs(path []byte, mode uint32) (int32, int64) {
 				return -1, e
 			}
 		} else if ino(next).kind != iDir {
-			return -1, -ENOTDIR
+			return -1, -linux.ENOTDIR
 		}
 		cur = next
 	}

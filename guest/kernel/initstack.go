@@ -4,6 +4,7 @@ import (
 	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/cmdline"
 	"rt0/guest/kernel/mem"
+	"rt0/guest/linux"
 )
 
 // The initial stack: what Linux's execve leaves for _rt0_amd64_linux. From
@@ -24,16 +25,6 @@ import (
 const (
 	stackTop  = userTop - mem.PageSize // leave the last page unmapped
 	stackSize = 8 << 20
-
-	atNull        = 0
-	atPagesz      = 6
-	atClktck      = 17
-	atHwcap       = 16
-	atSecure      = 23
-	atRandom      = 25
-	atExecfn      = 31
-	atPlat        = 15
-	atSysinfoEhdr = 33
 )
 
 func vdsoImageAddr() uintptr
@@ -79,14 +70,14 @@ func buildInitialStack() uint64 {
 	argc := args.Argc
 	_, _, _, edx := amd64.Cpuid(1, 0)
 	auxv := [...]uint64{
-		atPagesz, mem.PageSize,
-		atClktck, 100,
-		atHwcap, uint64(edx),
-		atPlat, platform,
-		atRandom, random,
-		atSecure, 0,
-		atSysinfoEhdr, vdso(),
-		atNull, 0,
+		linux.AT_PAGESZ, mem.PageSize,
+		linux.AT_CLKTCK, 100,
+		linux.AT_HWCAP, uint64(edx),
+		linux.AT_PLATFORM, platform,
+		linux.AT_RANDOM, random,
+		linux.AT_SECURE, 0,
+		linux.AT_SYSINFO_EHDR, vdso(),
+		linux.AT_NULL, 0,
 	}
 	words := 1 + uint64(argc) + 1 + uint64(args.Envc) + 1 + uint64(len(auxv))
 	if words%2 != 0 {

@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // Console input: bytes from COM1's receive interrupt (and, later, the
 // keyboard) wait in a ring until a read of descriptor 0 takes them.
@@ -70,15 +73,15 @@ func consoleRead(f *ofd, buf, n uint64) int64 {
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if inputReady() {
 		r := inputTake(p)
 		drainSerial() // the ring has room again
 		return int64(r)
 	}
-	if f.flags&oNonblock != 0 {
-		return -EAGAIN
+	if f.flags&linux.O_NONBLOCK != 0 {
+		return -linux.EAGAIN
 	}
 	cur := sched.Current()
 	sched.Block(cur, sched.WaitRead, 0, 0, 0)
@@ -96,7 +99,7 @@ func inputWake() {
 		}
 		p, ok := userBytes(t.Args[0], t.Args[1], true)
 		if !ok {
-			sched.Wake(i, -EFAULT)
+			sched.Wake(i, -linux.EFAULT)
 			continue
 		}
 		sched.Wake(i, int64(inputTake(p)))

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
 	"rt0/guest/sched"
 )
 
@@ -88,22 +89,22 @@ func (p *pipe) take(b []byte) int {
 func sysPipe2(fds, flags uint64) int64 {
 	out, ok := userBytes(fds, 8, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
-	if flags&^uint64(oNonblock|oCloexec|0x4000 /* O_DIRECT */) != 0 {
-		return -EINVAL
+	if flags&^uint64(linux.O_NONBLOCK|linux.O_CLOEXEC|0x4000 /* O_DIRECT */) != 0 {
+		return -linux.EINVAL
 	}
 	k := newRing()
 	if k < 0 {
-		return -ENFILE
+		return -linux.ENFILE
 	}
-	fl := uint32(flags) & (oNonblock | oCloexec)
-	r := allocFD(fdPipe, oRdonly|fl)
+	fl := uint32(flags) & (linux.O_NONBLOCK | linux.O_CLOEXEC)
+	r := allocFD(fdPipe, linux.O_RDONLY|fl)
 	if r < 0 {
 		pipes[k] = pipe{}
 		return r
 	}
-	w := allocFD(fdPipe, oWronly|fl)
+	w := allocFD(fdPipe, linux.O_WRONLY|fl)
 	if w < 0 {
 		// Undo the read end by hand: its description is not a pipe's
 		// yet, closeFD would release one.
@@ -121,21 +122,21 @@ func sysPipe2(fds, flags uint64) int64 {
 
 // reads and writes: what a pipe's description may do (a FIFO opened
 // O_RDWR is both ends at once).
-func reads(f *ofd) bool  { return f.flags&oAccmode != oWronly }
-func writes(f *ofd) bool { return f.flags&oAccmode != oRdonly }
+func reads(f *ofd) bool  { return f.flags&linux.O_ACCMODE != linux.O_WRONLY }
+func writes(f *ofd) bool { return f.flags&linux.O_ACCMODE != linux.O_RDONLY }
 
 func pipeRead(f *ofd, buf, n uint64) int64 {
 	if !reads(f) {
-		return -EBADF
+		return -linux.EBADF
 	}
-	return ringRead(f.ino, f.flags&oNonblock != 0, buf, n, false)
+	return ringRead(f.ino, f.flags&linux.O_NONBLOCK != 0, buf, n, false)
 }
 
 func pipeWrite(f *ofd, buf, n uint64) int64 {
 	if !writes(f) {
-		return -EBADF
+		return -linux.EBADF
 	}
-	return ringWrite(f.ino, f.flags&oNonblock != 0, buf, n, true)
+	return ringWrite(f.ino, f.flags&linux.O_NONBLOCK != 0, buf, n, true)
 }
 
 // ringRead reads pipe k into user buf: what is there, or EOF (0) when no
@@ -148,7 +149,7 @@ func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
 	}
 	b, ok := userBytes(buf, n, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if p.len() > 0 {
 		if peek {
@@ -163,12 +164,12 @@ func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
 	}
 	if p.writers == 0 {
 		if p.reset {
-			return -ECONNRESET
+			return -linux.ECONNRESET
 		}
 		return 0
 	}
 	if nonblock {
-		return -EAGAIN
+		return -linux.EAGAIN
 	}
 	cur := sched.Current()
 	sched.Block(cur, sched.WaitPipeRead, uint64(k), 0, 0)
@@ -184,17 +185,17 @@ func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 	p := &pipes[k]
 	if p.readers == 0 {
 		if sigpipe {
-			signalThread(sched.Current(), 13) // SIGPIPE
+			signalThread(sched.Current(), linux.SIGPIPE)
 		}
-		return -EPIPE
+		return -linux.EPIPE
 	}
 	b, ok := userBytes(buf, n, false)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	w := p.put(b[:min(n, p.room())])
 	if w == 0 && n > 0 && p.room() > 0 {
-		return -ENOMEM // no memory for the ring
+		return -linux.ENOMEM // no memory for the ring
 	}
 	if w > 0 {
 		pipeChanged(k)
@@ -206,7 +207,7 @@ func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 		if w > 0 {
 			return int64(w)
 		}
-		return -EAGAIN
+		return -linux.EAGAIN
 	}
 	cur := sched.Current()
 	sched.Block(cur, sched.WaitPipeWrite, uint64(k), 0, 0)
@@ -280,7 +281,7 @@ func pipeChanged(k int32) {
 				}
 				b, ok := userBytes(t.Args[0], t.Args[1], true)
 				if !ok {
-					sched.Wake(i, -EFAULT)
+					sched.Wake(i, -linux.EFAULT)
 					continue
 				}
 				sched.Wake(i, int64(p.take(b)))
@@ -288,11 +289,11 @@ func pipeChanged(k int32) {
 			case sched.WaitPipeWrite:
 				done := t.Args[2]
 				if p.readers == 0 {
-					signalThread(i, 13)
+					signalThread(i, linux.SIGPIPE)
 					if done > 0 {
 						sched.Wake(i, int64(done))
 					} else {
-						sched.Wake(i, -EPIPE)
+						sched.Wake(i, -linux.EPIPE)
 					}
 					continue
 				}
@@ -301,7 +302,7 @@ func pipeChanged(k int32) {
 				}
 				b, ok := userBytes(t.Args[0], t.Args[1], false)
 				if !ok {
-					sched.Wake(i, -EFAULT)
+					sched.Wake(i, -linux.EFAULT)
 					continue
 				}
 				k := p.put(b[done : done+min(t.Args[1]-done, p.room())])
@@ -342,10 +343,10 @@ func ringReadable(k int32) uint32 {
 	p := &pipes[k]
 	var ev uint32
 	if p.len() > 0 {
-		ev |= epollIn
+		ev |= linux.EPOLLIN
 	}
 	if p.writers == 0 {
-		ev |= epollIn | epollHup | epollRdhup
+		ev |= linux.EPOLLIN | linux.EPOLLHUP | linux.EPOLLRDHUP
 	}
 	return ev
 }
@@ -355,10 +356,10 @@ func ringWritable(k int32) uint32 {
 	p := &pipes[k]
 	var ev uint32
 	if p.room() > 0 {
-		ev |= epollOut
+		ev |= linux.EPOLLOUT
 	}
 	if p.readers == 0 {
-		ev |= epollOut | epollErr
+		ev |= linux.EPOLLOUT | linux.EPOLLERR
 	}
 	return ev
 }

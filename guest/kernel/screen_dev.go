@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
@@ -107,7 +108,7 @@ func screenDevWrite(d uint8, off uint64, p []byte) int64 {
 		return int64(len(p))
 	}
 	if off >= fbSize() {
-		return -ENOSPC
+		return -linux.ENOSPC
 	}
 	return int64(copy(amd64.Bytes(screen.base+uintptr(off), int(fbSize()-off)), p))
 }
@@ -137,12 +138,12 @@ func vcsaChanged() {
 // screenIoctl serves the console's and the framebuffer's ioctls.
 func screenIoctl(d uint8, req, arg uint64) int64 {
 	if screen.kind == scrNone {
-		return -ENOTTY
+		return -linux.ENOTTY
 	}
 	switch {
 	case d == devTTY && req == vt.KDSETMODE:
 		if arg != vt.KD_TEXT && arg != vt.KD_GRAPHICS {
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		was := screen.graphics
 		screen.graphics = arg == vt.KD_GRAPHICS && screen.kind == scrPixels
@@ -183,26 +184,26 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 		copy(v.ID[:], "rt0 multiboot fb")
 		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
 	}
-	return -ENOTTY
+	return -linux.ENOTTY
 }
 
 // fontOp serves KDFONTOP's get: the console font, 32 bytes a glyph.
 func fontOp(arg uint64) int64 {
 	p, ok := userBytes(arg, uint64(unsafe.Sizeof(vt.ConsoleFontOp{})), true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	op := (*vt.ConsoleFontOp)(unsafe.Pointer(&p[0]))
 	if op.Op != vt.KD_FONT_OP_GET {
-		return -ENOSYS // the font cannot be changed
+		return -linux.ENOSYS // the font cannot be changed
 	}
 	if op.Data != 0 {
 		if op.Charcount < fontCharset || op.Width < glyphW || op.Height < glyphH {
-			return -ENOSPC
+			return -linux.ENOSPC
 		}
 		data, ok := userBytes(op.Data, fontCharset*vt.FontVPitch, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		clear(data)
 		glyphs := amd64.Bytes(fontGlyphsAddr(), fontCount*glyphH)
@@ -218,7 +219,7 @@ func fontOp(arg uint64) int64 {
 func putUser(a uint64, v unsafe.Pointer, n uintptr) int64 {
 	p, ok := userBytes(a, uint64(n), true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	copy(p, unsafe.Slice((*byte)(v), n))
 	return 0
@@ -228,12 +229,12 @@ func putUser(a uint64, v unsafe.Pointer, n uintptr) int64 {
 // map (everything runs in ring 0, in one address space), so mmap hands out
 // its address. munmap of it is a no-op (it is outside the user range).
 func screenMmap(d uint8, length, flags, off uint64) int64 {
-	if d != devFB || flags&mapShared == 0 {
-		return -ENODEV
+	if d != devFB || flags&linux.MAP_SHARED == 0 {
+		return -linux.ENODEV
 	}
 	size := (fbSize() + mem.PageSize - 1) &^ (mem.PageSize - 1)
 	if off%mem.PageSize != 0 || off >= size || length > size-off {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return int64(uint64(screen.base) + off)
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
@@ -49,40 +50,12 @@ const (
 	scRDI, scRSI, scRBP, scRBX, scRDX, scRAX, scRCX, scRSP              = 64, 72, 80, 88, 96, 104, 112, 120
 	scRIP, scEflags, scCS, scErr, scTrapno, scOldmask, scCR2, scFpstate = 128, 136, 144, 152, 160, 168, 176, 184
 
-	saSiginfo   = 0x4
-	saOnstack   = 0x8000000
-	saRestorer  = 0x4000000
-	saNodefer   = 0x40000000
-	saResethand = 0x80000000
-	ssOnstack   = 1
-	ssDisable   = 2
-	sigDfl      = 0
-	sigIgn      = 1
-
-	sigill   = 4
-	sigtrap  = 5
-	sigbus   = 7
-	sigfpe   = 8
-	sigkill  = 9
-	sigsegv  = 11
-	sigchld  = 17
-	sigcont  = 18
-	sigstop  = 19
-	sigurg   = 23
-	sigwinch = 28
-
-	siTkill    = -6
-	siKernel   = 0x80
-	segvMaperr = 1
-	segvAccerr = 2
-	fpeIntdiv  = 1
-	illIllopn  = 2
-	trapBrkpt  = 1
+	siTkill = -6
 )
 
 // defaultIgnored reports the signals whose default action is to do nothing.
 func defaultIgnored(sig uint64) bool {
-	return sig == sigchld || sig == sigurg || sig == sigwinch || sig == sigcont
+	return sig == linux.SIGCHLD || sig == linux.SIGURG || sig == linux.SIGWINCH || sig == linux.SIGCONT
 }
 
 // signalThread makes sig pending for thread i (tgkill, tkill, kill). A
@@ -91,9 +64,9 @@ func defaultIgnored(sig uint64) bool {
 func signalThread(i int, sig uint64) {
 	h := sigactions[sig][0]
 	switch {
-	case h == sigIgn || (h == sigDfl && defaultIgnored(sig)):
+	case h == linux.SIG_IGN || (h == linux.SIG_DFL && defaultIgnored(sig)):
 		return
-	case h == sigDfl:
+	case h == linux.SIG_DFL:
 		killedBy(sig)
 	}
 	t := sched.T(i)
@@ -103,7 +76,7 @@ func signalThread(i int, sig uint64) {
 	// runtime counts on it, e.g. AllThreadsSyscall signals every M and
 	// waits for each to answer, parked ones included.
 	if t.State == sched.Blocked && t.SigMask&(1<<(sig-1)) == 0 {
-		r := int64(-EINTR)
+		r := int64(-linux.EINTR)
 		if t.Wait == sched.WaitPipeWrite && t.Args[2] > 0 {
 			r = int64(t.Args[2]) // what was written so far
 		}
@@ -134,7 +107,7 @@ func deliverPending(tf *amd64.TrapFrame) {
 	}
 	t.Pending &^= 1 << (sig - 1)
 	if !deliver(tf, sig, siTkill, 0) {
-		killedBy(sigsegv)
+		killedBy(linux.SIGSEGV)
 	}
 }
 
@@ -146,7 +119,7 @@ func faultSignal(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool 
 	}
 	t := sched.Cur()
 	h := sigactions[sig][0]
-	if h == sigDfl || h == sigIgn || t.SigMask&(1<<(sig-1)) != 0 {
+	if h == linux.SIG_DFL || h == linux.SIG_IGN || t.SigMask&(1<<(sig-1)) != 0 {
 		return false // a blocked or unhandled synchronous fault kills, as on Linux
 	}
 	return deliver(tf, sig, code, addr)
@@ -160,9 +133,9 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 	handler, flags, restorer, mask := act[0], act[1], act[2], act[3]
 
 	sp := tf.RSP
-	onAlt := t.AltStack[0] != 0 && t.AltStack[1]&ssDisable == 0 &&
+	onAlt := t.AltStack[0] != 0 && t.AltStack[1]&linux.SS_DISABLE == 0 &&
 		sp > t.AltStack[0] && sp <= t.AltStack[0]+t.AltStack[2]
-	if flags&saOnstack != 0 && t.AltStack[1]&ssDisable == 0 && t.AltStack[2] != 0 && !onAlt {
+	if flags&linux.SA_ONSTACK != 0 && t.AltStack[1]&linux.SS_DISABLE == 0 && t.AltStack[2] != 0 && !onAlt {
 		sp = t.AltStack[0] + t.AltStack[2]
 	} else {
 		sp -= 128 // the red zone of the interrupted function
@@ -181,8 +154,8 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 	uc := frame[sfUcontext:]
 	put64(uc[ucStack:], t.AltStack[0])
 	altFlags := uint32(t.AltStack[1])
-	if onAlt || flags&saOnstack != 0 {
-		altFlags |= ssOnstack
+	if onAlt || flags&linux.SA_ONSTACK != 0 {
+		altFlags |= linux.SS_ONSTACK
 	}
 	put32(uc[ucStack+8:], altFlags)
 	put64(uc[ucStack+16:], t.AltStack[2])
@@ -214,11 +187,11 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 
 	// The handler runs with sa_mask and the signal itself blocked.
 	t.SigMask |= mask
-	if flags&saNodefer == 0 {
+	if flags&linux.SA_NODEFER == 0 {
 		t.SigMask |= 1 << (sig - 1)
 	}
-	if flags&saResethand != 0 {
-		act[0] = sigDfl
+	if flags&linux.SA_RESETHAND != 0 {
+		act[0] = linux.SIG_DFL
 	}
 	tf.RSP = sp
 	tf.RIP = handler
@@ -252,7 +225,7 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 	ucAddr := tf.RSP // the handler's RET popped pretcode
 	uc, ok := userBytes(ucAddr, sfSize-sfUcontext, false)
 	if !ok {
-		killedBy(sigsegv)
+		killedBy(linux.SIGSEGV)
 	}
 	sc := uc[ucMcontext:]
 	for _, m := range sigcontextRegs {
@@ -268,7 +241,7 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 			tf.FX[24], tf.FX[25] = tf.FX[24]|0x80, tf.FX[25]|0x1F // keep MXCSR sane: exceptions masked
 		}
 	}
-	const unblockable = 1<<(sigkill-1) | 1<<(sigstop-1)
+	const unblockable = 1<<(linux.SIGKILL-1) | 1<<(linux.SIGSTOP-1)
 	sched.Cur().SigMask = le64(uc[ucSigmask:]) &^ unblockable
 	return keepRAX
 }

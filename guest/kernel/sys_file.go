@@ -1,5 +1,7 @@
 package kernel
 
+import "rt0/guest/linux"
+
 // File descriptors, Linux's two levels: a descriptor (a small number, with
 // its close-on-exec flag) refers to an open file description (what open
 // returned: kind, offset, flags), which dup shares. Kinds: the console
@@ -42,25 +44,12 @@ var (
 )
 
 const (
-	oAccmode   = 3
-	oRdonly    = 0
-	oWronly    = 1
-	oRdwr      = 2
-	oCreat     = 0x40
-	oExcl      = 0x80
-	oTrunc     = 0x200
-	oAppend    = 0x400
-	oNonblock  = 0x800
-	oDirectory = 0x10000
-	oNofollow  = 0x20000
-	oCloexec   = 0x80000
-	oPath      = 0x200000
-	fdCloexec  = 1 << 16
+	fdCloexec = 1 << 16
 )
 
 func initFiles() {
 	for fd := 0; fd < 3; fd++ {
-		o, _ := newOFD(fdConsole, oRdwr)
+		o, _ := newOFD(fdConsole, linux.O_RDWR)
 		installFD(o, 0, 0)
 	}
 }
@@ -73,7 +62,7 @@ func newOFD(k fileKind, flags uint32) (int32, int64) {
 			return int32(i), 0
 		}
 	}
-	return -1, -ENFILE
+	return -1, -linux.ENFILE
 }
 
 // installFD gives description o the lowest free descriptor >= min.
@@ -85,17 +74,17 @@ func installFD(o int32, min int, flags uint32) int64 {
 			return int64(fd)
 		}
 	}
-	return -EMFILE
+	return -linux.EMFILE
 }
 
 // allocFD makes a new description and a descriptor for it.
 func allocFD(k fileKind, flags uint32) int64 {
-	o, e := newOFD(k, flags&^oCloexec)
+	o, e := newOFD(k, flags&^linux.O_CLOEXEC)
 	if e != 0 {
 		return e
 	}
 	var cl uint32
-	if flags&oCloexec != 0 {
+	if flags&linux.O_CLOEXEC != 0 {
 		cl = fdCloexec
 	}
 	fd := installFD(o, 0, cl)
@@ -120,7 +109,7 @@ func getFile(fd uint64) *ofd {
 func closeFD(fd uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	fdt[fd] = 0
 	f.refs--
@@ -146,23 +135,23 @@ func sysClose(fd uint64) int64 { return closeFD(fd) }
 
 func sysDup(fd uint64) int64 {
 	if getFile(fd) == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	return installFD(ofdOf(fd), 0, 0)
 }
 
 func sysDup3(old, new, flags uint64) int64 {
 	if getFile(old) == nil || new >= maxFDs {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if old == new {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if fdt[new] != 0 {
 		closeFD(new)
 	}
 	var cl uint32
-	if flags&oCloexec != 0 {
+	if flags&linux.O_CLOEXEC != 0 {
 		cl = fdCloexec
 	}
 	return installFD(ofdOf(old), int(new), cl)
@@ -171,7 +160,7 @@ func sysDup3(old, new, flags uint64) int64 {
 func sysDup2(old, new uint64) int64 {
 	if old == new {
 		if getFile(old) == nil {
-			return -EBADF
+			return -linux.EBADF
 		}
 		return int64(new)
 	}
@@ -181,10 +170,10 @@ func sysDup2(old, new uint64) int64 {
 func sysRead(fd, buf, n uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
-	if f.flags&oAccmode == oWronly && f.kind != fdPipe || f.flags&oPath != 0 {
-		return -EBADF
+	if f.flags&linux.O_ACCMODE == linux.O_WRONLY && f.kind != fdPipe || f.flags&linux.O_PATH != 0 {
+		return -linux.EBADF
 	}
 	switch f.kind {
 	case fdConsole:
@@ -202,22 +191,22 @@ func sysRead(fd, buf, n uint64) int64 {
 		}
 		return r
 	}
-	return -EINVAL
+	return -linux.EINVAL
 }
 
 func sysWrite(fd, buf, n uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
-	if f.flags&oAccmode == oRdonly && f.kind != fdConsole && f.kind != fdEventfd && f.kind != fdPipe || f.flags&oPath != 0 {
-		return -EBADF
+	if f.flags&linux.O_ACCMODE == linux.O_RDONLY && f.kind != fdConsole && f.kind != fdEventfd && f.kind != fdPipe || f.flags&linux.O_PATH != 0 {
+		return -linux.EBADF
 	}
 	switch f.kind {
 	case fdConsole:
 		p, ok := userBytes(buf, n, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		consoleWrite(p)
 		return int64(n)
@@ -229,7 +218,7 @@ func sysWrite(fd, buf, n uint64) int64 {
 		return socketOp(sockOpWrite, uint64(f.ino), uint64(f.flags), buf, n)
 	case fdFile:
 		off := f.off
-		if f.flags&oAppend != 0 {
+		if f.flags&linux.O_APPEND != 0 {
 			off = ino(f.ino).size
 		}
 		r := fileWriteUser(f, off, buf, n)
@@ -238,19 +227,19 @@ func sysWrite(fd, buf, n uint64) int64 {
 		}
 		return r
 	}
-	return -EINVAL
+	return -linux.EINVAL
 }
 
 func sysPread(fd, buf, n, off uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile {
-		return -ESPIPE
+		return -linux.ESPIPE
 	}
 	if int64(off) < 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return fileRead(f, off, buf, n)
 }
@@ -258,16 +247,16 @@ func sysPread(fd, buf, n, off uint64) int64 {
 func sysPwrite(fd, buf, n, off uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile {
-		return -ESPIPE
+		return -linux.ESPIPE
 	}
 	if int64(off) < 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
-	if f.flags&oAccmode == oRdonly {
-		return -EBADF
+	if f.flags&linux.O_ACCMODE == linux.O_RDONLY {
+		return -linux.EBADF
 	}
 	return fileWriteUser(f, off, buf, n)
 }
@@ -275,13 +264,13 @@ func sysPwrite(fd, buf, n, off uint64) int64 {
 // iovecs applies rw to each (base, len) of the user iovec array.
 func sysReadv(fd, iov, cnt uint64, write bool) int64 {
 	if cnt > 1024 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	var total int64
 	for i := uint64(0); i < cnt; i++ {
 		p, ok := userBytes(iov+16*i, 16, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		base, n := le64(p[0:]), le64(p[8:])
 		var r int64
@@ -307,12 +296,12 @@ func sysReadv(fd, iov, cnt uint64, write bool) int64 {
 func sysFcntl(fd, cmd, arg uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	switch cmd {
 	case 0, 1030: // F_DUPFD, F_DUPFD_CLOEXEC
 		if arg >= maxFDs {
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		var cl uint32
 		if cmd == 1030 {
@@ -333,19 +322,19 @@ func sysFcntl(fd, cmd, arg uint64) int64 {
 	case 3: // F_GETFL
 		return int64(f.flags)
 	case 4: // F_SETFL
-		const settable = oAppend | oNonblock
+		const settable = linux.O_APPEND | linux.O_NONBLOCK
 		f.flags = f.flags&^settable | uint32(arg)&settable
 		return 0
 	case 5, 6, 7, 36, 37, 38: // F_GETLK, F_SETLK, F_SETLKW and OFD locks: one process, no contention
 		return 0
 	}
-	return -EINVAL
+	return -linux.EINVAL
 }
 
 func sysIoctl(fd, req, arg uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	switch {
 	case f.kind == fdConsole:
@@ -355,5 +344,5 @@ func sysIoctl(fd, req, arg uint64) int64 {
 	}
 	// No terminal ioctls (TCGETS): isatty is false, output is not
 	// line-edited by the program.
-	return -ENOTTY
+	return -linux.ENOTTY
 }

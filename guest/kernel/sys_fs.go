@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/arch/amd64"
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
+)
 
 // Filesystem syscalls over the tree of fs.go, with Linux's semantics and
 // errors: open/openat with O_CREAT/O_EXCL/O_TRUNC/O_APPEND/O_DIRECTORY,
@@ -29,28 +32,28 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 		return e
 	}
 	fl := uint32(flags)
-	dir, name, node, e := walk(start, p, fl&oNofollow == 0, fl&oCreat != 0)
+	dir, name, node, e := walk(start, p, fl&linux.O_NOFOLLOW == 0, fl&linux.O_CREAT != 0)
 	if e != 0 {
 		return e
 	}
-	if fl&oCreat != 0 {
-		if node >= 0 && fl&oExcl != 0 {
-			return -EEXIST
+	if fl&linux.O_CREAT != 0 {
+		if node >= 0 && fl&linux.O_EXCL != 0 {
+			return -linux.EEXIST
 		}
 		if node >= 0 && ino(node).kind == iLink {
 			// O_CREAT follows a final symlink: resolve it fully.
-			if fl&oNofollow != 0 {
-				return -ELOOP
+			if fl&linux.O_NOFOLLOW != 0 {
+				return -linux.ELOOP
 			}
 			linkDir := ino(node).parent
 			_, _, node, e = walk(start, p, true, false)
-			if e == -ENOENT {
+			if e == -linux.ENOENT {
 				// A dangling link: create its target, as Linux does.
 				var d2 int32
 				var n2 []byte
 				target := ino(lookup(dir, name)).contents()
 				if len(target) > 0 && target[len(target)-1] == '/' || p[len(p)-1] == '/' {
-					return -EISDIR // the link names a directory to be: no file there
+					return -linux.EISDIR // the link names a directory to be: no file there
 				}
 				d2, n2, node, e = walk(linkDir, target, true, true)
 				if e != 0 {
@@ -68,7 +71,7 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 		}
 		if node < 0 {
 			if p[len(p)-1] == '/' {
-				return -EISDIR
+				return -linux.EISDIR
 			}
 			node, e = mknod(dir, name, iReg, uint32(mode)&^umask)
 			if e != 0 {
@@ -78,29 +81,29 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	}
 	n := ino(node)
 	switch {
-	case n.kind == iLink && fl&oPath == 0:
-		return -ELOOP // O_NOFOLLOW on a symlink
-	case n.kind == iDir && fl&oAccmode != oRdonly:
-		return -EISDIR
-	case n.kind != iDir && fl&oDirectory != 0:
-		return -ENOTDIR
+	case n.kind == iLink && fl&linux.O_PATH == 0:
+		return -linux.ELOOP // O_NOFOLLOW on a symlink
+	case n.kind == iDir && fl&linux.O_ACCMODE != linux.O_RDONLY:
+		return -linux.EISDIR
+	case n.kind != iDir && fl&linux.O_DIRECTORY != 0:
+		return -linux.ENOTDIR
 	}
-	if fl&oTrunc != 0 && n.kind == iReg && fl&oAccmode != oRdonly {
+	if fl&linux.O_TRUNC != 0 && n.kind == iReg && fl&linux.O_ACCMODE != linux.O_RDONLY {
 		if e := truncate(node, 0); e != 0 {
 			return e
 		}
 	}
-	if n.kind == iSock && fl&oPath == 0 {
-		return -ENXIO // a socket's name is connected to, not opened
+	if n.kind == iSock && fl&linux.O_PATH == 0 {
+		return -linux.ENXIO // a socket's name is connected to, not opened
 	}
-	if n.kind == iFifo && fl&oPath == 0 {
-		return fifoOpen(node, fl&(oAccmode|oNonblock|oCloexec))
+	if n.kind == iFifo && fl&linux.O_PATH == 0 {
+		return fifoOpen(node, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
 	}
-	if n.kind == iDev && n.dev == devTTY && fl&oPath == 0 {
+	if n.kind == iDev && n.dev == devTTY && fl&linux.O_PATH == 0 {
 		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
-		return allocFD(fdConsole, fl&(oAccmode|oNonblock|oCloexec))
+		return allocFD(fdConsole, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
 	}
-	fd := allocFD(fdFile, fl&(oAccmode|oAppend|oNonblock|oPath|oCloexec|oDirectory))
+	fd := allocFD(fdFile, fl&(linux.O_ACCMODE|linux.O_APPEND|linux.O_NONBLOCK|linux.O_PATH|linux.O_CLOEXEC|linux.O_DIRECTORY))
 	if fd < 0 {
 		return fd
 	}
@@ -115,7 +118,7 @@ func sysOpen(path, flags, mode uint64) int64 {
 }
 
 func sysCreat(path, mode uint64) int64 {
-	return sysOpen(path, oCreat|oWronly|oTrunc, mode)
+	return sysOpen(path, linux.O_CREAT|linux.O_WRONLY|linux.O_TRUNC, mode)
 }
 
 // fileRead copies up to n bytes from offset off of f's inode to user buf.
@@ -123,11 +126,11 @@ func fileRead(f *ofd, off, buf, n uint64) int64 {
 	node := ino(f.ino)
 	switch node.kind {
 	case iDir:
-		return -EISDIR
+		return -linux.EISDIR
 	case iDev:
 		p, ok := userBytes(buf, n, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		switch node.dev {
 		case devZero:
@@ -149,7 +152,7 @@ func fileRead(f *ofd, off, buf, n uint64) int64 {
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	copy(p, amd64.Bytes(uintptr(node.data+off), int(n)))
 	return int64(n)
@@ -160,20 +163,20 @@ func fileWriteUser(f *ofd, off, buf, n uint64) int64 {
 	node := ino(f.ino)
 	switch node.kind {
 	case iDir:
-		return -EISDIR
+		return -linux.EISDIR
 	case iDev:
 		if node.dev != devFB {
 			return int64(n) // /dev/null and friends swallow writes
 		}
 		p, ok := userBytes(buf, n, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		return screenDevWrite(node.dev, off, p)
 	}
 	p, ok := userBytes(buf, n, false)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	return fileWrite(f.ino, off, p)
 }
@@ -181,10 +184,10 @@ func fileWriteUser(f *ofd, off, buf, n uint64) int64 {
 func sysLseek(fd, off, whence uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile {
-		return -ESPIPE
+		return -linux.ESPIPE
 	}
 	var base int64
 	switch whence {
@@ -194,11 +197,11 @@ func sysLseek(fd, off, whence uint64) int64 {
 	case 2: // SEEK_END
 		base = int64(ino(f.ino).size)
 	default:
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	pos := base + int64(off)
 	if pos < 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	f.off = uint64(pos)
 	return pos
@@ -278,11 +281,11 @@ func fillStat(p []byte, i int32, console bool) {
 func sysFstat(fd, st uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	p, ok := userBytes(st, statSize, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	switch f.kind {
 	case fdFile:
@@ -301,19 +304,13 @@ func sysFstat(fd, st uint64) int64 {
 	return 0
 }
 
-const (
-	atSymlinkNofollow = 0x100
-	atRemovedir       = 0x200
-	atEmptyPath       = 0x1000
-)
-
 func sysNewfstatat(dirfd, path, st, flags uint64) int64 {
-	if flags&atEmptyPath != 0 {
-		if p, e := userPath(path, 0); e == -ENOENT || (e == 0 && len(p) == 0) {
+	if flags&linux.AT_EMPTY_PATH != 0 {
+		if p, e := userPath(path, 0); e == -linux.ENOENT || (e == 0 && len(p) == 0) {
 			if int32(dirfd) == atFDCWD {
 				p, ok := userBytes(st, statSize, true)
 				if !ok {
-					return -EFAULT
+					return -linux.EFAULT
 				}
 				fillStat(p, fsys.cwd, false)
 				return 0
@@ -321,13 +318,13 @@ func sysNewfstatat(dirfd, path, st, flags uint64) int64 {
 			return sysFstat(dirfd, st)
 		}
 	}
-	node, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
+	node, e := resolveAt(dirfd, path, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return e
 	}
 	b, ok := userBytes(st, statSize, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	fillStat(b, node, false)
 	return 0
@@ -338,7 +335,7 @@ func sysStat(path, st uint64) int64 {
 }
 
 func sysLstat(path, st uint64) int64 {
-	return sysNewfstatat(atCWD, path, st, atSymlinkNofollow)
+	return sysNewfstatat(atCWD, path, st, linux.AT_SYMLINK_NOFOLLOW)
 }
 
 // sysGetdents64 lists a directory: ".", "..", then the entries, as
@@ -346,14 +343,14 @@ func sysLstat(path, st uint64) int64 {
 func sysGetdents64(fd, buf, count uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile || ino(f.ino).kind != iDir {
-		return -ENOTDIR
+		return -linux.ENOTDIR
 	}
 	out, ok := userBytes(buf, count, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	d := f.ino
 	used := 0
@@ -383,7 +380,7 @@ func sysGetdents64(fd, buf, count uint64) int64 {
 		if used+reclen > len(out) {
 			f.off = idx
 			if used == 0 {
-				return -EINVAL // buffer too small for one entry
+				return -linux.EINVAL // buffer too small for one entry
 			}
 			return int64(used)
 		}
@@ -424,10 +421,10 @@ func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
 	}
 	n := ino(node)
 	if n.kind != iLink {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if int64(size) <= 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	t := n.contents()
 	if uint64(len(t)) < size {
@@ -435,7 +432,7 @@ func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
 	}
 	out, ok := userBytes(buf, size, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	return int64(copy(out, t))
 }
@@ -479,7 +476,7 @@ func sysMkdirat(dirfd, path, mode uint64) int64 {
 		return e
 	}
 	if node >= 0 {
-		return -EEXIST
+		return -linux.EEXIST
 	}
 	_, e = mknod(dir, name, iDir, uint32(mode)&^umask)
 	return e
@@ -495,7 +492,7 @@ func sysSymlinkat(target, dirfd, path uint64) int64 {
 		return e
 	}
 	if node >= 0 {
-		return -EEXIST
+		return -linux.EEXIST
 	}
 	i, e := mknod(dir, name, iLink, 0o777)
 	if e != 0 {
@@ -515,27 +512,27 @@ func sysUnlinkat(dirfd, path, flags uint64) int64 {
 		return e
 	}
 	if node < 0 {
-		return -ENOENT
+		return -linux.ENOENT
 	}
 	if string(name) == "." || string(name) == ".." {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	n := ino(node)
 	if p, _ := userPath(path, 1); n.kind == iLink && len(p) > 1 && p[len(p)-1] == '/' {
-		return -ENOTDIR // "link/" names what the link points to, which unlink does not remove
+		return -linux.ENOTDIR // "link/" names what the link points to, which unlink does not remove
 	}
-	if flags&atRemovedir != 0 {
+	if flags&linux.AT_REMOVEDIR != 0 {
 		if n.kind != iDir {
-			return -ENOTDIR
+			return -linux.ENOTDIR
 		}
 		if n.child >= 0 {
-			return -ENOTEMPTY
+			return -linux.ENOTEMPTY
 		}
 		if node == fsys.cwd || node == 0 {
-			return -EBUSY
+			return -linux.EBUSY
 		}
 	} else if n.kind == iDir {
-		return -EISDIR
+		return -linux.EISDIR
 	}
 	unlink(node)
 	if n.opens <= 0 {
@@ -553,12 +550,12 @@ func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 		return e
 	}
 	if string(oname) == "." || string(oname) == ".." {
-		return -EBUSY // a directory by "." or "..": Linux does not move it
+		return -linux.EBUSY // a directory by "." or "..": Linux does not move it
 	}
 	// A trailing slash says "a directory": a file or a symlink there is
 	// ENOTDIR.
 	if p, _ := userPath(oldpath, 1); on >= 0 && ino(on).kind != iDir && len(p) > 1 && p[len(p)-1] == '/' {
-		return -ENOTDIR
+		return -linux.ENOTDIR
 	}
 	nd, nname, nn, e := parentOf(newdirfd, newpath, 1)
 	if e != 0 {
@@ -566,7 +563,7 @@ func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 	}
 	_ = od
 	if on < 0 {
-		return -ENOENT
+		return -linux.ENOENT
 	}
 	if on == nn {
 		return 0
@@ -574,7 +571,7 @@ func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 	// A directory cannot move into itself.
 	for d := nd; d >= 0; d = ino(d).parent {
 		if d == on {
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		if d == 0 {
 			break
@@ -582,16 +579,16 @@ func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 	}
 	if nn >= 0 {
 		if flags&noReplace != 0 {
-			return -EEXIST
+			return -linux.EEXIST
 		}
 		o, n := ino(on), ino(nn)
 		switch {
 		case o.kind == iDir && n.kind != iDir:
-			return -ENOTDIR
+			return -linux.ENOTDIR
 		case o.kind != iDir && n.kind == iDir:
-			return -EISDIR
+			return -linux.EISDIR
 		case n.kind == iDir && n.child >= 0:
-			return -ENOTEMPTY
+			return -linux.ENOTEMPTY
 		}
 		unlink(nn)
 		if n.opens <= 0 {
@@ -599,7 +596,7 @@ func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 		}
 	}
 	if !setName(on, nname) {
-		return -ENOMEM
+		return -linux.ENOMEM
 	}
 	unlink(on)
 	link(nd, on)
@@ -612,11 +609,11 @@ func sysGetcwd(buf, size uint64) int64 {
 	pos := len(tmp)
 	for d := fsys.cwd; d != 0; d = ino(d).parent {
 		if d < 0 {
-			return -ENOENT // the working directory was removed
+			return -linux.ENOENT // the working directory was removed
 		}
 		name := ino(d).nameBytes()
 		if pos-len(name)-1 < 0 {
-			return -ENAMETOOLONG
+			return -linux.ENAMETOOLONG
 		}
 		pos -= len(name)
 		copy(tmp[pos:], name)
@@ -629,11 +626,11 @@ func sysGetcwd(buf, size uint64) int64 {
 	}
 	n := uint64(len(tmp) - pos + 1)
 	if size < n {
-		return -ERANGE
+		return -linux.ERANGE
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	copy(p, tmp[pos:])
 	p[n-1] = 0
@@ -650,7 +647,7 @@ func sysChdir(path uint64) int64 {
 		return e
 	}
 	if ino(node).kind != iDir {
-		return -ENOTDIR
+		return -linux.ENOTDIR
 	}
 	fsys.cwd = node
 	return 0
@@ -659,10 +656,10 @@ func sysChdir(path uint64) int64 {
 func sysFchdir(fd uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile || ino(f.ino).kind != iDir {
-		return -ENOTDIR
+		return -linux.ENOTDIR
 	}
 	fsys.cwd = f.ino
 	return 0
@@ -671,13 +668,13 @@ func sysFchdir(fd uint64) int64 {
 func sysFtruncate(fd, length uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
-	if f.kind != fdFile || ino(f.ino).kind != iReg || f.flags&oAccmode == oRdonly {
-		return -EINVAL
+	if f.kind != fdFile || ino(f.ino).kind != iReg || f.flags&linux.O_ACCMODE == linux.O_RDONLY {
+		return -linux.EINVAL
 	}
 	if int64(length) < 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return truncate(f.ino, length)
 }
@@ -692,10 +689,10 @@ func sysTruncate(path, length uint64) int64 {
 		return e
 	}
 	if ino(node).kind == iDir {
-		return -EISDIR
+		return -linux.EISDIR
 	}
 	if ino(node).kind != iReg || int64(length) < 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return truncate(node, length)
 }
@@ -703,12 +700,12 @@ func sysTruncate(path, length uint64) int64 {
 // sysFaccessat: the program runs as root, so only existence (and, for
 // execute, an x bit) matter.
 func sysFaccessat(dirfd, path, mode, flags uint64) int64 {
-	node, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
+	node, e := resolveAt(dirfd, path, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return e
 	}
 	if mode&1 != 0 && ino(node).kind != iDir && ino(node).mode&0o111 == 0 {
-		return -EACCES
+		return -linux.EACCES
 	}
 	return 0
 }
@@ -726,16 +723,16 @@ func sysFchmodat(dirfd, path, mode uint64) int64 {
 // symlink's own mode, which Linux refuses (EOPNOTSUPP); on anything else
 // it is fchmodat.
 func sysFchmodat2(dirfd, path, mode, flags uint64) int64 {
-	if flags&^uint64(atSymlinkNofollow|atEmptyPath) != 0 {
-		return -EINVAL
+	if flags&^uint64(linux.AT_SYMLINK_NOFOLLOW|linux.AT_EMPTY_PATH) != 0 {
+		return -linux.EINVAL
 	}
-	if flags&atSymlinkNofollow != 0 {
+	if flags&linux.AT_SYMLINK_NOFOLLOW != 0 {
 		node, e := resolveAt(dirfd, path, false)
 		if e != 0 {
 			return e
 		}
 		if ino(node).kind == iLink {
-			return -EOPNOTSUPP
+			return -linux.EOPNOTSUPP
 		}
 		ino(node).mode = uint32(mode) & 0o7777
 		return 0
@@ -746,7 +743,7 @@ func sysFchmodat2(dirfd, path, mode, flags uint64) int64 {
 func sysFchmod(fd, mode uint64) int64 {
 	f := getFile(fd)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdFile {
 		return 0
@@ -761,12 +758,12 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 	if path == 0 {
 		f := getFile(dirfd)
 		if f == nil || f.kind != fdFile {
-			return -EBADF
+			return -linux.EBADF
 		}
 		node = f.ino
 	} else {
 		var e int64
-		if node, e = resolveAt(dirfd, path, flags&atSymlinkNofollow == 0); e != 0 {
+		if node, e = resolveAt(dirfd, path, flags&linux.AT_SYMLINK_NOFOLLOW == 0); e != 0 {
 			return e
 		}
 	}
@@ -777,7 +774,7 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 	}
 	b, ok := userBytes(times, 32, false)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	// times[0] is the access time, times[1] the modification time; each
 	// may say UTIME_NOW or UTIME_OMIT.
@@ -790,7 +787,7 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 			*field = now
 		default:
 			if nsec < 0 || nsec >= 1e9 {
-				return -EINVAL
+				return -linux.EINVAL
 			}
 			*field = sec*1e9 + nsec
 		}
@@ -810,7 +807,7 @@ func sysUmask(mask uint64) int64 {
 func sysStatfs(buf uint64) int64 {
 	p, ok := userBytes(buf, 120, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	clear(p)
 	put64(p[0:], 0x01021994)                // f_type
@@ -829,14 +826,14 @@ func sysStatfs(buf uint64) int64 {
 // ownership is not recorded (every file says uid 0, gid 0). The path is
 // still resolved, so that a missing file or a bad path fails as on Linux.
 func sysChownat(dirfd, path, flags uint64) int64 {
-	if flags&atEmptyPath != 0 {
+	if flags&linux.AT_EMPTY_PATH != 0 {
 		if p, e := userPath(path, 0); e == 0 && len(p) == 0 {
 			if dirfd == atCWD || getFile(dirfd) != nil {
 				return 0
 			}
-			return -EBADF
+			return -linux.EBADF
 		}
 	}
-	_, e := resolveAt(dirfd, path, flags&atSymlinkNofollow == 0)
+	_, e := resolveAt(dirfd, path, flags&linux.AT_SYMLINK_NOFOLLOW == 0)
 	return e
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"rt0/guest/kernel/mem"
+	"rt0/guest/linux"
 )
 
 // Memory syscalls: mmap, munmap, mprotect, madvise over the VMA set
@@ -14,14 +15,7 @@ import (
 
 var vmas mem.Set
 
-// Linux mmap flags.
 const (
-	mapShared         = 0x01
-	mapPrivate        = 0x02
-	mapFixed          = 0x10
-	mapAnonymous      = 0x20
-	mapFixedNoreplace = 0x100000
-
 	// VMA flags of the kernel's own (mem.VMA.Flags).
 	vmaAnon  = 1
 	vmaStack = 2
@@ -41,31 +35,31 @@ func inUserRange(addr, n uint64) bool {
 }
 
 func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
-	if flags&mapAnonymous == 0 {
+	if flags&linux.MAP_ANONYMOUS == 0 {
 		// Of files, only the framebuffer can be mapped.
 		f := getFile(fd)
 		if f == nil {
-			return -EBADF
+			return -linux.EBADF
 		}
 		if f.kind != fdFile || ino(f.ino).kind != iDev || length == 0 {
-			return -ENODEV
+			return -linux.ENODEV
 		}
 		return screenMmap(ino(f.ino).dev, length, flags, off)
 	}
-	if flags&(mapShared|mapPrivate) == 0 || length == 0 || addr%mem.PageSize != 0 {
-		return -EINVAL
+	if flags&(linux.MAP_SHARED|linux.MAP_PRIVATE) == 0 || length == 0 || addr%mem.PageSize != 0 {
+		return -linux.EINVAL
 	}
 	n, ok := pageRound(length)
 	if !ok {
-		return -ENOMEM
+		return -linux.ENOMEM
 	}
 	prot &= mem.PROT_READ | mem.PROT_WRITE | mem.PROT_EXEC
-	if flags&(mapFixed|mapFixedNoreplace) != 0 {
+	if flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0 {
 		if !inUserRange(addr, n) {
-			return -ENOMEM
+			return -linux.ENOMEM
 		}
-		if flags&mapFixedNoreplace != 0 && vmas.FirstOverlap(addr) < vmas.Len() && vmas.At(vmas.FirstOverlap(addr)).Start < addr+n {
-			return -EEXIST
+		if flags&linux.MAP_FIXED_NOREPLACE != 0 && vmas.FirstOverlap(addr) < vmas.Len() && vmas.At(vmas.FirstOverlap(addr)).Start < addr+n {
+			return -linux.EEXIST
 		}
 	} else {
 		hint := addr
@@ -74,12 +68,12 @@ func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
 		}
 		a, ok := vmas.FindFree(hint, n, userBase, mmapTop)
 		if !ok {
-			return -ENOMEM
+			return -linux.ENOMEM
 		}
 		addr = a
 	}
-	if flags&(mapFixed|mapFixedNoreplace) != 0 && prot&mem.PROT_WRITE != 0 && !canCommit(n) {
-		return -ENOMEM
+	if flags&(linux.MAP_FIXED|linux.MAP_FIXED_NOREPLACE) != 0 && prot&mem.PROT_WRITE != 0 && !canCommit(n) {
+		return -linux.ENOMEM
 	}
 	// Replace whatever was there (MAP_FIXED), then record the new area.
 	unmapRange(addr, addr+n)
@@ -110,7 +104,7 @@ func canCommit(n uint64) bool {
 func sysMunmap(addr, length uint64) int64 {
 	n, ok := pageRound(length)
 	if addr%mem.PageSize != 0 || length == 0 || !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if !inUserRange(addr, n) {
 		return 0 // nothing of ours is there
@@ -125,13 +119,13 @@ func sysMunmap(addr, length uint64) int64 {
 func sysMprotect(addr, length, prot uint64) int64 {
 	n, ok := pageRound(length)
 	if addr%mem.PageSize != 0 || !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if n == 0 {
 		return 0
 	}
 	if !inUserRange(addr, n) {
-		return -ENOMEM
+		return -linux.ENOMEM
 	}
 	prot &= mem.PROT_READ | mem.PROT_WRITE | mem.PROT_EXEC
 	if e := vmas.Protect(addr, addr+n, uint32(prot)); e != 0 {
@@ -148,23 +142,16 @@ func sysMprotect(addr, length, prot uint64) int64 {
 	return 0
 }
 
-// Linux madvise advice values.
-const (
-	madvDontneed = 4
-	madvFree     = 8
-	madvRemove   = 9
-)
-
 func sysMadvise(addr, length, advice uint64) int64 {
 	n, ok := pageRound(length)
 	if addr%mem.PageSize != 0 || !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if !inUserRange(addr, n) || !vmas.Covered(addr, addr+n, 0) {
-		return -ENOMEM
+		return -linux.ENOMEM
 	}
 	switch advice {
-	case madvDontneed, madvFree, madvRemove:
+	case linux.MADV_DONTNEED, linux.MADV_FREE, linux.MADV_REMOVE:
 		unmapRange(addr, addr+n) // next touch: a fresh zero page
 	}
 	return 0

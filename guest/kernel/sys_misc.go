@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/arch/amd64"
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
+)
 
 // The rest of what a Linux process asks about itself.
 
@@ -9,7 +12,7 @@ import "rt0/guest/arch/amd64"
 func sysUname(buf uint64) int64 {
 	p, ok := userBytes(buf, 6*65, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	clear(p)
 	fields := [6]string{"Linux", "rt0", "6.1.0-rt0", "#1 rt0", "x86_64", "(none)"}
@@ -24,7 +27,7 @@ func sysPrlimit(pid, resource, newp, oldp uint64) int64 {
 	if oldp != 0 {
 		p, ok := userBytes(oldp, 16, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		cur, max := ^uint64(0), ^uint64(0)
 		switch resource {
@@ -45,7 +48,7 @@ func sysGetrandom(buf, n uint64) int64 {
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	fillRandom(p)
 	return int64(n)
@@ -86,29 +89,24 @@ func fillRandom(p []byte) {
 // sets on every thread (the program is root and keeps everything anyway).
 // Anything else is EINVAL, as Linux says for an option it does not know.
 func sysPrctl(option, arg uint64) int64 {
-	const (
-		prGetKeepcaps = 7
-		prSetKeepcaps = 8
-		prSetName     = 15
-		prGetName     = 16
-	)
+	const ()
 	switch option {
-	case prGetKeepcaps:
+	case linux.PR_GET_KEEPCAPS:
 		return 0
-	case prSetKeepcaps:
+	case linux.PR_SET_KEEPCAPS:
 		if arg > 1 {
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		return 0
-	case prSetName:
+	case linux.PR_SET_NAME:
 		return 0
-	case prGetName:
+	case linux.PR_GET_NAME:
 		if p, ok := userBytes(arg, 16, true); ok {
 			clear(p)
 			copy(p, "rt0")
 			return 0
 		}
-		return -EFAULT
+		return -linux.EFAULT
 	}
-	return -EINVAL
+	return -linux.EINVAL
 }

@@ -1,5 +1,7 @@
 package kernel
 
+import "rt0/guest/linux"
+
 // Netlink, the little of it that Go's net.Interfaces and
 // net.InterfaceAddrs ask: an AF_NETLINK NETLINK_ROUTE socket, to which a
 // program sends an RTM_GETLINK or RTM_GETADDR dump request and from which
@@ -9,32 +11,7 @@ package kernel
 // records in its ring, sys_socket_dgram.go) whose sends are requests.
 
 const (
-	afNetlink    = 16
-	sockRaw      = 3
-	netlinkRoute = 0
-
-	nlmsgHdrLen = 16
-	nlmsgError  = 2
-	nlmsgDone   = 3
-	nlmFMulti   = 2
-	rtmNewLink  = 16
-	rtmGetLink  = 18
-	rtmNewAddr  = 20
-	rtmGetAddr  = 22
-
-	iflaAddress = 1
-	iflaIfname  = 3
-	iflaMTU     = 4
-	ifaAddress  = 1
-	ifaLocal    = 2
-	ifaLabel    = 3
-
-	arphrdLoopback = 772
-	iffUp          = 0x1
-	iffLoopback    = 0x8
-	iffRunning     = 0x40
-	rtScopeHost    = 254
-	loMTU          = 65536
+	loMTU = 65536
 )
 
 // nlWriter builds netlink messages in a buffer.
@@ -48,9 +25,9 @@ type nlWriter struct {
 // begin starts a message of type typ.
 func (w *nlWriter) begin(typ uint16) {
 	w.msg = w.n
-	w.n += nlmsgHdrLen
+	w.n += linux.NLMSG_HDRLEN
 	b := w.b[w.msg:]
-	put32(b[4:], uint32(typ)|nlmFMulti<<16)
+	put32(b[4:], uint32(typ)|linux.NLM_F_MULTI<<16)
 	put32(b[8:], w.seq)
 	put32(b[12:], w.pid)
 }
@@ -74,11 +51,11 @@ func (w *nlWriter) attr(typ uint16, v []byte) {
 
 // netlinkSocket makes socket k a netlink route socket.
 func netlinkSocket(typ, proto uint64) int64 {
-	if typ&0xF != sockRaw && typ&0xF != sockDgram {
-		return -ESOCKTNOSUPPORT
+	if typ&0xF != linux.SOCK_RAW && typ&0xF != linux.SOCK_DGRAM {
+		return -linux.ESOCKTNOSUPPORT
 	}
-	if proto != netlinkRoute {
-		return -EPROTONOSUPPORT
+	if proto != linux.NETLINK_ROUTE {
+		return -linux.EPROTONOSUPPORT
 	}
 	return 0
 }
@@ -91,7 +68,7 @@ func netlinkBind(s *socket, k int32) int64 {
 	}
 	s.nlPid = 1
 	for i := range sockets {
-		if o := &sockets[i]; o != s && o.family == afNetlink && o.bound && o.nlPid == 1 {
+		if o := &sockets[i]; o != s && o.family == linux.AF_NETLINK && o.bound && o.nlPid == 1 {
 			s.nlPid = 0x80000000 + uint32(k)
 		}
 	}
@@ -102,11 +79,11 @@ func netlinkBind(s *socket, k int32) int64 {
 // putNetlinkName writes s's sockaddr_nl.
 func putNetlinkName(s *socket, a, lenp uint64) int64 {
 	var b [12]byte
-	b[0] = afNetlink
+	b[0] = linux.AF_NETLINK
 	put32(b[4:], s.nlPid)
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if p, ok := userBytes(a, min(uint64(u32(l)), 12), true); ok {
 		copy(p, b[:])
@@ -121,62 +98,62 @@ func netlinkSend(k int32, v *userVec) int64 {
 	netlinkBind(s, k)
 	n := v.total()
 	base, m, ok := v.piece(0)
-	if !ok || n < nlmsgHdrLen+1 || m < nlmsgHdrLen+1 {
-		return -EINVAL
+	if !ok || n < linux.NLMSG_HDRLEN+1 || m < linux.NLMSG_HDRLEN+1 {
+		return -linux.EINVAL
 	}
-	req, ok := userBytes(base, nlmsgHdrLen+1, false)
+	req, ok := userBytes(base, linux.NLMSG_HDRLEN+1, false)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	w := &nlWriter{seq: u32(req[8:]), pid: s.nlPid}
 	switch typ := uint16(u32(req[4:])); typ {
-	case rtmGetLink:
-		w.begin(rtmNewLink)
+	case linux.RTM_GETLINK:
+		w.begin(linux.RTM_NEWLINK)
 		var ifi [16]byte // ifinfomsg: family, type, index, flags, change
-		ifi[2], ifi[3] = arphrdLoopback&0xFF, arphrdLoopback>>8
+		ifi[2], ifi[3] = linux.ARPHRD_LOOPBACK&0xFF, linux.ARPHRD_LOOPBACK>>8
 		put32(ifi[4:], 1)
-		put32(ifi[8:], iffUp|iffLoopback|iffRunning)
+		put32(ifi[8:], linux.IFF_UP|linux.IFF_LOOPBACK|linux.IFF_RUNNING)
 		w.raw(ifi[:])
 		lo := [3]byte{'l', 'o', 0}
-		w.attr(iflaIfname, lo[:])
+		w.attr(linux.IFLA_IFNAME, lo[:])
 		var mtu [4]byte
 		put32(mtu[:], loMTU)
-		w.attr(iflaMTU, mtu[:])
+		w.attr(linux.IFLA_MTU, mtu[:])
 		var hw [6]byte // the loopback's hardware address: zeros
-		w.attr(iflaAddress, hw[:])
+		w.attr(linux.IFLA_ADDRESS, hw[:])
 		w.end()
-	case rtmGetAddr:
-		family := req[nlmsgHdrLen]
-		if family == afUnspec || family == afInet {
-			w.begin(rtmNewAddr)
-			ifa := [8]byte{afInet, 8, 0, rtScopeHost, 1} // ifaddrmsg: 127.0.0.1/8 on index 1
+	case linux.RTM_GETADDR:
+		family := req[linux.NLMSG_HDRLEN]
+		if family == linux.AF_UNSPEC || family == linux.AF_INET {
+			w.begin(linux.RTM_NEWADDR)
+			ifa := [8]byte{linux.AF_INET, 8, 0, linux.RT_SCOPE_HOST, 1} // ifaddrmsg: 127.0.0.1/8 on index 1
 			w.raw(ifa[:])
 			ip := [4]byte{127, 0, 0, 1}
-			w.attr(ifaAddress, ip[:])
-			w.attr(ifaLocal, ip[:])
+			w.attr(linux.IFA_ADDRESS, ip[:])
+			w.attr(linux.IFA_LOCAL, ip[:])
 			lo := [3]byte{'l', 'o', 0}
-			w.attr(ifaLabel, lo[:])
+			w.attr(linux.IFA_LABEL, lo[:])
 			w.end()
 		}
-		if family == afUnspec || family == afInet6 {
-			w.begin(rtmNewAddr)
-			ifa := [8]byte{afInet6, 128, 0, rtScopeHost, 1} // ::1/128
+		if family == linux.AF_UNSPEC || family == linux.AF_INET6 {
+			w.begin(linux.RTM_NEWADDR)
+			ifa := [8]byte{linux.AF_INET6, 128, 0, linux.RT_SCOPE_HOST, 1} // ::1/128
 			w.raw(ifa[:])
 			ip := [16]byte{15: 1}
-			w.attr(ifaAddress, ip[:])
+			w.attr(linux.IFA_ADDRESS, ip[:])
 			w.end()
 		}
 	default:
 		// NLMSG_ERROR: EOPNOTSUPP, with the request's header.
-		w.begin(nlmsgError)
+		w.begin(linux.NLMSG_ERROR)
 		var e [4]byte
-		put32(e[:], 1<<32-EOPNOTSUPP) // -EOPNOTSUPP as an int32
+		put32(e[:], 1<<32-linux.EOPNOTSUPP) // -EOPNOTSUPP as an int32
 		w.raw(e[:])
-		w.raw(req[:nlmsgHdrLen])
+		w.raw(req[:linux.NLMSG_HDRLEN])
 		w.end()
 		return netlinkQueue(s, w, n)
 	}
-	w.begin(nlmsgDone)
+	w.begin(linux.NLMSG_DONE)
 	var zero [4]byte // its error field: none
 	w.raw(zero[:])
 	w.end()
@@ -186,9 +163,9 @@ func netlinkSend(k int32, v *userVec) int64 {
 // netlinkQueue puts w's messages, from the kernel (port id 0), into s's
 // ring as one datagram; the request of n bytes was taken.
 func netlinkQueue(s *socket, w *nlWriter, n uint64) int64 {
-	from := [12]byte{0: afNetlink}
+	from := [12]byte{0: linux.AF_NETLINK}
 	if !putRecordBytes(s.rx, from[:], w.b[:w.n]) {
-		return -ENOBUFS
+		return -linux.ENOBUFS
 	}
 	return int64(n)
 }

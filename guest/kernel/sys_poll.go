@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // epoll and eventfd: what the runtime's netpoller needs. The runtime makes
 // one epoll instance and one eventfd (its "break" fd) registered for
@@ -10,13 +13,6 @@ import "rt0/guest/sched"
 // write must wake it with an EPOLLIN event carrying the registered data.
 
 const (
-	epollIn  = 0x1
-	epollOut = 0x4
-
-	epollCtlAdd = 1
-	epollCtlDel = 2
-	epollCtlMod = 3
-
 	maxPollEvents = 64
 	// The Go runtime makes one epoll instance and registers every
 	// pollable descriptor with it (pipes, eventfds), so one instance
@@ -51,9 +47,9 @@ func sysEpollCreate(flags uint64) int64 {
 		}
 	}
 	if k < 0 {
-		return -EMFILE
+		return -linux.EMFILE
 	}
-	fd := allocFD(fdEpoll, oRdwr|uint32(flags)&oCloexec)
+	fd := allocFD(fdEpoll, linux.O_RDWR|uint32(flags)&linux.O_CLOEXEC)
 	if fd >= 0 {
 		// Cleared, then marked: a composite literal with a field set
 		// would be a static copy of the whole 8 KiB set in the image.
@@ -65,7 +61,7 @@ func sysEpollCreate(flags uint64) int64 {
 }
 
 func sysEventfd(initval, flags uint64) int64 {
-	fd := allocFD(fdEventfd, oRdwr|uint32(flags)&(oNonblock|oCloexec))
+	fd := allocFD(fdEventfd, linux.O_RDWR|uint32(flags)&(linux.O_NONBLOCK|linux.O_CLOEXEC))
 	if fd >= 0 {
 		getFile(uint64(fd)).count = initval
 	}
@@ -75,21 +71,21 @@ func sysEventfd(initval, flags uint64) int64 {
 func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
 	epf := getFile(epfd)
 	if epf == nil || getFile(fd) == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if epf.kind != fdEpoll || epfd == fd {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if k := getFile(fd).kind; k == fdFile && ino(getFile(fd).ino).kind == iReg {
-		return -EPERM // regular files are always ready: Linux refuses them
+		return -linux.EPERM // regular files are always ready: Linux refuses them
 	}
 	ep := &epolls[epf.ep]
 	var events uint32
 	var data uint64
-	if op != epollCtlDel {
+	if op != linux.EPOLL_CTL_DEL {
 		p, ok := userBytes(ev, 12, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		events = uint32(le64(p[0:]))
 		data = le64(p[4:])
@@ -101,32 +97,32 @@ func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
 		}
 	}
 	switch op {
-	case epollCtlAdd:
+	case linux.EPOLL_CTL_ADD:
 		if k >= 0 {
-			return -EEXIST
+			return -linux.EEXIST
 		}
 		if ep.n == maxInterest {
-			return -ENOMEM
+			return -linux.ENOMEM
 		}
 		k = ep.n
 		ep.n++
 		ep.fds[k] = int32(fd)
 		fallthrough
-	case epollCtlMod:
+	case linux.EPOLL_CTL_MOD:
 		if k < 0 {
-			return -ENOENT
+			return -linux.ENOENT
 		}
 		ep.events[k] = events
 		ep.data[k] = data
 		ep.edge[k] = true
-	case epollCtlDel:
+	case linux.EPOLL_CTL_DEL:
 		if k < 0 {
-			return -ENOENT
+			return -linux.ENOENT
 		}
 		ep.n--
 		ep.fds[k], ep.events[k], ep.data[k], ep.edge[k] = ep.fds[ep.n], ep.events[ep.n], ep.data[ep.n], ep.edge[ep.n]
 	default:
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return 0
 }
@@ -139,7 +135,7 @@ func ready(ep *epollSet, out uint64, max int) int64 {
 		if f == nil {
 			continue
 		}
-		ev := readiness(f) & (ep.events[i] | epollErr | epollHup) // ERR and HUP always count
+		ev := readiness(f) & (ep.events[i] | linux.EPOLLERR | linux.EPOLLHUP) // ERR and HUP always count
 		if ep.events[i]&epollET != 0 {
 			if !ep.edge[i] {
 				continue
@@ -151,7 +147,7 @@ func ready(ep *epollSet, out uint64, max int) int64 {
 		}
 		p, ok := userBytes(out+uint64(n)*12, 12, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		put32(p[0:], ev)
 		put64(p[4:], ep.data[i])
@@ -160,25 +156,19 @@ func ready(ep *epollSet, out uint64, max int) int64 {
 	return int64(n)
 }
 
-const (
-	epollErr   = 0x8
-	epollHup   = 0x10
-	epollRdhup = 0x2000
-)
-
 // readiness is the poll state of an open file description now.
 func readiness(f *ofd) uint32 {
 	var ev uint32
 	switch f.kind {
 	case fdEventfd:
 		if f.count > 0 {
-			ev |= epollIn
+			ev |= linux.EPOLLIN
 		}
-		ev |= epollOut
+		ev |= linux.EPOLLOUT
 	case fdConsole:
-		ev |= epollOut
+		ev |= linux.EPOLLOUT
 	case fdFile:
-		ev |= epollOut
+		ev |= linux.EPOLLOUT
 		if ino(f.ino).kind == iDev {
 			ev |= screenReadiness(f)
 		}
@@ -215,10 +205,10 @@ func fileChanged(f *ofd) {
 func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
 	epf := getFile(epfd)
 	if epf == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if epf.kind != fdEpoll || maxevents == 0 || maxevents > 1<<20 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	ep := &epolls[epf.ep]
 	max := int(maxevents)
@@ -226,7 +216,7 @@ func sysEpollWait(epfd, events, maxevents uint64, timeoutMs int64) int64 {
 		max = maxPollEvents
 	}
 	if !userOK(events, uint64(max)*12, true) {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if n := ready(ep, events, max); n != 0 || timeoutMs == 0 {
 		return n
@@ -271,7 +261,7 @@ func pollWake(fd int32) {
 		}
 		epf := getFile(t.WaitAddr)
 		if epf == nil || epf.kind != fdEpoll {
-			sched.Wake(i, -EBADF)
+			sched.Wake(i, -linux.EBADF)
 			continue
 		}
 		ep := &epolls[epf.ep]
@@ -292,14 +282,14 @@ func pollWake(fd int32) {
 
 func eventfdRead(f *ofd, buf, n uint64) int64 {
 	if n < 8 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	p, ok := userBytes(buf, 8, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if f.count == 0 {
-		return -EAGAIN // rt0 has no blocking eventfd reads; the runtime's is non-blocking
+		return -linux.EAGAIN // rt0 has no blocking eventfd reads; the runtime's is non-blocking
 	}
 	put64(p, f.count)
 	f.count = 0
@@ -308,18 +298,18 @@ func eventfdRead(f *ofd, buf, n uint64) int64 {
 
 func eventfdWrite(f *ofd, buf, n uint64) int64 {
 	if n < 8 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	p, ok := userBytes(buf, 8, false)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	v := le64(p)
 	if v == ^uint64(0) {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if f.count+v < f.count || f.count+v == ^uint64(0) {
-		return -EAGAIN
+		return -linux.EAGAIN
 	}
 	f.count += v
 	fileChanged(f)

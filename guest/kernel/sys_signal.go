@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // Signal syscalls. The runtime installs a handler for every signal, masks
 // and unmasks them around clone, gives each M an alternate signal stack,
@@ -15,12 +18,12 @@ var sigactions [nsig][4]uint64
 
 func sysRtSigaction(sig, act, oact, size uint64) int64 {
 	if sig == 0 || sig >= nsig || size != 8 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if oact != 0 {
 		p, ok := userBytes(oact, 32, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		for i := 0; i < 4; i++ {
 			put64(p[8*i:], sigactions[sig][i])
@@ -28,11 +31,11 @@ func sysRtSigaction(sig, act, oact, size uint64) int64 {
 	}
 	if act != 0 {
 		if sig == 9 || sig == 19 { // SIGKILL, SIGSTOP
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		p, ok := userBytes(act, 32, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		for i := 0; i < 4; i++ {
 			sigactions[sig][i] = le64(p[8*i:])
@@ -43,20 +46,20 @@ func sysRtSigaction(sig, act, oact, size uint64) int64 {
 
 func sysRtSigprocmask(how, set, oset, size uint64) int64 {
 	if size != 8 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	t := sched.Cur()
 	if oset != 0 {
 		p, ok := userU64(oset, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		*p = t.SigMask
 	}
 	if set != 0 {
 		p, ok := userU64(set, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		const unblockable = 1<<(9-1) | 1<<(19-1)
 		switch how {
@@ -67,7 +70,7 @@ func sysRtSigprocmask(how, set, oset, size uint64) int64 {
 		case 2: // SIG_SETMASK
 			t.SigMask = *p
 		default:
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		t.SigMask &^= unblockable
 	}
@@ -79,7 +82,7 @@ func sysSigaltstack(ss, oss uint64) int64 {
 	if oss != 0 {
 		p, ok := userBytes(oss, 24, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		put64(p[0:], t.AltStack[0])
 		put64(p[8:], t.AltStack[1])
@@ -91,7 +94,7 @@ func sysSigaltstack(ss, oss uint64) int64 {
 	if ss != 0 {
 		p, ok := userBytes(ss, 24, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		t.AltStack[0] = le64(p[0:])
 		t.AltStack[1] = le64(p[8:])
@@ -102,7 +105,7 @@ func sysSigaltstack(ss, oss uint64) int64 {
 
 func sysTgkill(tgid, tid, sig uint64) int64 {
 	if sig >= nsig || int64(tgid) != 1 && tgid != 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	for i := 1; i < sched.MaxThreads; i++ {
 		t := sched.T(i)
@@ -113,16 +116,16 @@ func sysTgkill(tgid, tid, sig uint64) int64 {
 			return 0
 		}
 	}
-	return -ESRCH
+	return -linux.ESRCH
 }
 
 // sysKill sends to the process: pid 1 (or 0, -1: everyone there is).
 func sysKill(pid, sig uint64) int64 {
 	if sig >= nsig {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if p := int64(pid); p != 1 && p != 0 && p != -1 {
-		return -ESRCH
+		return -linux.ESRCH
 	}
 	if sig != 0 {
 		signalThread(sched.Current(), sig)

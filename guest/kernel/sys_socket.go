@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
@@ -31,54 +32,11 @@ import (
 // system calls fail with ENOSYS, as on a kernel built without networking.
 
 const (
-	afUnix  = 1
-	afInet  = 2
-	afInet6 = 10
-
-	sockStream   = 1
-	ipprotoTCP   = 6
-	ipprotoIPv6  = 41
-	ipv6V6only   = 26
-	solSocket    = 1
-	soType       = 3
-	soError      = 4
-	soSndbuf     = 7
-	soRcvbuf     = 8
-	soLinger     = 13
-	soAcceptconn = 30
-	soDomain     = 39
-
-	msgPeek     = 0x2
-	msgDontwait = 0x40
-	msgNosignal = 0x4000
-
-	shutRd   = 0
-	shutWr   = 1
-	shutRdwr = 2
-
-	sockSeqpacket = 5
-	maxSockets    = 256
-	unixPathMax   = 108 // sizeof(sun_path)
-	maxBacklog    = 4096
-	portLo        = 32768 // Linux's ephemeral port range
-	portHi        = 60999
-	sockaddrIn    = 16 // sizeof(struct sockaddr_in)
-	sockaddrIn6   = 28
-
-	ENOTSOCK        = 88
-	ENOPROTOOPT     = 92
-	EPROTONOSUPPORT = 93
-	ESOCKTNOSUPPORT = 94
-	EAFNOSUPPORT    = 97
-	EADDRINUSE      = 98
-	EADDRNOTAVAIL   = 99
-	ENETUNREACH     = 101
-	ENOBUFS         = 105
-	EISCONN         = 106
-	ENOTCONN        = 107
-	ECONNREFUSED    = 111
-	EPROTOTYPE      = 91
-	EMSGSIZE        = 90
+	maxSockets  = 256
+	unixPathMax = 108 // sizeof(sun_path)
+	maxBacklog  = 4096
+	portLo      = 32768 // Linux's ephemeral port range
+	portHi      = 60999
 )
 
 const (
@@ -130,9 +88,9 @@ type socket struct {
 // SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST, SO_REUSEPORT, SO_SNDBUF,
 // SO_RCVBUF, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT.
 var optSlots = [...]uint32{
-	solSocket<<16 | 2, solSocket<<16 | 9, solSocket<<16 | 6, solSocket<<16 | 15,
-	solSocket<<16 | soSndbuf, solSocket<<16 | soRcvbuf,
-	ipprotoTCP<<16 | 1, ipprotoTCP<<16 | 4, ipprotoTCP<<16 | 5, ipprotoTCP<<16 | 6,
+	linux.SOL_SOCKET<<16 | 2, linux.SOL_SOCKET<<16 | 9, linux.SOL_SOCKET<<16 | 6, linux.SOL_SOCKET<<16 | 15,
+	linux.SOL_SOCKET<<16 | linux.SO_SNDBUF, linux.SOL_SOCKET<<16 | linux.SO_RCVBUF,
+	linux.IPPROTO_TCP<<16 | 1, linux.IPPROTO_TCP<<16 | 4, linux.IPPROTO_TCP<<16 | 5, linux.IPPROTO_TCP<<16 | 6,
 }
 
 // optSlot returns the slot of option (level, name), or -1.
@@ -167,88 +125,88 @@ func EnableSockets() {
 func socketRead(k int32, fl uint32, buf, n, flags uint64) int64 {
 	s := &sockets[k]
 	switch s.typ {
-	case sockDgram:
+	case linux.SOCK_DGRAM:
 		return dgramRecv(k, fl, &userVec{base: buf, n: n}, 0, 0, flags, 0)
-	case sockSeqpacket:
+	case linux.SOCK_SEQPACKET:
 		return seqRead(s, fl, &userVec{base: buf, n: n}, flags, 0)
 	}
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
 	if s.shutRd {
 		return 0
 	}
-	return ringRead(s.rx, fl&oNonblock != 0 || flags&msgDontwait != 0, buf, n, flags&msgPeek != 0)
+	return ringRead(s.rx, fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0, buf, n, flags&linux.MSG_PEEK != 0)
 }
 
 // socketWrite writes connected socket k (write, sendto, sendmsg).
 func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
 	s := &sockets[k]
 	switch s.typ {
-	case sockDgram:
+	case linux.SOCK_DGRAM:
 		return dgramSend(k, fl, &userVec{base: buf, n: n}, 0, 0, flags)
-	case sockSeqpacket:
+	case linux.SOCK_SEQPACKET:
 		return seqWrite(s, fl, &userVec{base: buf, n: n}, flags)
 	}
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
 	if s.shutWr {
-		if flags&msgNosignal == 0 {
-			signalThread(sched.Current(), 13) // SIGPIPE
+		if flags&linux.MSG_NOSIGNAL == 0 {
+			signalThread(sched.Current(), linux.SIGPIPE)
 		}
-		return -EPIPE
+		return -linux.EPIPE
 	}
-	if pipes[s.tx].readers == 0 && !s.reset && s.family != afUnix {
+	if pipes[s.tx].readers == 0 && !s.reset && s.family != linux.AF_UNIX {
 		// TCP: a peer that closed only sent a FIN; the first write after
 		// it goes out (and is lost), the peer's RST makes later ones fail.
 		// TLS's close_notify after the server hung up counts on it.
 		s.reset = true
 		return int64(n)
 	}
-	return ringWrite(s.tx, fl&oNonblock != 0 || flags&msgDontwait != 0, buf, n, flags&msgNosignal == 0)
+	return ringWrite(s.tx, fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0, buf, n, flags&linux.MSG_NOSIGNAL == 0)
 }
 
 // socketReadiness is socket k's poll state.
 func socketReadiness(k int32) uint32 {
 	s := &sockets[k]
-	if s.typ == sockDgram {
+	if s.typ == linux.SOCK_DGRAM {
 		if pipes[s.rx].len() > 0 {
-			return epollIn | epollOut
+			return linux.EPOLLIN | linux.EPOLLOUT
 		}
-		return epollOut
+		return linux.EPOLLOUT
 	}
 	switch s.state {
 	case sockListening:
 		if s.pending > 0 {
-			return epollIn
+			return linux.EPOLLIN
 		}
 		return 0
 	case sockConnected:
 		rx, tx := &pipes[s.rx], &pipes[s.tx]
 		var ev uint32
 		if rx.len() > 0 || s.shutRd {
-			ev |= epollIn
+			ev |= linux.EPOLLIN
 		}
 		if rx.writers == 0 {
-			ev |= epollIn | epollRdhup
+			ev |= linux.EPOLLIN | linux.EPOLLRDHUP
 		}
 		if s.shutWr || tx.readers == 0 || tx.room() > 0 {
-			ev |= epollOut
+			ev |= linux.EPOLLOUT
 		}
 		if rx.writers == 0 && (s.shutWr || tx.readers == 0) {
-			ev |= epollHup
+			ev |= linux.EPOLLHUP
 		}
 		return ev
 	}
-	return epollOut | epollHup // not connected, as Linux says of a fresh TCP socket
+	return linux.EPOLLOUT | linux.EPOLLHUP // not connected, as Linux says of a fresh TCP socket
 }
 
 // socketClose releases socket k when its last description goes.
 func socketClose(k int32) {
 	s := &sockets[k]
 	switch {
-	case s.typ == sockDgram:
+	case s.typ == linux.SOCK_DGRAM:
 		ringDrop(s.rx, false)
 		ringDrop(s.rx, true)
 	case s.state == sockConnected:
@@ -268,7 +226,7 @@ func socketClose(k int32) {
 			socketClose(c)
 			c = next
 		}
-		wakeAcceptors(k, -EINVAL)
+		wakeAcceptors(k, -linux.EINVAL)
 	}
 	sockets[k] = socket{}
 }
@@ -279,7 +237,7 @@ func newSocket(family uint8) int32 {
 		if sockets[i].state == sockFree {
 			s := &sockets[i]
 			*s = socket{}
-			s.state, s.family, s.typ = sockOpen, family, sockStream
+			s.state, s.family, s.typ = sockOpen, family, linux.SOCK_STREAM
 			s.rx, s.tx, s.listener, s.head, s.tail, s.next, s.unode, s.pair = -1, -1, -1, -1, -1, -1, -1, -1
 			// Linux's defaults: buffers (reported doubled), keep-alive
 			// idle 2 h, probes every 75 s, 9 of them.
@@ -320,131 +278,131 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case sockOpClose:
 		socketClose(int32(a0))
 		return 0
-	case SYS_socket:
+	case linux.SYS_SOCKET:
 		return sysSocket(a0, a1, a2)
-	case SYS_socketpair:
+	case linux.SYS_SOCKETPAIR:
 		return sysSocketpair(a0, a1, a2, a3)
-	case SYS_sendfile:
+	case linux.SYS_SENDFILE:
 		return sysSendfile(a0, a1, a2, a3)
 	}
 	f := getFile(a0)
 	if f == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
 	if f.kind != fdSocket {
-		return -ENOTSOCK
+		return -linux.ENOTSOCK
 	}
 	k := f.ino
 	s := &sockets[k]
 	switch nr {
-	case SYS_bind:
-		if s.family == afNetlink {
+	case linux.SYS_BIND:
+		if s.family == linux.AF_NETLINK {
 			return netlinkBind(s, k)
 		}
-		if s.family == afUnix {
+		if s.family == linux.AF_UNIX {
 			return unixBind(s, a1, a2)
 		}
 		return sockBind(s, a1, a2)
-	case SYS_listen, SYS_accept, SYS_accept4:
-		if s.typ == sockDgram {
-			return -EOPNOTSUPP
+	case linux.SYS_LISTEN, linux.SYS_ACCEPT, linux.SYS_ACCEPT4:
+		if s.typ == linux.SOCK_DGRAM {
+			return -linux.EOPNOTSUPP
 		}
-	case SYS_connect:
-		if s.typ == sockDgram {
+	case linux.SYS_CONNECT:
+		if s.typ == linux.SOCK_DGRAM {
 			return dgramConnect(k, a1, a2)
 		}
-	case SYS_getpeername:
+	case linux.SYS_GETPEERNAME:
 		if s.state != sockConnected {
-			return -ENOTCONN
+			return -linux.ENOTCONN
 		}
 	}
 	switch nr {
-	case SYS_listen:
+	case linux.SYS_LISTEN:
 		return sockListen(k, int32(a1))
-	case SYS_accept:
+	case linux.SYS_ACCEPT:
 		return sockAccept(f, a1, a2, 0)
-	case SYS_accept4:
+	case linux.SYS_ACCEPT4:
 		return sockAccept(f, a1, a2, a3)
-	case SYS_connect:
-		if s.family == afUnix {
+	case linux.SYS_CONNECT:
+		if s.family == linux.AF_UNIX {
 			return unixConnect(k, a1, a2)
 		}
 		return sockConnect(k, a1, a2)
-	case SYS_getsockname:
-		if s.family == afNetlink {
+	case linux.SYS_GETSOCKNAME:
+		if s.family == linux.AF_NETLINK {
 			return putNetlinkName(s, a1, a2)
 		}
-		if s.family == afUnix {
+		if s.family == linux.AF_UNIX {
 			return putUnixName(s, a1, a2)
 		}
 		return putSockaddr(s, s.local, a1, a2)
-	case SYS_getpeername:
-		if s.family == afUnix {
+	case linux.SYS_GETPEERNAME:
+		if s.family == linux.AF_UNIX {
 			return putUnixName(&sockets[s.pair], a1, a2)
 		}
 		return putSockaddr(s, s.peer, a1, a2)
-	case SYS_shutdown:
+	case linux.SYS_SHUTDOWN:
 		return sockShutdown(s, a1)
-	case SYS_setsockopt:
+	case linux.SYS_SETSOCKOPT:
 		return sockSetopt(s, a1, a2, a3, a4)
-	case SYS_getsockopt:
+	case linux.SYS_GETSOCKOPT:
 		return sockGetopt(s, a1, a2, a3, a4)
-	case SYS_sendto:
-		if s.family == afNetlink {
+	case linux.SYS_SENDTO:
+		if s.family == linux.AF_NETLINK {
 			return netlinkSend(k, &userVec{base: a1, n: a2})
 		}
-		if s.typ == sockDgram {
+		if s.typ == linux.SOCK_DGRAM {
 			return dgramSend(k, f.flags, &userVec{base: a1, n: a2}, a4, a5, a3)
 		}
 		return socketWrite(k, f.flags, a1, a2, a3) // connected: the address is ignored
-	case SYS_recvfrom:
-		if s.typ == sockDgram {
+	case linux.SYS_RECVFROM:
+		if s.typ == linux.SOCK_DGRAM {
 			return dgramRecv(k, f.flags, &userVec{base: a1, n: a2}, a4, a5, a3, 0)
 		}
 		r := socketRead(k, f.flags, a1, a2, a3)
 		if r >= 0 && a4 != 0 {
-			if s.family == afUnix {
+			if s.family == linux.AF_UNIX {
 				putUnixName(&sockets[s.pair], a4, a5)
 			} else {
 				putSockaddr(s, s.peer, a4, a5)
 			}
 		}
 		return r
-	case SYS_sendmsg, SYS_recvmsg:
-		return sockMsg(f, nr == SYS_sendmsg, a1, a2)
+	case linux.SYS_SENDMSG, linux.SYS_RECVMSG:
+		return sockMsg(f, nr == linux.SYS_SENDMSG, a1, a2)
 	}
-	return -ENOSYS
+	return -linux.ENOSYS
 }
 
 func sysSocket(domain, typ, proto uint64) int64 {
 	t := typ & 0xF
 	switch {
-	case domain == afNetlink:
+	case domain == linux.AF_NETLINK:
 		if e := netlinkSocket(typ, proto); e != 0 {
 			return e
 		}
-		t = sockDgram // its answers are datagrams
-	case domain != afInet && domain != afInet6 && domain != afUnix:
-		return -EAFNOSUPPORT
-	case t == sockStream, t == sockDgram, t == sockSeqpacket && domain == afUnix:
-		if proto != 0 && (domain == afUnix || t == sockStream && proto != ipprotoTCP || t == sockDgram && proto != ipprotoUDP) {
-			return -EPROTONOSUPPORT
+		t = linux.SOCK_DGRAM // its answers are datagrams
+	case domain != linux.AF_INET && domain != linux.AF_INET6 && domain != linux.AF_UNIX:
+		return -linux.EAFNOSUPPORT
+	case t == linux.SOCK_STREAM, t == linux.SOCK_DGRAM, t == linux.SOCK_SEQPACKET && domain == linux.AF_UNIX:
+		if proto != 0 && (domain == linux.AF_UNIX || t == linux.SOCK_STREAM && proto != linux.IPPROTO_TCP || t == linux.SOCK_DGRAM && proto != linux.IPPROTO_UDP) {
+			return -linux.EPROTONOSUPPORT
 		}
 	default:
-		return -ESOCKTNOSUPPORT
+		return -linux.ESOCKTNOSUPPORT
 	}
 	k := newSocket(uint8(domain))
 	if k < 0 {
-		return -ENFILE
+		return -linux.ENFILE
 	}
 	sockets[k].typ = uint8(t)
-	if t == sockDgram {
+	if t == linux.SOCK_DGRAM {
 		if sockets[k].rx = newRingOf(dgramRing); sockets[k].rx < 0 {
 			sockets[k] = socket{}
-			return -ENFILE
+			return -linux.ENFILE
 		}
 	}
-	fd := allocFD(fdSocket, oRdwr|uint32(typ)&(oNonblock|oCloexec))
+	fd := allocFD(fdSocket, linux.O_RDWR|uint32(typ)&(linux.O_NONBLOCK|linux.O_CLOEXEC))
 	if fd < 0 {
 		socketClose(k)
 		return fd
@@ -455,20 +413,20 @@ func sysSocket(domain, typ, proto uint64) int64 {
 
 // sysSocketpair makes two AF_UNIX stream sockets connected to each other.
 func sysSocketpair(domain, typ, proto, sv uint64) int64 {
-	if domain != afUnix {
-		return -EAFNOSUPPORT
+	if domain != linux.AF_UNIX {
+		return -linux.EAFNOSUPPORT
 	}
 	t := uint8(typ & 0xF)
-	if t != sockStream && t != sockDgram && t != sockSeqpacket {
-		return -ESOCKTNOSUPPORT
+	if t != linux.SOCK_STREAM && t != linux.SOCK_DGRAM && t != linux.SOCK_SEQPACKET {
+		return -linux.ESOCKTNOSUPPORT
 	}
 	out, ok := userBytes(sv, 8, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
-	a, b := newSocket(afUnix), newSocket(afUnix)
+	a, b := newSocket(linux.AF_UNIX), newSocket(linux.AF_UNIX)
 	made := a >= 0 && b >= 0
-	if made && t == sockDgram {
+	if made && t == linux.SOCK_DGRAM {
 		// Two datagram sockets, each with its ring, each the other's peer.
 		sockets[a].rx, sockets[b].rx = newRingOf(dgramRing), newRingOf(dgramRing)
 		made = sockets[a].rx >= 0 && sockets[b].rx >= 0
@@ -480,16 +438,16 @@ func sysSocketpair(domain, typ, proto, sv uint64) int64 {
 	if !made {
 		for _, x := range [2]int32{a, b} {
 			if x >= 0 {
-				if sockets[x].rx >= 0 && t == sockDgram {
+				if sockets[x].rx >= 0 && t == linux.SOCK_DGRAM {
 					pipes[sockets[x].rx] = pipe{}
 				}
 				sockets[x] = socket{}
 			}
 		}
-		return -ENFILE
+		return -linux.ENFILE
 	}
 	sockets[a].typ, sockets[b].typ = t, t
-	fl := oRdwr | uint32(typ)&(oNonblock|oCloexec)
+	fl := linux.O_RDWR | uint32(typ)&(linux.O_NONBLOCK|linux.O_CLOEXEC)
 	fa := allocFD(fdSocket, fl)
 	if fa < 0 {
 		socketClose(a)
@@ -529,21 +487,21 @@ func connectPair(a, b int32) bool {
 // getSockaddr reads the address at a for socket s.
 func getSockaddr(s *socket, a, n uint64) (sockAddr, int64) {
 	var sa sockAddr
-	b, ok := userBytes(a, min(n, sockaddrIn6), false)
+	b, ok := userBytes(a, min(n, linux.SizeofSockaddrInet6), false)
 	if !ok || n < 2 {
-		return sa, -EFAULT
+		return sa, -linux.EFAULT
 	}
 	fam := uint64(b[0]) | uint64(b[1])<<8
 	switch {
-	case fam == afInet && s.family == afInet && n >= sockaddrIn:
+	case fam == linux.AF_INET && s.family == linux.AF_INET && n >= linux.SizeofSockaddrInet4:
 		sa.ip[10], sa.ip[11] = 0xFF, 0xFF
 		copy(sa.ip[12:], b[4:8])
-	case fam == afInet6 && s.family == afInet6 && n >= 24:
+	case fam == linux.AF_INET6 && s.family == linux.AF_INET6 && n >= 24:
 		copy(sa.ip[:], b[8:24])
 	case fam != uint64(s.family):
-		return sa, -EAFNOSUPPORT
+		return sa, -linux.EAFNOSUPPORT
 	default:
-		return sa, -EINVAL
+		return sa, -linux.EINVAL
 	}
 	sa.port = uint16(b[2])<<8 | uint16(b[3])
 	return sa, 0
@@ -557,13 +515,13 @@ func putSockaddr(s *socket, sa sockAddr, a, lenp uint64) int64 {
 	n := uint64(sockaddrBytes(s.family, sa, &b))
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	want := uint64(u32(l))
 	if p, ok := userBytes(a, min(want, n), true); ok {
 		copy(p, b[:])
 	} else if want > 0 {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	put32(l, uint32(n))
 	return 0
@@ -575,15 +533,15 @@ func sockaddrBytes(family uint8, sa sockAddr, b *[2 + unixPathMax]byte) int {
 	b[0], b[1] = family, 0
 	b[2], b[3] = byte(sa.port>>8), byte(sa.port)
 	switch family {
-	case afInet:
+	case linux.AF_INET:
 		copy(b[4:8], sa.ip[12:])
-		clear(b[8:sockaddrIn])
-		return sockaddrIn
-	case afInet6:
+		clear(b[8:linux.SizeofSockaddrInet4])
+		return linux.SizeofSockaddrInet4
+	case linux.AF_INET6:
 		clear(b[4:8])
 		copy(b[8:24], sa.ip[:])
-		clear(b[24:sockaddrIn6])
-		return sockaddrIn6
+		clear(b[24:linux.SizeofSockaddrInet6])
+		return linux.SizeofSockaddrInet6
 	}
 	return 2
 }
@@ -615,9 +573,9 @@ func isLoopback(ip *[16]byte) bool {
 func covers(s *socket, ip *[16]byte) bool {
 	v4 := isV4(ip)
 	switch {
-	case s.family == afInet && !v4:
+	case s.family == linux.AF_INET && !v4:
 		return false
-	case s.family == afInet6 && v4 && (s.v6only || !isAny(&s.local.ip) && !isV4(&s.local.ip)):
+	case s.family == linux.AF_INET6 && v4 && (s.v6only || !isAny(&s.local.ip) && !isV4(&s.local.ip)):
 		return false
 	}
 	return isAny(&s.local.ip) || s.local.ip == *ip
@@ -632,7 +590,7 @@ func portTaken(s *socket, sa *sockAddr) bool {
 	t.local = *sa
 	for i := range sockets {
 		o := &sockets[i]
-		if o == s || !o.bound || o.family == afUnix || o.typ != s.typ || o.state == sockConnected && o.typ == sockStream || o.local.port != sa.port {
+		if o == s || !o.bound || o.family == linux.AF_UNIX || o.typ != s.typ || o.state == sockConnected && o.typ == linux.SOCK_STREAM || o.local.port != sa.port {
 			continue
 		}
 		if covers(o, &sa.ip) || covers(&t, &o.local.ip) {
@@ -668,24 +626,24 @@ func ephemeral(s *socket, ip [16]byte) bool {
 }
 
 func sockBind(s *socket, a, n uint64) int64 {
-	if s.bound || s.family == afUnix {
-		return -EINVAL
+	if s.bound || s.family == linux.AF_UNIX {
+		return -linux.EINVAL
 	}
 	sa, e := getSockaddr(s, a, n)
 	if e != 0 {
 		return e
 	}
 	if !isAny(&sa.ip) && !isLoopback(&sa.ip) {
-		return -EADDRNOTAVAIL // the only interface is the loopback
+		return -linux.EADDRNOTAVAIL // the only interface is the loopback
 	}
 	if sa.port == 0 {
 		if !ephemeral(s, sa.ip) {
-			return -EADDRINUSE
+			return -linux.EADDRINUSE
 		}
 		return 0
 	}
 	if portTaken(s, &sa) {
-		return -EADDRINUSE
+		return -linux.EADDRINUSE
 	}
 	s.local, s.bound = sa, true
 	return 0
@@ -693,7 +651,7 @@ func sockBind(s *socket, a, n uint64) int64 {
 
 // anyAddr is the unspecified address of s's family.
 func anyAddr(s *socket) (ip [16]byte) {
-	if s.family == afInet {
+	if s.family == linux.AF_INET {
 		ip = [16]byte{10: 0xFF, 11: 0xFF}
 	}
 	return ip
@@ -702,13 +660,13 @@ func anyAddr(s *socket) (ip [16]byte) {
 func sockListen(k, backlog int32) int64 {
 	s := &sockets[k]
 	if s.state == sockConnected {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	switch {
-	case s.family == afUnix && !s.bound:
+	case s.family == linux.AF_UNIX && !s.bound:
 		unixAutobind(s)
 	case !s.bound && !ephemeral(s, anyAddr(s)):
-		return -EADDRINUSE
+		return -linux.EADDRINUSE
 	}
 	s.state = sockListening
 	s.backlog = min(max(backlog, 1), maxBacklog)
@@ -720,7 +678,7 @@ func sockListen(k, backlog int32) int64 {
 func findListener(sa *sockAddr) int32 {
 	for i := range sockets {
 		l := &sockets[i]
-		if l.state == sockListening && l.family != afUnix && l.local.port == sa.port && covers(l, &sa.ip) {
+		if l.state == sockListening && l.family != linux.AF_UNIX && l.local.port == sa.port && covers(l, &sa.ip) {
 			return int32(i)
 		}
 	}
@@ -731,9 +689,9 @@ func findListener(sa *sockAddr) int32 {
 func connectable(s *socket) int64 {
 	switch s.state {
 	case sockConnected:
-		return -EISCONN
+		return -linux.EISCONN
 	case sockListening:
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return 0
 }
@@ -749,16 +707,16 @@ func sockConnect(k int32, a, n uint64) int64 {
 	}
 	if isAny(&sa.ip) { // connecting to "any" means this host
 		sa.ip = [16]byte{15: 1}
-		if isV4(&s.local.ip) || s.family == afInet {
+		if isV4(&s.local.ip) || s.family == linux.AF_INET {
 			sa.ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
 	}
 	if !isLoopback(&sa.ip) {
-		return -ENETUNREACH
+		return -linux.ENETUNREACH
 	}
 	l := findListener(&sa)
 	if l < 0 || sockets[l].pending >= sockets[l].backlog {
-		return -ECONNREFUSED
+		return -linux.ECONNREFUSED
 	}
 	if !s.bound {
 		local := [16]byte{15: 1}
@@ -766,7 +724,7 @@ func sockConnect(k int32, a, n uint64) int64 {
 			local = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
 		if !ephemeral(s, local) {
-			return -EADDRNOTAVAIL
+			return -linux.EADDRNOTAVAIL
 		}
 	}
 	// The accepting side: a socket of the listener's family whose local
@@ -774,11 +732,11 @@ func sockConnect(k int32, a, n uint64) int64 {
 	L := &sockets[l]
 	c := newSocket(L.family)
 	if c < 0 {
-		return -ENOBUFS
+		return -linux.ENOBUFS
 	}
 	if !connectPair(k, c) {
 		sockets[c] = socket{}
-		return -ENOBUFS
+		return -linux.ENOBUFS
 	}
 	cs := &sockets[c]
 	cs.local, cs.peer, cs.bound, cs.listener = sa, s.local, true, l
@@ -809,16 +767,16 @@ func queueConnection(l, c int32) {
 func sockAccept(f *ofd, addr, lenp, flags uint64) int64 {
 	l := f.ino
 	if sockets[l].state != sockListening {
-		return -EINVAL
+		return -linux.EINVAL
 	}
-	if flags&^uint64(oNonblock|oCloexec) != 0 {
-		return -EINVAL
+	if flags&^uint64(linux.O_NONBLOCK|linux.O_CLOEXEC) != 0 {
+		return -linux.EINVAL
 	}
 	if sockets[l].pending > 0 {
 		return acceptOne(l, addr, lenp, flags)
 	}
-	if f.flags&oNonblock != 0 {
-		return -EAGAIN
+	if f.flags&linux.O_NONBLOCK != 0 {
+		return -linux.EAGAIN
 	}
 	cur := sched.Current()
 	sched.Block(cur, sched.WaitAccept, uint64(l), 0, 0)
@@ -831,7 +789,7 @@ func sockAccept(f *ofd, addr, lenp, flags uint64) int64 {
 func acceptOne(l int32, addr, lenp, flags uint64) int64 {
 	L := &sockets[l]
 	c := L.head
-	fd := allocFD(fdSocket, oRdwr|uint32(flags)&(oNonblock|oCloexec))
+	fd := allocFD(fdSocket, linux.O_RDWR|uint32(flags)&(linux.O_NONBLOCK|linux.O_CLOEXEC))
 	if fd < 0 {
 		return fd
 	}
@@ -867,21 +825,21 @@ func wakeAcceptors(l int32, e int64) {
 }
 
 func sockShutdown(s *socket, how uint64) int64 {
-	if how > shutRdwr {
-		return -EINVAL
+	if how > linux.SHUT_RDWR {
+		return -linux.EINVAL
 	}
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
-	if s.typ == sockDgram {
-		s.shutRd, s.shutWr = s.shutRd || how != shutWr, s.shutWr || how != shutRd
+	if s.typ == linux.SOCK_DGRAM {
+		s.shutRd, s.shutWr = s.shutRd || how != linux.SHUT_WR, s.shutWr || how != linux.SHUT_RD
 		return 0
 	}
-	if how != shutWr {
+	if how != linux.SHUT_WR {
 		s.shutRd = true
 		pipeChanged(s.rx)
 	}
-	if how != shutRd && !s.shutWr {
+	if how != linux.SHUT_RD && !s.shutWr {
 		s.shutWr = true
 		ringDrop(s.tx, false) // the peer reads to EOF
 	}
@@ -894,33 +852,33 @@ func sockShutdown(s *socket, how uint64) int64 {
 // IPV6_V6ONLY, which decides what a listener on [::] takes.
 func sockSetopt(s *socket, level, name, val, n uint64) int64 {
 	switch level {
-	case solSocket, ipprotoTCP, ipprotoIPv6, 0:
+	case linux.SOL_SOCKET, linux.IPPROTO_TCP, linux.IPPROTO_IPV6, 0:
 	default:
-		return -ENOPROTOOPT
+		return -linux.ENOPROTOOPT
 	}
 	var v uint32
 	if n >= 4 {
 		b, ok := userBytes(val, 4, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		v = u32(b)
 	}
-	if level == ipprotoIPv6 && name == ipv6V6only {
-		if s.family != afInet6 || s.bound || n < 4 {
-			return -EINVAL
+	if level == linux.IPPROTO_IPV6 && name == linux.IPV6_V6ONLY {
+		if s.family != linux.AF_INET6 || s.bound || n < 4 {
+			return -linux.EINVAL
 		}
 		s.v6only = v != 0
 	}
-	if level == solSocket && name == soLinger {
+	if level == linux.SOL_SOCKET && name == linux.SO_LINGER {
 		b, ok := userBytes(val, 8, false)
 		if !ok || n < 8 {
-			return -EINVAL
+			return -linux.EINVAL
 		}
 		s.abort = u32(b) != 0 && u32(b[4:]) == 0
 	}
 	if i := optSlot(level, name); i >= 0 && n >= 4 {
-		if name == soSndbuf || name == soRcvbuf {
+		if name == linux.SO_SNDBUF || name == linux.SO_RCVBUF {
 			v *= 2 // Linux keeps (and reports) twice what was asked
 		}
 		s.opts[i] = int32(v)
@@ -934,36 +892,36 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 	switch {
 	case optSlot(level, name) >= 0:
 		v[0] = uint32(s.opts[optSlot(level, name)])
-	case level == solSocket && name == soType:
+	case level == linux.SOL_SOCKET && name == linux.SO_TYPE:
 		v[0] = uint32(s.typ)
-	case level == solSocket && name == soDomain:
+	case level == linux.SOL_SOCKET && name == linux.SO_DOMAIN:
 		v[0] = uint32(s.family)
-	case level == solSocket && name == soAcceptconn:
+	case level == linux.SOL_SOCKET && name == linux.SO_ACCEPTCONN:
 		if s.state == sockListening {
 			v[0] = 1
 		}
-	case level == ipprotoIPv6 && name == ipv6V6only:
+	case level == linux.IPPROTO_IPV6 && name == linux.IPV6_V6ONLY:
 		if s.v6only {
 			v[0] = 1
 		}
-	case level == solSocket && name == soLinger:
+	case level == linux.SOL_SOCKET && name == linux.SO_LINGER:
 		size = 8 // struct linger {onoff, seconds}
 		if s.abort {
 			v[0] = 1
 		}
-	case level == solSocket && name == soError:
+	case level == linux.SOL_SOCKET && name == linux.SO_ERROR:
 		// Connections are made at once: no error waits to be reported.
 	}
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if uint64(u32(l)) < size {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	p, ok := userBytes(val, size, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	put32(p, v[0])
 	if size == 8 {
@@ -979,7 +937,7 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 func unixFind(name []byte) int32 {
 	for i := range sockets {
 		s := &sockets[i]
-		if s.state != sockFree && s.family == afUnix && s.unode < 0 && int(s.ulen) == len(name) && string(s.uname[:s.ulen]) == string(name) {
+		if s.state != sockFree && s.family == linux.AF_UNIX && s.unode < 0 && int(s.ulen) == len(name) && string(s.uname[:s.ulen]) == string(name) {
 			return int32(i)
 		}
 	}
@@ -1003,11 +961,11 @@ func unixAutobind(s *socket) {
 
 func unixBind(s *socket, a, n uint64) int64 {
 	if s.bound {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	b, ok := userBytes(a, min(n, 2+unixPathMax), false)
 	if !ok || n < 2 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	switch {
 	case n == 2:
@@ -1015,7 +973,7 @@ func unixBind(s *socket, a, n uint64) int64 {
 		return 0
 	case b[2] == 0: // the abstract namespace
 		if unixFind(b[2:]) >= 0 {
-			return -EADDRINUSE
+			return -linux.EADDRINUSE
 		}
 		s.ulen = uint8(copy(s.uname[:], b[2:]))
 	default: // a path: a socket node in the filesystem
@@ -1024,7 +982,7 @@ func unixBind(s *socket, a, n uint64) int64 {
 			return e
 		}
 		if node >= 0 {
-			return -EADDRINUSE
+			return -linux.EADDRINUSE
 		}
 		i, e := mknod(dir, name, iSock, 0o777&^umask)
 		if e != 0 {
@@ -1051,10 +1009,10 @@ func unixConnect(k int32, a, n uint64) int64 {
 	}
 	b, ok := userBytes(a, min(n, 2+unixPathMax), false)
 	if !ok || n < 3 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
-	if uint64(b[0])|uint64(b[1])<<8 != afUnix {
-		return -EAFNOSUPPORT
+	if uint64(b[0])|uint64(b[1])<<8 != linux.AF_UNIX {
+		return -linux.EAFNOSUPPORT
 	}
 	l := int32(-1)
 	if b[2] == 0 {
@@ -1065,27 +1023,27 @@ func unixConnect(k int32, a, n uint64) int64 {
 			return e
 		}
 		if ino(node).kind != iSock {
-			return -ECONNREFUSED
+			return -linux.ECONNREFUSED
 		}
 		for i := range sockets {
-			if sockets[i].family == afUnix && sockets[i].unode == node {
+			if sockets[i].family == linux.AF_UNIX && sockets[i].unode == node {
 				l = int32(i)
 			}
 		}
 	}
 	if l < 0 || sockets[l].state != sockListening || sockets[l].pending >= sockets[l].backlog {
-		return -ECONNREFUSED
+		return -linux.ECONNREFUSED
 	}
 	if sockets[l].typ != s.typ {
-		return -EPROTOTYPE
+		return -linux.EPROTOTYPE
 	}
-	c := newSocket(afUnix)
+	c := newSocket(linux.AF_UNIX)
 	if c < 0 {
-		return -ENOBUFS
+		return -linux.ENOBUFS
 	}
 	if !connectPair(k, c) {
 		sockets[c] = socket{}
-		return -ENOBUFS
+		return -linux.ENOBUFS
 	}
 	// The accepting side bears the listener's name.
 	cs, L := &sockets[c], &sockets[l]
@@ -1099,14 +1057,14 @@ func unixConnect(k int32, a, n uint64) int64 {
 // NUL, or the abstract name.
 func putUnixName(s *socket, a, lenp uint64) int64 {
 	var b [2 + unixPathMax]byte
-	b[0] = afUnix
+	b[0] = linux.AF_UNIX
 	n := 2 + uint64(copy(b[2:], s.uname[:s.ulen]))
 	if s.ulen > 0 && s.uname[0] != 0 && n < uint64(len(b)) {
 		n++ // a path's terminating NUL counts
 	}
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	if p, ok := userBytes(a, min(uint64(u32(l)), n), true); ok {
 		copy(p, b[:])
@@ -1121,11 +1079,11 @@ func putUnixName(s *socket, a, lenp uint64) int64 {
 func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 	h, ok := userBytes(msg, 56, !send)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	name, iov, cnt := le64(h[0:]), le64(h[16:]), le64(h[24:])
 	if cnt > 1024 {
-		return -EMSGSIZE
+		return -linux.EMSGSIZE
 	}
 	v := userVec{iov: iov, cnt: cnt}
 	k := f.ino
@@ -1135,15 +1093,15 @@ func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 		put32(h[48:], 0) // msg_flags
 	}
 	switch {
-	case s.family == afNetlink && send:
+	case s.family == linux.AF_NETLINK && send:
 		return netlinkSend(k, &v)
-	case s.typ == sockDgram && send:
+	case s.typ == linux.SOCK_DGRAM && send:
 		return dgramSend(k, f.flags, &v, name, uint64(u32(h[8:])), flags)
-	case s.typ == sockDgram:
+	case s.typ == linux.SOCK_DGRAM:
 		return dgramRecv(k, f.flags, &v, name, msg+8, flags, msg+48)
-	case s.typ == sockSeqpacket && send:
+	case s.typ == linux.SOCK_SEQPACKET && send:
 		return seqWrite(s, f.flags, &v, flags)
-	case s.typ == sockSeqpacket:
+	case s.typ == linux.SOCK_SEQPACKET:
 		put32(h[8:], 0) // msg_namelen: a connection's records carry no address
 		return seqRead(s, f.flags, &v, flags, msg+48)
 	}
@@ -1184,24 +1142,24 @@ func sockMsg(f *ofd, send bool, msg, flags uint64) int64 {
 func sysSendfile(out, in, offp, count uint64) int64 {
 	fo, fi := getFile(out), getFile(in)
 	if fo == nil || fi == nil {
-		return -EBADF
+		return -linux.EBADF
 	}
-	if fo.kind != fdSocket || fi.kind != fdFile || ino(fi.ino).kind != iReg || sockets[fo.ino].typ != sockStream {
-		return -EINVAL
+	if fo.kind != fdSocket || fi.kind != fdFile || ino(fi.ino).kind != iReg || sockets[fo.ino].typ != linux.SOCK_STREAM {
+		return -linux.EINVAL
 	}
 	s := &sockets[fo.ino]
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
 	if s.shutWr || pipes[s.tx].readers == 0 {
-		signalThread(sched.Current(), 13) // SIGPIPE
-		return -EPIPE
+		signalThread(sched.Current(), linux.SIGPIPE)
+		return -linux.EPIPE
 	}
 	off := fi.off
 	if offp != 0 {
 		b, ok := userBytes(offp, 8, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		off = le64(b)
 	}
@@ -1212,13 +1170,13 @@ func sysSendfile(out, in, offp, count uint64) int64 {
 	t := &pipes[s.tx]
 	n := min(count, node.size-off, t.room())
 	if n == 0 {
-		if fo.flags&oNonblock != 0 {
-			return -EAGAIN
+		if fo.flags&linux.O_NONBLOCK != 0 {
+			return -linux.EAGAIN
 		}
 		return blockRestart(s.tx)
 	}
 	if t.put(amd64.Bytes(uintptr(node.data+off), int(n))) == 0 {
-		return -ENOMEM
+		return -linux.ENOMEM
 	}
 	pipeChanged(s.tx)
 	if offp != 0 {

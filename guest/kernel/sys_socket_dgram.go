@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // Datagram sockets: UDP over the loopback (AF_INET, AF_INET6 SOCK_DGRAM)
 // and Unix datagram sockets, and the record framing that Unix
@@ -21,15 +24,10 @@ import "rt0/guest/sched"
 // a stream's.
 
 const (
-	sockDgram    = 2
-	ipprotoUDP   = 17
 	dgramRing    = 256 << 10 // a datagram socket's receive ring
 	maxDgram     = 65507     // UDP's largest payload (IPv4)
 	maxUnixDgram = 212992    // Linux's default for a Unix datagram (wmem_default)
 	recHdr       = 5
-	msgTrunc     = 0x20
-	afUnspec     = 0
-	EDESTADDRREQ = 89
 )
 
 // userVec is a program's buffers: one (base, n), or iovecs at iov.
@@ -84,7 +82,7 @@ func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 	}
 	hdr := [recHdr]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24), byte(len(addr))}
 	if p.put(hdr[:]) == 0 && p.buf == 0 {
-		return false, -ENOMEM
+		return false, -linux.ENOMEM
 	}
 	p.put(addr)
 	for i := uint64(0); ; i++ {
@@ -96,7 +94,7 @@ func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 		if !ok {
 			// Undo: the record must be whole.
 			p.tail -= recHdr + uint64(len(addr))
-			return false, -EFAULT
+			return false, -linux.EFAULT
 		}
 		p.put(b)
 	}
@@ -150,7 +148,7 @@ func takeRecord(k int32, v *userVec, name, nameLenp uint64, peek, wantFull bool)
 		m = min(m, n-done)
 		b, ok := userBytes(base, m, true)
 		if !ok {
-			return -EFAULT, false
+			return -linux.EFAULT, false
 		}
 		p.peekAt(recHdr+alen+done, b)
 		done += m
@@ -169,10 +167,10 @@ func takeRecord(k int32, v *userVec, name, nameLenp uint64, peek, wantFull bool)
 // (-1: none), and for UDP the address it names.
 func dgramDest(s *socket, a, alen uint64) (int32, sockAddr, int64) {
 	var sa sockAddr
-	if s.family == afUnix {
+	if s.family == linux.AF_UNIX {
 		b, ok := userBytes(a, min(alen, 2+unixPathMax), false)
 		if !ok || alen < 3 {
-			return -1, sa, -EINVAL
+			return -1, sa, -linux.EINVAL
 		}
 		if b[2] == 0 {
 			return unixFind(b[2:]), sa, 0
@@ -182,7 +180,7 @@ func dgramDest(s *socket, a, alen uint64) (int32, sockAddr, int64) {
 			return -1, sa, e
 		}
 		for i := range sockets {
-			if sockets[i].family == afUnix && sockets[i].unode == node {
+			if sockets[i].family == linux.AF_UNIX && sockets[i].unode == node {
 				return int32(i), sa, 0
 			}
 		}
@@ -196,7 +194,7 @@ func dgramDest(s *socket, a, alen uint64) (int32, sockAddr, int64) {
 		sa.ip = loopbackOf(&sa.ip)
 	}
 	if !isLoopback(&sa.ip) {
-		return -1, sa, -ENETUNREACH
+		return -1, sa, -linux.ENETUNREACH
 	}
 	return udpReceiver(&sa), sa, 0
 }
@@ -205,7 +203,7 @@ func dgramDest(s *socket, a, alen uint64) (int32, sockAddr, int64) {
 func udpReceiver(sa *sockAddr) int32 {
 	for i := range sockets {
 		r := &sockets[i]
-		if r.typ == sockDgram && r.family != afUnix && r.bound && r.local.port == sa.port && covers(r, &sa.ip) {
+		if r.typ == linux.SOCK_DGRAM && r.family != linux.AF_UNIX && r.bound && r.local.port == sa.port && covers(r, &sa.ip) {
 			return int32(i)
 		}
 	}
@@ -235,56 +233,56 @@ func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 			return e
 		}
 	case s.state != sockConnected:
-		return -EDESTADDRREQ
-	case s.family == afUnix:
+		return -linux.EDESTADDRREQ
+	case s.family == linux.AF_UNIX:
 		r = s.pair
-		if sockets[r].state == sockFree || sockets[r].typ != sockDgram {
-			return -ECONNREFUSED
+		if sockets[r].state == sockFree || sockets[r].typ != linux.SOCK_DGRAM {
+			return -linux.ECONNREFUSED
 		}
 	default:
 		r = udpReceiver(&s.peer)
 	}
 	max := uint64(maxDgram)
-	if s.family == afUnix {
+	if s.family == linux.AF_UNIX {
 		max = maxUnixDgram
 	}
 	n := v.total()
 	if n > max || recHdr+n+2+unixPathMax > dgramRing {
-		return -EMSGSIZE
+		return -linux.EMSGSIZE
 	}
-	if s.family != afUnix && !s.bound {
+	if s.family != linux.AF_UNIX && !s.bound {
 		ip := [16]byte{15: 1}
-		if s.family == afInet {
+		if s.family == linux.AF_INET {
 			ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
 		if !ephemeral(s, ip) {
-			return -EAGAIN
+			return -linux.EAGAIN
 		}
 	}
 	if r < 0 {
-		if s.family == afUnix {
-			return -ECONNREFUSED
+		if s.family == linux.AF_UNIX {
+			return -linux.ECONNREFUSED
 		}
 		return int64(n) // nobody listens there: the datagram is lost, as UDP loses it
 	}
 	R := &sockets[r]
 	// A connected socket hears only its peer.
 	if R.state == sockConnected {
-		if s.family == afUnix && R.pair != k {
-			return -EPERM
+		if s.family == linux.AF_UNIX && R.pair != k {
+			return -linux.EPERM
 		}
-		if s.family != afUnix && !sameAddr(&R.peer, &s.local) {
+		if s.family != linux.AF_UNIX && !sameAddr(&R.peer, &s.local) {
 			return int64(n)
 		}
 	}
 	// The sender's address, as the receiver's family gives it.
 	var src [2 + unixPathMax]byte
 	var slen int
-	if s.family == afUnix {
+	if s.family == linux.AF_UNIX {
 		// An unnamed sender has no address at all (Linux reports
 		// length 0), a named one its name.
 		if s.ulen > 0 {
-			src[0] = afUnix
+			src[0] = linux.AF_UNIX
 			slen = 2 + copy(src[2:], s.uname[:s.ulen])
 		}
 	} else {
@@ -296,9 +294,9 @@ func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 		return e
 	case ok:
 		return int64(n)
-	case s.family == afUnix && (fl&oNonblock != 0 || flags&msgDontwait != 0):
-		return -EAGAIN
-	case s.family == afUnix:
+	case s.family == linux.AF_UNIX && (fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0):
+		return -linux.EAGAIN
+	case s.family == linux.AF_UNIX:
 		return blockRestart(R.rx)
 	}
 	return int64(n) // the receiver's ring is full: lost
@@ -309,12 +307,12 @@ func dgramRecv(k int32, fl uint32, v *userVec, name, nameLenp, flags, msgFlags u
 	s := &sockets[k]
 	p := &pipes[s.rx]
 	if p.len() == 0 {
-		if fl&oNonblock != 0 || flags&msgDontwait != 0 {
-			return -EAGAIN
+		if fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0 {
+			return -linux.EAGAIN
 		}
 		return blockRestart(s.rx)
 	}
-	r, cut := takeRecord(s.rx, v, name, nameLenp, flags&msgPeek != 0, flags&msgTrunc != 0)
+	r, cut := takeRecord(s.rx, v, name, nameLenp, flags&linux.MSG_PEEK != 0, flags&linux.MSG_TRUNC != 0)
 	putMsgFlags(msgFlags, cut)
 	return r
 }
@@ -325,7 +323,7 @@ func putMsgFlags(a uint64, cut bool) {
 	if b, ok := userBytes(a, 4, true); ok && a != 0 {
 		put32(b, 0)
 		if cut {
-			put32(b, msgTrunc)
+			put32(b, linux.MSG_TRUNC)
 		}
 	}
 }
@@ -333,16 +331,16 @@ func putMsgFlags(a uint64, cut bool) {
 // seqWrite sends one record on a SOCK_SEQPACKET connection.
 func seqWrite(s *socket, fl uint32, v *userVec, flags uint64) int64 {
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
 	if s.shutWr || pipes[s.tx].readers == 0 {
-		if flags&msgNosignal == 0 {
-			signalThread(sched.Current(), 13) // SIGPIPE
+		if flags&linux.MSG_NOSIGNAL == 0 {
+			signalThread(sched.Current(), linux.SIGPIPE)
 		}
-		return -EPIPE
+		return -linux.EPIPE
 	}
 	if recHdr+v.total() > pipeSize {
-		return -EMSGSIZE
+		return -linux.EMSGSIZE
 	}
 	ok, e := putRecord(s.tx, nil, v)
 	switch {
@@ -350,8 +348,8 @@ func seqWrite(s *socket, fl uint32, v *userVec, flags uint64) int64 {
 		return e
 	case ok:
 		return int64(v.total())
-	case fl&oNonblock != 0 || flags&msgDontwait != 0:
-		return -EAGAIN
+	case fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0:
+		return -linux.EAGAIN
 	}
 	return blockRestart(s.tx)
 }
@@ -359,19 +357,19 @@ func seqWrite(s *socket, fl uint32, v *userVec, flags uint64) int64 {
 // seqRead receives one record of a SOCK_SEQPACKET connection (0 at EOF).
 func seqRead(s *socket, fl uint32, v *userVec, flags, msgFlags uint64) int64 {
 	if s.state != sockConnected {
-		return -ENOTCONN
+		return -linux.ENOTCONN
 	}
 	p := &pipes[s.rx]
 	if p.len() == 0 {
 		if p.writers == 0 || s.shutRd {
 			return 0
 		}
-		if fl&oNonblock != 0 || flags&msgDontwait != 0 {
-			return -EAGAIN
+		if fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0 {
+			return -linux.EAGAIN
 		}
 		return blockRestart(s.rx)
 	}
-	r, cut := takeRecord(s.rx, v, 0, 0, flags&msgPeek != 0, flags&msgTrunc != 0)
+	r, cut := takeRecord(s.rx, v, 0, 0, flags&linux.MSG_PEEK != 0, flags&linux.MSG_TRUNC != 0)
 	putMsgFlags(msgFlags, cut)
 	return r
 }
@@ -382,9 +380,9 @@ func dgramConnect(k int32, a, alen uint64) int64 {
 	s := &sockets[k]
 	b, ok := userBytes(a, 2, false)
 	if !ok || alen < 2 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
-	if b[0] == afUnspec && b[1] == 0 {
+	if b[0] == linux.AF_UNSPEC && b[1] == 0 {
 		s.pair, s.state = -1, sockOpen
 		return 0
 	}
@@ -392,15 +390,15 @@ func dgramConnect(k int32, a, alen uint64) int64 {
 	if e != 0 {
 		return e
 	}
-	if s.family == afUnix {
+	if s.family == linux.AF_UNIX {
 		if r < 0 {
-			return -ECONNREFUSED
+			return -linux.ECONNREFUSED
 		}
 		s.pair = r
 	} else {
 		s.peer = sa
 		if !s.bound && !ephemeral(s, loopbackOf(&sa.ip)) {
-			return -EAGAIN
+			return -linux.EAGAIN
 		}
 	}
 	s.state = sockConnected

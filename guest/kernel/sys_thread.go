@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
 	"rt0/guest/sched"
 )
 
@@ -10,24 +11,15 @@ import (
 // CLONE_SETTLS|CLONE_THREAD); its child starts on the stack the runtime gave
 // it, with FS = &mp.tls[0]+8, returning 0 from the same SYSCALL.
 
-const (
-	cloneVM            = 0x100
-	cloneThread        = 0x10000
-	cloneSettls        = 0x80000
-	cloneParentSettid  = 0x100000
-	cloneChildCleartid = 0x200000
-	cloneChildSettid   = 0x1000000
-)
-
 func curTid() int32 { return sched.Cur().Tid }
 
 func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
-	if flags&(cloneVM|cloneThread) != cloneVM|cloneThread {
-		return -ENOSYS // no fork: one process
+	if flags&(linux.CLONE_VM|linux.CLONE_THREAD) != linux.CLONE_VM|linux.CLONE_THREAD {
+		return -linux.ENOSYS // no fork: one process
 	}
 	i, ok := sched.New()
 	if !ok {
-		return -EAGAIN
+		return -linux.EAGAIN
 	}
 	t := sched.T(i)
 	t.Frame = *tf
@@ -35,21 +27,21 @@ func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
 	if stk != 0 {
 		t.Frame.RSP = stk
 	}
-	if flags&cloneSettls != 0 {
+	if flags&linux.CLONE_SETTLS != 0 {
 		t.Frame.FSBase = tls
 	}
 	t.SigMask = sched.Cur().SigMask
-	if flags&cloneParentSettid != 0 {
+	if flags&linux.CLONE_PARENT_SETTID != 0 {
 		if p, ok := userU32(ptid, true); ok {
 			*p = uint32(t.Tid)
 		}
 	}
-	if flags&cloneChildSettid != 0 {
+	if flags&linux.CLONE_CHILD_SETTID != 0 {
 		if p, ok := userU32(ctid, true); ok {
 			*p = uint32(t.Tid)
 		}
 	}
-	if flags&cloneChildCleartid != 0 {
+	if flags&linux.CLONE_CHILD_CLEARTID != 0 {
 		t.ClearTID = ctid
 	}
 	t.State = sched.Runnable
@@ -79,28 +71,23 @@ func sysSetTidAddress(addr uint64) int64 {
 	return int64(curTid())
 }
 
-const (
-	archSetFS = 0x1002
-	archGetFS = 0x1003
-)
-
 // sysArchPrctl serves ARCH_SET_FS for programs that still ask (the runtime
 // does not: rt0's _cgo_init hook set m0's FS directly). The new base is
 // written to the frame; the trap return path loads it into the MSR.
 func sysArchPrctl(tf *amd64.TrapFrame, code, addr uint64) int64 {
 	switch code {
-	case archSetFS:
+	case linux.ARCH_SET_FS:
 		tf.FSBase = addr
 		return 0
-	case archGetFS:
+	case linux.ARCH_GET_FS:
 		p, ok := userU64(addr, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		*p = tf.FSBase
 		return 0
 	}
-	return -EINVAL
+	return -linux.EINVAL
 }
 
 func sysSchedYield() int64 {
@@ -113,11 +100,11 @@ func sysSchedYield() int64 {
 func sysSchedGetaffinity(pid, size, maskAddr uint64) int64 {
 	const maskBytes = 8
 	if size < maskBytes || size%8 != 0 {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	p, ok := userBytes(maskAddr, maskBytes, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	put64(p, 1<<uint(numCPUs())-1)
 	return maskBytes
@@ -125,39 +112,29 @@ func sysSchedGetaffinity(pid, size, maskAddr uint64) int64 {
 
 func numCPUs() int { return 1 }
 
-// Futex operations (the low 7 bits of op; 128 is FUTEX_PRIVATE_FLAG, which
-// changes nothing in a single process).
-const (
-	futexWait       = 0
-	futexWake       = 1
-	futexWaitBitset = 9
-	futexWakeBitset = 10
-	futexClockRT    = 256
-)
-
 // sysFutex: FUTEX_WAIT sleeps if the 32-bit word at addr still holds val
 // (the compare and the sleep are atomic: the kernel runs with interrupts
 // off on one CPU); FUTEX_WAKE wakes up to val sleepers.
 func sysFutex(addr, op, val, timeout uint64) int64 {
 	switch op & 127 {
-	case futexWait, futexWaitBitset:
+	case linux.FUTEX_WAIT, linux.FUTEX_WAIT_BITSET:
 		p, ok := userU32(addr, false)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		if *p != uint32(val) {
-			return -EAGAIN
+			return -linux.EAGAIN
 		}
 		var deadline int64
 		if timeout != 0 {
 			ns, ok := readTimespec(timeout)
 			if !ok {
-				return -EINVAL
+				return -linux.EINVAL
 			}
 			now := nanotime()
-			if op&127 == futexWaitBitset {
+			if op&127 == linux.FUTEX_WAIT_BITSET {
 				// absolute, on CLOCK_MONOTONIC (or REALTIME)
-				if op&futexClockRT != 0 {
+				if op&linux.FUTEX_CLOCK_REALTIME != 0 {
 					ns -= wall0
 				}
 				deadline = ns
@@ -165,17 +142,17 @@ func sysFutex(addr, op, val, timeout uint64) int64 {
 				deadline = now + ns
 			}
 			if deadline <= now {
-				return -ETIMEDOUT
+				return -linux.ETIMEDOUT
 			}
 		}
-		sched.Block(sched.Current(), sched.WaitFutex, addr, deadline, -ETIMEDOUT)
+		sched.Block(sched.Current(), sched.WaitFutex, addr, deadline, -linux.ETIMEDOUT)
 		return blocked
-	case futexWake, futexWakeBitset:
+	case linux.FUTEX_WAKE, linux.FUTEX_WAKE_BITSET:
 		n := int(int32(val))
 		if n < 0 {
 			n = 0
 		}
 		return int64(sched.WakeFutex(addr, n))
 	}
-	return -ENOSYS
+	return -linux.ENOSYS
 }

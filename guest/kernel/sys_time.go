@@ -1,28 +1,19 @@
 package kernel
 
-import "rt0/guest/sched"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // Time syscalls. Without a vDSO (rt0 passes no AT_SYSINFO_EHDR) the runtime
 // makes every clock_gettime a real syscall: it must be cheap.
 
-const (
-	clockRealtime       = 0
-	clockMonotonic      = 1
-	clockProcessCputime = 2
-	clockThreadCputime  = 3
-	clockMonotonicRaw   = 4
-	clockRealtimeCoarse = 5
-	clockMonotonicCoars = 6
-	clockBoottime       = 7
-	timerAbstime        = 1
-)
-
 func clockNow(clk uint64) (int64, bool) {
 	switch clk {
-	case clockRealtime, clockRealtimeCoarse:
+	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
 		return walltime(), true
-	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoars, clockBoottime,
-		clockProcessCputime, clockThreadCputime:
+	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME,
+		linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
 		return nanotime(), true
 	}
 	return 0, false
@@ -31,20 +22,20 @@ func clockNow(clk uint64) (int64, bool) {
 func sysClockGettime(clk, ts uint64) int64 {
 	now, ok := clockNow(clk)
 	if !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if !writeTimespec(ts, now) {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	return 0
 }
 
 func sysClockGetres(clk, ts uint64) int64 {
 	if _, ok := clockNow(clk); !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if ts != 0 && !writeTimespec(ts, 1) {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	return 0
 }
@@ -55,7 +46,7 @@ func sysGettimeofday(tv uint64) int64 {
 	}
 	p, ok := userBytes(tv, 16, true)
 	if !ok {
-		return -EFAULT
+		return -linux.EFAULT
 	}
 	now := walltime()
 	put64(p[0:], uint64(now/1e9))
@@ -68,7 +59,7 @@ func sysTime(t uint64) int64 {
 	if t != 0 {
 		p, ok := userU64(t, true)
 		if !ok {
-			return -EFAULT
+			return -linux.EFAULT
 		}
 		*p = uint64(now)
 	}
@@ -86,7 +77,7 @@ func sleepUntil(deadline int64) int64 {
 func sysNanosleep(req uint64) int64 {
 	ns, ok := readTimespec(req)
 	if !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	return sleepUntil(nanotime() + ns)
 }
@@ -94,15 +85,15 @@ func sysNanosleep(req uint64) int64 {
 func sysClockNanosleep(clk, flags, req uint64) int64 {
 	ns, ok := readTimespec(req)
 	if !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
 	if _, ok := clockNow(clk); !ok {
-		return -EINVAL
+		return -linux.EINVAL
 	}
-	if flags&timerAbstime == 0 {
+	if flags&linux.TIMER_ABSTIME == 0 {
 		return sleepUntil(nanotime() + ns)
 	}
-	if clk == clockRealtime || clk == clockRealtimeCoarse {
+	if clk == linux.CLOCK_REALTIME || clk == linux.CLOCK_REALTIME_COARSE {
 		ns -= wall0
 	}
 	return sleepUntil(ns)

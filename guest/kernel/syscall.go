@@ -2,197 +2,23 @@ package kernel
 
 import (
 	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
 )
 
 // The system call table: one Linux x86-64 number, one handler. This file is
 // the answer to "what does rt0 serve": everything the go1.26 runtime and the
-// standard library's common paths ask of Linux. Numbers come from
-// golang.org/x/sys/unix zsysnum_linux_amd64.go; TestSyscallNumbers checks
-// them against the syscall package.
+// standard library's common paths ask of Linux. Numbers, errno values and
+// flags are package linux's (rt0/guest/linux, generated from
+// golang.org/x/sys/unix and checked against the syscall package and the
+// runtime's own copies).
 //
 // A handler reads its arguments from the frame (RDI, RSI, RDX, R10, R8, R9)
 // and returns the value for RAX: a result, or -errno. A handler that blocks
 // its thread returns blocked: the result arrives later, written by
 // whoever wakes the thread (sched.Wake).
 
-const (
-	SYS_read              = 0
-	SYS_write             = 1
-	SYS_open              = 2
-	SYS_close             = 3
-	SYS_stat              = 4
-	SYS_fstat             = 5
-	SYS_lstat             = 6
-	SYS_lseek             = 8
-	SYS_mmap              = 9
-	SYS_mprotect          = 10
-	SYS_munmap            = 11
-	SYS_brk               = 12
-	SYS_rt_sigaction      = 13
-	SYS_rt_sigprocmask    = 14
-	SYS_rt_sigreturn      = 15
-	SYS_ioctl             = 16
-	SYS_pread64           = 17
-	SYS_pwrite64          = 18
-	SYS_readv             = 19
-	SYS_writev            = 20
-	SYS_access            = 21
-	SYS_pipe              = 22
-	SYS_dup               = 32
-	SYS_dup2              = 33
-	SYS_sched_yield       = 24
-	SYS_mincore           = 27
-	SYS_madvise           = 28
-	SYS_nanosleep         = 35
-	SYS_getpid            = 39
-	SYS_clone             = 56
-	SYS_fork              = 57
-	SYS_vfork             = 58
-	SYS_execve            = 59
-	SYS_exit              = 60
-	SYS_wait4             = 61
-	SYS_kill              = 62
-	SYS_uname             = 63
-	SYS_fcntl             = 72
-	SYS_fsync             = 74
-	SYS_fdatasync         = 75
-	SYS_truncate          = 76
-	SYS_ftruncate         = 77
-	SYS_getcwd            = 79
-	SYS_chdir             = 80
-	SYS_fchdir            = 81
-	SYS_rename            = 82
-	SYS_mkdir             = 83
-	SYS_rmdir             = 84
-	SYS_creat             = 85
-	SYS_link              = 86
-	SYS_unlink            = 87
-	SYS_symlink           = 88
-	SYS_readlink          = 89
-	SYS_chmod             = 90
-	SYS_fchmod            = 91
-	SYS_chown             = 92
-	SYS_fchown            = 93
-	SYS_lchown            = 94
-	SYS_umask             = 95
-	SYS_gettimeofday      = 96
-	SYS_getrlimit         = 97
-	SYS_getuid            = 102
-	SYS_getgid            = 104
-	SYS_getgroups         = 115
-	SYS_geteuid           = 107
-	SYS_getegid           = 108
-	SYS_getppid           = 110
-	SYS_getpgrp           = 111
-	SYS_sigaltstack       = 131
-	SYS_statfs            = 137
-	SYS_fstatfs           = 138
-	SYS_prctl             = 157
-	SYS_arch_prctl        = 158
-	SYS_setrlimit         = 160
-	SYS_gettid            = 186
-	SYS_tkill             = 200
-	SYS_time              = 201
-	SYS_futex             = 202
-	SYS_sched_setaffinity = 203
-	SYS_sched_getaffinity = 204
-	SYS_epoll_create      = 213
-	SYS_getdents64        = 217
-	SYS_set_tid_address   = 218
-	SYS_waitid            = 247
-	SYS_clock_gettime     = 228
-	SYS_clock_getres      = 229
-	SYS_clock_nanosleep   = 230
-	SYS_exit_group        = 231
-	SYS_epoll_wait        = 232
-	SYS_epoll_ctl         = 233
-	SYS_tgkill            = 234
-	SYS_openat            = 257
-	SYS_mkdirat           = 258
-	SYS_fchownat          = 260
-	SYS_newfstatat        = 262
-	SYS_unlinkat          = 263
-	SYS_renameat          = 264
-	SYS_linkat            = 265
-	SYS_symlinkat         = 266
-	SYS_readlinkat        = 267
-	SYS_fchmodat          = 268
-	SYS_faccessat         = 269
-	SYS_set_robust_list   = 273
-	SYS_utimensat         = 280
-	SYS_epoll_pwait       = 281
-	SYS_eventfd           = 284
-	SYS_eventfd2          = 290
-	SYS_epoll_create1     = 291
-	SYS_dup3              = 292
-	SYS_pipe2             = 293
-	SYS_sendfile          = 40
-	SYS_mknod             = 133
-	SYS_mknodat           = 259
-	SYS_socket            = 41
-	SYS_connect           = 42
-	SYS_accept            = 43
-	SYS_sendto            = 44
-	SYS_recvfrom          = 45
-	SYS_sendmsg           = 46
-	SYS_recvmsg           = 47
-	SYS_shutdown          = 48
-	SYS_bind              = 49
-	SYS_listen            = 50
-	SYS_getsockname       = 51
-	SYS_getpeername       = 52
-	SYS_socketpair        = 53
-	SYS_setsockopt        = 54
-	SYS_getsockopt        = 55
-	SYS_splice            = 275
-	SYS_accept4           = 288
-	SYS_prlimit64         = 302
-	SYS_renameat2         = 316
-	SYS_getrandom         = 318
-	SYS_rseq              = 334
-	SYS_epoll_pwait2      = 441
-	SYS_fchmodat2         = 452
-)
-
-// Linux errno values.
-const (
-	EPERM        = 1
-	ENOENT       = 2
-	ESRCH        = 3
-	EINTR        = 4
-	ENXIO        = 6
-	EBADF        = 9
-	ECHILD       = 10
-	EAGAIN       = 11
-	ENOMEM       = 12
-	EACCES       = 13
-	EFAULT       = 14
-	EBUSY        = 16
-	EEXIST       = 17
-	EXDEV        = 18
-	ENODEV       = 19
-	ENOTDIR      = 20
-	EISDIR       = 21
-	EINVAL       = 22
-	ENFILE       = 23
-	EMFILE       = 24
-	ENOTTY       = 25
-	EFBIG        = 27
-	ENOSPC       = 28
-	ESPIPE       = 29
-	ERANGE       = 34
-	ENAMETOOLONG = 36
-	ENOSYS       = 38
-	ENOTEMPTY    = 39
-	EPIPE        = 32
-	ELOOP        = 40
-	ETIMEDOUT    = 110
-	ECONNRESET   = 104
-	EOPNOTSUPP   = 95
-)
-
 // atCWD is AT_FDCWD as a syscall argument register holds it.
-const atCWD = uint64(0xFFFFFFFF_FFFFFF9C)
+const atCWD = uint64(1<<64 + linux.AT_FDCWD)
 
 // blocked is what a handler returns when its thread now sleeps; keepRAX
 // what rt_sigreturn returns, having restored RAX with the rest.
@@ -207,13 +33,13 @@ const (
 // number, from 317 numbers to 453.)
 func syscallRare(nr, a0, a1, a2, a3 uint64) int64 {
 	switch nr {
-	case SYS_rseq:
-		return -ENOSYS // glibc's; not needed by Go
-	case SYS_fchmodat2:
+	case linux.SYS_RSEQ:
+		return -linux.ENOSYS // glibc's; not needed by Go
+	case linux.SYS_FCHMODAT2:
 		return sysFchmodat2(a0, a1, a2, a3)
 	}
 	unknownSyscall(nr)
-	return -ENOSYS
+	return -linux.ENOSYS
 }
 
 // syscallNR is the number of the system call being served (what a call
@@ -228,247 +54,247 @@ func syscall(tf *amd64.TrapFrame) {
 	var r int64
 	switch nr {
 	// Memory (sys_mem.go)
-	case SYS_mmap:
+	case linux.SYS_MMAP:
 		r = sysMmap(a0, a1, a2, a3, a4, tf.R9)
-	case SYS_munmap:
+	case linux.SYS_MUNMAP:
 		r = sysMunmap(a0, a1)
-	case SYS_mprotect:
+	case linux.SYS_MPROTECT:
 		r = sysMprotect(a0, a1, a2)
-	case SYS_madvise:
+	case linux.SYS_MADVISE:
 		r = sysMadvise(a0, a1, a2)
-	case SYS_brk:
+	case linux.SYS_BRK:
 		r = 0 // no heap segment: Go never uses brk; 0 tells a caller "no"
-	case SYS_mincore:
-		r = -ENOSYS
+	case linux.SYS_MINCORE:
+		r = -linux.ENOSYS
 
 	// Threads (sys_thread.go)
-	case SYS_clone:
+	case linux.SYS_CLONE:
 		r = sysClone(tf, a0, a1, a2, a3, a4)
-	case SYS_exit:
+	case linux.SYS_EXIT:
 		r = sysExit(tf, a0)
-	case SYS_exit_group:
+	case linux.SYS_EXIT_GROUP:
 		stop(int(a0 & 0xFF))
-	case SYS_gettid:
+	case linux.SYS_GETTID:
 		r = int64(curTid())
-	case SYS_getpid:
+	case linux.SYS_GETPID:
 		r = 1
-	case SYS_getppid, SYS_getpgrp:
+	case linux.SYS_GETPPID, linux.SYS_GETPGRP:
 		r = 0
-	case SYS_set_tid_address:
+	case linux.SYS_SET_TID_ADDRESS:
 		r = sysSetTidAddress(a0)
-	case SYS_arch_prctl:
+	case linux.SYS_ARCH_PRCTL:
 		r = sysArchPrctl(tf, a0, a1)
-	case SYS_sched_yield:
+	case linux.SYS_SCHED_YIELD:
 		r = sysSchedYield()
-	case SYS_sched_getaffinity:
+	case linux.SYS_SCHED_GETAFFINITY:
 		r = sysSchedGetaffinity(a0, a1, a2)
-	case SYS_sched_setaffinity:
+	case linux.SYS_SCHED_SETAFFINITY:
 		r = 0
-	case SYS_futex:
+	case linux.SYS_FUTEX:
 		r = sysFutex(a0, a1, a2, a3)
-	case SYS_set_robust_list:
-		r = -ENOSYS // glibc's; not needed by Go
-	case SYS_fork, SYS_vfork, SYS_execve:
-		r = -ENOSYS // one process, no other programs: fails as a kernel without them would
+	case linux.SYS_SET_ROBUST_LIST:
+		r = -linux.ENOSYS // glibc's; not needed by Go
+	case linux.SYS_FORK, linux.SYS_VFORK, linux.SYS_EXECVE:
+		r = -linux.ENOSYS // one process, no other programs: fails as a kernel without them would
 
 	// Time (sys_time.go)
-	case SYS_clock_gettime:
+	case linux.SYS_CLOCK_GETTIME:
 		r = sysClockGettime(a0, a1)
-	case SYS_clock_getres:
+	case linux.SYS_CLOCK_GETRES:
 		r = sysClockGetres(a0, a1)
-	case SYS_gettimeofday:
+	case linux.SYS_GETTIMEOFDAY:
 		r = sysGettimeofday(a0)
-	case SYS_time:
+	case linux.SYS_TIME:
 		r = sysTime(a0)
-	case SYS_nanosleep:
+	case linux.SYS_NANOSLEEP:
 		r = sysNanosleep(a0)
-	case SYS_clock_nanosleep:
+	case linux.SYS_CLOCK_NANOSLEEP:
 		r = sysClockNanosleep(a0, a1, a2)
 
-	// Signals (sys_signal.go): recorded, not yet delivered
-	case SYS_rt_sigaction:
+	// Signals (sys_signal.go; delivery in signal.go)
+	case linux.SYS_RT_SIGACTION:
 		r = sysRtSigaction(a0, a1, a2, a3)
-	case SYS_rt_sigprocmask:
+	case linux.SYS_RT_SIGPROCMASK:
 		r = sysRtSigprocmask(a0, a1, a2, a3)
-	case SYS_sigaltstack:
+	case linux.SYS_SIGALTSTACK:
 		r = sysSigaltstack(a0, a1)
-	case SYS_tgkill:
+	case linux.SYS_TGKILL:
 		r = sysTgkill(a0, a1, a2)
-	case SYS_tkill:
+	case linux.SYS_TKILL:
 		r = sysTgkill(1, a0, a1)
-	case SYS_kill:
+	case linux.SYS_KILL:
 		r = sysKill(a0, a1)
-	case SYS_rt_sigreturn:
+	case linux.SYS_RT_SIGRETURN:
 		r = sysRtSigreturn(tf)
 
 	// Files (sys_file.go, sys_fs.go)
-	case SYS_read:
+	case linux.SYS_READ:
 		r = sysRead(a0, a1, a2)
-	case SYS_write:
+	case linux.SYS_WRITE:
 		r = sysWrite(a0, a1, a2)
-	case SYS_readv:
+	case linux.SYS_READV:
 		r = sysReadv(a0, a1, a2, false)
-	case SYS_writev:
+	case linux.SYS_WRITEV:
 		r = sysReadv(a0, a1, a2, true)
-	case SYS_pread64:
+	case linux.SYS_PREAD64:
 		r = sysPread(a0, a1, a2, a3)
-	case SYS_pwrite64:
+	case linux.SYS_PWRITE64:
 		r = sysPwrite(a0, a1, a2, a3)
-	case SYS_lseek:
+	case linux.SYS_LSEEK:
 		r = sysLseek(a0, a1, a2)
-	case SYS_close:
+	case linux.SYS_CLOSE:
 		r = sysClose(a0)
-	case SYS_open:
+	case linux.SYS_OPEN:
 		r = sysOpen(a0, a1, a2)
-	case SYS_creat:
+	case linux.SYS_CREAT:
 		r = sysCreat(a0, a1)
-	case SYS_openat:
+	case linux.SYS_OPENAT:
 		r = sysOpenat(a0, a1, a2, a3)
-	case SYS_stat:
+	case linux.SYS_STAT:
 		r = sysStat(a0, a1)
-	case SYS_lstat:
+	case linux.SYS_LSTAT:
 		r = sysLstat(a0, a1)
-	case SYS_fstat:
+	case linux.SYS_FSTAT:
 		r = sysFstat(a0, a1)
-	case SYS_newfstatat:
+	case linux.SYS_NEWFSTATAT:
 		r = sysNewfstatat(a0, a1, a2, a3)
-	case SYS_getdents64:
+	case linux.SYS_GETDENTS64:
 		r = sysGetdents64(a0, a1, a2)
-	case SYS_readlinkat:
+	case linux.SYS_READLINKAT:
 		r = sysReadlinkat(a0, a1, a2, a3)
-	case SYS_readlink:
+	case linux.SYS_READLINK:
 		r = sysReadlink(a0, a1, a2)
-	case SYS_mkdirat:
+	case linux.SYS_MKDIRAT:
 		r = sysMkdirat(a0, a1, a2)
-	case SYS_mknodat:
+	case linux.SYS_MKNODAT:
 		r = sysMknodat(a0, a1, a2, a3)
-	case SYS_mknod:
+	case linux.SYS_MKNOD:
 		r = sysMknodat(atCWD, a0, a1, a2)
-	case SYS_mkdir:
+	case linux.SYS_MKDIR:
 		r = sysMkdirat(atCWD, a0, a1)
-	case SYS_unlinkat:
+	case linux.SYS_UNLINKAT:
 		r = sysUnlinkat(a0, a1, a2)
-	case SYS_unlink:
+	case linux.SYS_UNLINK:
 		r = sysUnlinkat(atCWD, a0, 0)
-	case SYS_rmdir:
-		r = sysUnlinkat(atCWD, a0, atRemovedir)
-	case SYS_renameat2:
+	case linux.SYS_RMDIR:
+		r = sysUnlinkat(atCWD, a0, linux.AT_REMOVEDIR)
+	case linux.SYS_RENAMEAT2:
 		r = sysRenameat2(a0, a1, a2, a3, a4)
-	case SYS_renameat:
+	case linux.SYS_RENAMEAT:
 		r = sysRenameat2(a0, a1, a2, a3, 0)
-	case SYS_rename:
+	case linux.SYS_RENAME:
 		r = sysRenameat2(atCWD, a0, atCWD, a1, 0)
-	case SYS_symlinkat:
+	case linux.SYS_SYMLINKAT:
 		r = sysSymlinkat(a0, a1, a2)
-	case SYS_symlink:
+	case linux.SYS_SYMLINK:
 		r = sysSymlinkat(a0, atCWD, a1)
-	case SYS_link, SYS_linkat:
-		r = -EPERM // one name per inode: no hard links
-	case SYS_chown:
+	case linux.SYS_LINK, linux.SYS_LINKAT:
+		r = -linux.EPERM // one name per inode: no hard links
+	case linux.SYS_CHOWN:
 		r = sysChownat(atCWD, a0, 0)
-	case SYS_lchown:
-		r = sysChownat(atCWD, a0, atSymlinkNofollow)
-	case SYS_fchownat:
+	case linux.SYS_LCHOWN:
+		r = sysChownat(atCWD, a0, linux.AT_SYMLINK_NOFOLLOW)
+	case linux.SYS_FCHOWNAT:
 		r = sysChownat(a0, a1, a4)
-	case SYS_fchown:
+	case linux.SYS_FCHOWN:
 		if r = 0; getFile(a0) == nil {
-			r = -EBADF
+			r = -linux.EBADF
 		}
-	case SYS_wait4, SYS_waitid:
-		r = -ECHILD // no other processes, so no children
-	case SYS_getcwd:
+	case linux.SYS_WAIT4, linux.SYS_WAITID:
+		r = -linux.ECHILD // no other processes, so no children
+	case linux.SYS_GETCWD:
 		r = sysGetcwd(a0, a1)
-	case SYS_chdir:
+	case linux.SYS_CHDIR:
 		r = sysChdir(a0)
-	case SYS_fchdir:
+	case linux.SYS_FCHDIR:
 		r = sysFchdir(a0)
-	case SYS_truncate:
+	case linux.SYS_TRUNCATE:
 		r = sysTruncate(a0, a1)
-	case SYS_ftruncate:
+	case linux.SYS_FTRUNCATE:
 		r = sysFtruncate(a0, a1)
-	case SYS_fsync, SYS_fdatasync:
+	case linux.SYS_FSYNC, linux.SYS_FDATASYNC:
 		if getFile(a0) == nil {
-			r = -EBADF
+			r = -linux.EBADF
 		}
-	case SYS_access:
+	case linux.SYS_ACCESS:
 		r = sysFaccessat(atCWD, a0, a1, 0)
-	case SYS_faccessat:
+	case linux.SYS_FACCESSAT:
 		r = sysFaccessat(a0, a1, a2, 0)
-	case SYS_chmod:
+	case linux.SYS_CHMOD:
 		r = sysFchmodat(atCWD, a0, a1)
-	case SYS_fchmodat:
+	case linux.SYS_FCHMODAT:
 		r = sysFchmodat(a0, a1, a2)
-	case SYS_fchmod:
+	case linux.SYS_FCHMOD:
 		r = sysFchmod(a0, a1)
-	case SYS_utimensat:
+	case linux.SYS_UTIMENSAT:
 		r = sysUtimensat(a0, a1, a2, a3)
-	case SYS_umask:
+	case linux.SYS_UMASK:
 		r = sysUmask(a0)
-	case SYS_statfs:
+	case linux.SYS_STATFS:
 		r = sysStatfs(a1)
-	case SYS_fstatfs:
+	case linux.SYS_FSTATFS:
 		if getFile(a0) == nil {
-			r = -EBADF
+			r = -linux.EBADF
 		} else {
 			r = sysStatfs(a1)
 		}
-	case SYS_dup:
+	case linux.SYS_DUP:
 		r = sysDup(a0)
-	case SYS_dup2:
+	case linux.SYS_DUP2:
 		r = sysDup2(a0, a1)
-	case SYS_dup3:
+	case linux.SYS_DUP3:
 		r = sysDup3(a0, a1, a2)
-	case SYS_fcntl:
+	case linux.SYS_FCNTL:
 		r = sysFcntl(a0, a1, a2)
-	case SYS_ioctl:
+	case linux.SYS_IOCTL:
 		r = sysIoctl(a0, a1, a2)
-	case SYS_pipe2:
+	case linux.SYS_PIPE2:
 		r = sysPipe2(a0, a1)
-	case SYS_pipe:
+	case linux.SYS_PIPE:
 		r = sysPipe2(a0, 0)
 
 	// Polling (sys_poll.go)
-	case SYS_epoll_create1:
+	case linux.SYS_EPOLL_CREATE1:
 		r = sysEpollCreate(a0)
-	case SYS_epoll_create:
+	case linux.SYS_EPOLL_CREATE:
 		r = sysEpollCreate(0)
-	case SYS_epoll_ctl:
+	case linux.SYS_EPOLL_CTL:
 		r = sysEpollCtl(a0, a1, a2, a3)
-	case SYS_epoll_pwait, SYS_epoll_wait:
+	case linux.SYS_EPOLL_PWAIT, linux.SYS_EPOLL_WAIT:
 		r = sysEpollWait(a0, a1, a2, int64(int32(a3)))
-	case SYS_eventfd2, SYS_eventfd:
+	case linux.SYS_EVENTFD2, linux.SYS_EVENTFD:
 		r = sysEventfd(a0, a1)
 
 	// Process (sys_misc.go)
-	case SYS_uname:
+	case linux.SYS_UNAME:
 		r = sysUname(a0)
-	case SYS_getgroups:
+	case linux.SYS_GETGROUPS:
 		r = 0 // root, in no supplementary group
-	case SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid:
+	case linux.SYS_GETUID, linux.SYS_GETEUID, linux.SYS_GETGID, linux.SYS_GETEGID:
 		r = 0
-	case SYS_prlimit64:
+	case linux.SYS_PRLIMIT64:
 		r = sysPrlimit(a0, a1, a2, a3)
-	case SYS_getrlimit:
+	case linux.SYS_GETRLIMIT:
 		r = sysPrlimit(0, a0, 0, a1)
-	case SYS_setrlimit:
+	case linux.SYS_SETRLIMIT:
 		r = 0
-	case SYS_prctl:
+	case linux.SYS_PRCTL:
 		r = sysPrctl(a0, a1)
-	case SYS_getrandom:
+	case linux.SYS_GETRANDOM:
 		r = sysGetrandom(a0, a1)
 
-	case SYS_splice:
+	case linux.SYS_SPLICE:
 		// No splice between any of rt0's files. EINVAL, not ENOSYS, is
 		// Linux's answer for descriptors that cannot splice, and the one
 		// Go's io.Copy between sockets falls back to plain reads on.
-		r = -EINVAL
+		r = -linux.EINVAL
 
 	// Sockets (sys_socket.go), in programs that use package net
-	case SYS_socket, SYS_socketpair, SYS_bind, SYS_listen, SYS_accept, SYS_accept4, SYS_connect,
-		SYS_getsockname, SYS_getpeername, SYS_shutdown, SYS_setsockopt, SYS_getsockopt,
-		SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg, SYS_sendfile:
+	case linux.SYS_SOCKET, linux.SYS_SOCKETPAIR, linux.SYS_BIND, linux.SYS_LISTEN, linux.SYS_ACCEPT, linux.SYS_ACCEPT4, linux.SYS_CONNECT,
+		linux.SYS_GETSOCKNAME, linux.SYS_GETPEERNAME, linux.SYS_SHUTDOWN, linux.SYS_SETSOCKOPT, linux.SYS_GETSOCKOPT,
+		linux.SYS_SENDTO, linux.SYS_RECVFROM, linux.SYS_SENDMSG, linux.SYS_RECVMSG, linux.SYS_SENDFILE:
 		if socketCall == nil {
-			r = -ENOSYS
+			r = -linux.ENOSYS
 		} else {
 			r = socketCall(nr, a0, a1, a2, a3, a4, tf.R9)
 		}
@@ -499,7 +325,7 @@ func traceSyscall(nr, a0, a1, a2, a3 uint64, r int64) {
 	kprint("rt0: [")
 	kprintDec(int64(curTid()))
 	kprint("] ")
-	kprint(syscallName(nr))
+	kprint(linux.SyscallName(nr))
 	kprint("(")
 	kprintHex(a0)
 	kprint(", ")
@@ -532,7 +358,7 @@ func printSyscallCounts() {
 	for nr, n := range syscallCounts {
 		if n != 0 {
 			kprint(" ")
-			kprint(syscallName(uint64(nr)))
+			kprint(linux.SyscallName(uint64(nr)))
 			kprint("=")
 			kprintDec(int64(n))
 		}
@@ -542,31 +368,31 @@ func printSyscallCounts() {
 
 func errnoName(e int64) string {
 	switch e {
-	case EPERM:
+	case linux.EPERM:
 		return "EPERM"
-	case ENOENT:
+	case linux.ENOENT:
 		return "ENOENT"
-	case EBADF:
+	case linux.EBADF:
 		return "EBADF"
-	case EAGAIN:
+	case linux.EAGAIN:
 		return "EAGAIN"
-	case ENOMEM:
+	case linux.ENOMEM:
 		return "ENOMEM"
-	case EFAULT:
+	case linux.EFAULT:
 		return "EFAULT"
-	case EEXIST:
+	case linux.EEXIST:
 		return "EEXIST"
-	case EINVAL:
+	case linux.EINVAL:
 		return "EINVAL"
-	case ENOTTY:
+	case linux.ENOTTY:
 		return "ENOTTY"
-	case ESPIPE:
+	case linux.ESPIPE:
 		return "ESPIPE"
-	case ENOSYS:
+	case linux.ENOSYS:
 		return "ENOSYS"
-	case ETIMEDOUT:
+	case linux.ETIMEDOUT:
 		return "ETIMEDOUT"
-	case ENODEV:
+	case linux.ENODEV:
 		return "ENODEV"
 	}
 	return "errno"
@@ -585,6 +411,6 @@ func unknownSyscall(nr uint64) {
 	kprint("rt0: unknown syscall ")
 	kprintDec(int64(nr))
 	kprint(" (")
-	kprint(syscallName(nr))
+	kprint(linux.SyscallName(nr))
 	kprint("): ENOSYS\n")
 }

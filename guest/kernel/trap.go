@@ -3,6 +3,7 @@ package kernel
 import (
 	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/mem"
+	"rt0/guest/linux"
 	"rt0/guest/sched"
 )
 
@@ -76,17 +77,17 @@ func reschedule(tf *amd64.TrapFrame) {
 	armTimer(now, next)
 }
 
-// pageFault serves demand-zero faults on user VMAs; anything else is fatal
-// (until signals: then it becomes SIGSEGV for the runtime).
+// pageFault serves demand-zero faults on user VMAs; any other fault of the
+// program becomes SIGSEGV (segv), which the runtime turns into a panic.
 func pageFault(tf *amd64.TrapFrame) {
 	addr := amd64.ReadCR2()
 	const errPresent, errWrite, errFetch = 1, 2, 16
 	i, ok := vmas.Find(addr)
 	if !ok {
 		if tf.ErrCode&errPresent != 0 {
-			segv(tf, segvAccerr, addr, "write to read-only memory")
+			segv(tf, linux.SEGV_ACCERR, addr, "write to read-only memory")
 		} else {
-			segv(tf, segvMaperr, addr, "address not mapped")
+			segv(tf, linux.SEGV_MAPERR, addr, "address not mapped")
 		}
 		return
 	}
@@ -94,11 +95,11 @@ func pageFault(tf *amd64.TrapFrame) {
 	write := tf.ErrCode&errWrite != 0
 	switch {
 	case v.Prot == mem.PROT_NONE:
-		segv(tf, segvAccerr, addr, "access to a PROT_NONE mapping")
+		segv(tf, linux.SEGV_ACCERR, addr, "access to a PROT_NONE mapping")
 	case write && v.Prot&mem.PROT_WRITE == 0:
-		segv(tf, segvAccerr, addr, "write to a read-only mapping")
+		segv(tf, linux.SEGV_ACCERR, addr, "write to a read-only mapping")
 	case tf.ErrCode&errPresent != 0:
-		segv(tf, segvAccerr, addr, "protection violation")
+		segv(tf, linux.SEGV_ACCERR, addr, "protection violation")
 	default:
 		if !mapZeroPage(addr&^(mem.PageSize-1), v.Prot&mem.PROT_WRITE != 0) {
 			panicMsg("out of memory: no free page frame for a page fault (give the machine more memory: rt0 run -m)")
@@ -110,8 +111,8 @@ func pageFault(tf *amd64.TrapFrame) {
 // segv delivers SIGSEGV for a bad access by a thread, or stops the machine
 // if the program has no handler or the kernel itself faulted.
 func segv(tf *amd64.TrapFrame, code int32, addr uint64, why string) {
-	if !faultSignal(tf, sigsegv, code, addr) {
-		fatalSignal(tf, sigsegv, why)
+	if !faultSignal(tf, linux.SIGSEGV, code, addr) {
+		fatalSignal(tf, linux.SIGSEGV, why)
 	}
 }
 
@@ -119,21 +120,21 @@ func segv(tf *amd64.TrapFrame, code int32, addr uint64, why string) {
 // a program can cause become signals, as on Linux.
 func exception(tf *amd64.TrapFrame) {
 	var sig uint64
-	var code int32 = siKernel
+	var code int32 = linux.SI_KERNEL
 	addr := tf.RIP
 	switch tf.Vector {
 	case amd64.VecDivide:
-		sig, code = sigfpe, fpeIntdiv
+		sig, code = linux.SIGFPE, linux.FPE_INTDIV
 	case amd64.VecX87, amd64.VecSIMD:
-		sig, code = sigfpe, 0
+		sig, code = linux.SIGFPE, 0
 	case amd64.VecInvalidOp:
-		sig, code = sigill, illIllopn
+		sig, code = linux.SIGILL, linux.ILL_ILLOPN
 	case amd64.VecBreakpoint:
-		sig, code = sigtrap, trapBrkpt
+		sig, code = linux.SIGTRAP, linux.TRAP_BRKPT
 	case amd64.VecGP, 12: // #GP (e.g. a non-canonical address), #SS
-		sig, addr = sigsegv, 0
+		sig, addr = linux.SIGSEGV, 0
 	case 17: // #AC
-		sig = sigbus
+		sig = linux.SIGBUS
 	default:
 		fault(tf, "")
 		return

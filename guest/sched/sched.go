@@ -75,8 +75,6 @@ type Thread struct {
 var (
 	threads [MaxThreads]Thread
 	nextTid int32 = 1
-	// Exits counts threads that have exited, for reports.
-	Exits int
 )
 
 // Quantum is the time slice of a thread when others are runnable.
@@ -169,7 +167,6 @@ func Wake(i int, ret int64) {
 // Exit frees thread i's slot.
 func Exit(i int) {
 	threads[i].State = Free
-	Exits++
 }
 
 // WakeFutex wakes up to n threads waiting on the futex word at addr and

@@ -43,8 +43,9 @@ const (
 	m0Sym       = "runtime.m0"
 )
 
-// linkinfo layout: the kernel declares it in kernel/linkinfo_amd64.s; the
-// offsets are checked against that file by TestLinkinfoLayout.
+// linkinfo layout: the kernel declares the table in guest/kernel/entry_amd64.s
+// and reads it through linkInfo (guest/kernel/linkinfo.go); TestLinkinfoLayout
+// and TestLinkinfoStruct check both against these offsets.
 const (
 	liMagic      = 0  // "rt0linki"
 	liEntry64    = 8  // set by the linker: 64-bit entry (kernel.entry64)

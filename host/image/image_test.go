@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -484,5 +487,52 @@ func TestLinkinfoUses(t *testing.T) {
 	}
 	if uses < 3 {
 		t.Errorf("found %d uses of linkinfo in the kernel's assembly, want at least 3", uses)
+	}
+}
+
+// The kernel reads the table through its linkInfo struct
+// (guest/kernel/linkinfo.go): every field sits at the offset Patch writes.
+func TestLinkinfoStruct(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "../../guest/kernel/linkinfo.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st *ast.StructType
+	ast.Inspect(f, func(n ast.Node) bool {
+		if ts, ok := n.(*ast.TypeSpec); ok && ts.Name.Name == "linkInfo" {
+			st, _ = ts.Type.(*ast.StructType)
+		}
+		return st == nil
+	})
+	if st == nil {
+		t.Fatal("guest/kernel/linkinfo.go declares no linkInfo struct")
+	}
+	want := map[string]int64{
+		"Magic": liMagic, "Entry64": liEntry64, "PageTables": liPageTables, "GoEntry": liGoEntry,
+		"M0TLS": liM0TLS, "ImageStart": liImageStart, "ImageEnd": liImageEnd, "LoadEnd": liLoadEnd,
+		"Patched": liPatched, "MainMain": liMainMain, "ROEnd": liROEnd,
+	}
+	var off int64
+	seen := 0
+	for _, fld := range st.Fields.List {
+		if id, ok := fld.Type.(*ast.Ident); !ok || id.Name != "uint64" {
+			t.Fatalf("linkInfo field %v is not a uint64: the offsets below assume 8-byte fields", fld.Names)
+		}
+		for _, n := range fld.Names {
+			w, ok := want[n.Name]
+			switch {
+			case !ok:
+				t.Errorf("linkInfo.%s at %d: Patch writes no such field", n.Name, off)
+			case w != off:
+				t.Errorf("linkInfo.%s is at %d; Patch writes it at %d", n.Name, off, w)
+			default:
+				seen++
+			}
+			off += 8
+		}
+	}
+	if seen != len(want) || off != liSize {
+		t.Errorf("linkInfo: %d of %d fields found, %d bytes; the table is %d", seen, len(want), off, liSize)
 	}
 }

@@ -9,7 +9,7 @@ const MaxCPUs = 8
 // CPU is one processor's kernel data. Its GS base points here (Go code on
 // linux/amd64 never uses GS), so the SYSCALL stub can find a stack before it
 // has one. The first fields are read by assembly: frame_amd64.h holds their
-// offsets and TestCPUOffsets checks them.
+// offsets and TestFrameOffsets checks them both ways.
 type CPU struct {
 	Self    uint64 // address of this struct
 	KStack  uint64 // top of the SYSCALL stack
