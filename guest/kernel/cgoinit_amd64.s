@@ -14,14 +14,14 @@
 
 #include "textflag.h"
 
-#define FS_BASE 0xC0000100
+#include "../arch/amd64/frame_amd64.h"  // MSR_FS_BASE
 
 TEXT ·cgoInitHook(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·linkinfo+32(SB), AX	// &m0.tls[0]
 	ADDQ	$8, AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
-	MOVL	$FS_BASE, CX
+	MOVL	$MSR_FS_BASE, CX
 	WRMSR
 	RET
 

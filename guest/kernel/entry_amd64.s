@@ -9,7 +9,7 @@
 
 #define BOOT_STACK_SIZE 32768
 #define STACK_HEADER 512
-#define FS_BASE 0xC0000100
+#include "../arch/amd64/frame_amd64.h"  // MSR_FS_BASE
 
 // linkinfo: what the kernel needs from the link. The linker fills the
 // addresses of kernel symbols; host/image.Patch fills the rest (offsets are
@@ -109,7 +109,7 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	LEAQ	8(SP), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
-	MOVL	$FS_BASE, CX
+	MOVL	$MSR_FS_BASE, CX
 	WRMSR
 
 	// SSE: Go uses it everywhere (X15 is the zero register of the

@@ -1,11 +1,11 @@
 package kernel
 
 import (
-	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/cpio"
+	"rt0/guest/linux"
 )
 
 // The filesystem: one tree of inodes in kernel memory, like Linux's tmpfs.

@@ -1,12 +1,12 @@
 package kernel
 
 import (
-	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/mem"
 	"rt0/guest/kernel/vt"
+	"rt0/guest/linux"
 )
 
 // The screen's device files, with Linux's interfaces, so that a painter

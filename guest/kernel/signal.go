@@ -1,10 +1,10 @@
 package kernel
 
 import (
-	"rt0/guest/linux"
 	"unsafe"
 
 	"rt0/guest/arch/amd64"
+	"rt0/guest/linux"
 	"rt0/guest/sched"
 )
 

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"rt0/host/bootimg"
+	"rt0/host/build"
 	"rt0/host/qemu"
 )
 
@@ -50,7 +51,7 @@ func main() {
 
 	img := filepath.Join(dir, "rt0.elf")
 	plain := filepath.Join(dir, "plain.elf")
-	run("go", "run", "./cmd/rt0", "build", "-o", img, *prog)
+	rt0Build(*prog, img)
 	cmd := exec.Command("go", "build", "-o", plain, *prog)
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
@@ -239,9 +240,12 @@ func goVersion() string {
 	return strings.TrimSpace(string(out))
 }
 
-func run(name string, args ...string) {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	check(err, string(out))
+// rt0Build builds prog into the image out, as rt0 build does (rt0/host/build).
+func rt0Build(prog, out string) {
+	b, err := build.New(os.Stderr, false)
+	check(err)
+	_, err = b.BuildImage([]string{prog}, &build.Flags{BuildVCS: "false"}, out)
+	check(err)
 }
 
 func check(err error, ctx ...string) {
@@ -263,7 +267,7 @@ func screenConsole(dir string) {
 		return
 	}
 	elf := filepath.Join(dir, "scroll.elf")
-	run("go", "run", "./cmd/rt0", "build", "-o", elf, "./testdata/progs/scroll")
+	rt0Build("./testdata/progs/scroll", elf)
 	const lines = "1000"
 	medianMs := func(cmdline ...string) float64 {
 		img := filepath.Join(dir, "scroll.img")

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 
+	"rt0/contract"
 	"rt0/host/image"
 	"rt0/host/shell"
 )
@@ -42,7 +43,7 @@ import (
 // never touched.
 const (
 	KernelFile    = "zz_rt0_kernel.go"
-	KernelImport  = "rt0/guest/kernel"
+	KernelImport  = contract.KernelPkg
 	painterImport = "rt0/guest/painter" // the screen console's goroutine (above the runtime)
 )
 
@@ -622,7 +623,7 @@ func CheckLinksKernel(elfPath string) error {
 		return fmt.Errorf("%s: no symbol table (rt0 needs symbols and DWARF: do not strip): %v", elfPath, err)
 	}
 	for _, s := range syms {
-		if strings.HasPrefix(s.Name, KernelImport+".") {
+		if strings.HasPrefix(s.Name, contract.KernelPkg+".") {
 			return nil
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	stdimage "image"
 
 	"golang.org/x/image/font/basicfont"
+
+	"rt0/contract"
 )
 
 // The kernel's screen console draws text with the 7x13 bitmap font of
@@ -17,7 +19,7 @@ import (
 // bit 7 the leftmost of its 6 pixels.
 
 const (
-	fontTableSym = "rt0/guest/kernel.fontGlyphs"
+	fontTableSym = contract.SymFontGlyphs
 	FontGlyphs   = 96
 	FontRows     = 13
 )

@@ -35,11 +35,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"rt0/contract"
 )
 
 // Names of the kernel symbols that Patch looks up.
 const (
-	linkinfoSym = "rt0/guest/kernel.linkinfo"
+	linkinfoSym = contract.SymLinkinfo
 	m0Sym       = "runtime.m0"
 )
 
@@ -47,21 +49,21 @@ const (
 // and reads it through linkInfo (guest/kernel/linkinfo.go); TestLinkinfoLayout
 // and TestLinkinfoStruct check both against these offsets.
 const (
-	liMagic      = 0  // "rt0linki"
-	liEntry64    = 8  // set by the linker: 64-bit entry (kernel.entry64)
-	liPageTables = 16 // set by the linker: boot page-table area
-	liGoEntry    = 24 // Patch: ELF e_entry (_rt0_amd64_linux)
-	liM0TLS      = 32 // Patch: &runtime.m0.tls[0]
-	liImageStart = 40 // Patch: load address
-	liImageEnd   = 48 // Patch: end of bss
-	liLoadEnd    = 56 // Patch: end of the file-backed part
-	liPatched    = 64 // Patch: 1 once patched
-	liMainMain   = 72 // Patch: address of main.main (0 if absent), for timing and tracing
-	liROEnd      = 80 // Patch: end of the read-only segments (text, rodata), page aligned
-	liSize       = 88
-
-	linkinfoMagic = 0x696b6e696c307472 // "rt0linki" little-endian
+	liMagic      = contract.LinkMagic
+	liEntry64    = contract.LinkEntry64
+	liPageTables = contract.LinkPageTables
+	liGoEntry    = contract.LinkGoEntry
+	liM0TLS      = contract.LinkM0TLS
+	liImageStart = contract.LinkImageStart
+	liImageEnd   = contract.LinkImageEnd
+	liLoadEnd    = contract.LinkLoadEnd
+	liPatched    = contract.LinkPatched
+	liMainMain   = contract.LinkMainMain
+	liROEnd      = contract.LinkROEnd
+	liSize       = contract.LinkSize
 )
+
+const linkinfoMagic = 0x696b6e696c307472 // "rt0linki" little-endian
 
 // PageTableBytes is the size the kernel reserves for boot page tables:
 // PML4, PDPT and four page directories (6 pages) plus a page of slack so that

@@ -333,6 +333,20 @@ func TestLinkinfoLayout(t *testing.T) {
 	if len(offs)*8 != liSize {
 		t.Errorf("linkinfo has %d words, liSize %d", len(offs), liSize)
 	}
+	// The _cgo_init hook reads &m0.tls[0] from the table by offset.
+	hook, err := os.ReadFile("../../guest/kernel/cgoinit_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := regexp.MustCompile(`·linkinfo\+(\d+)\(SB\)`).FindAllStringSubmatch(string(hook), -1)
+	if len(uses) == 0 {
+		t.Error("cgoinit_amd64.s reads nothing from linkinfo")
+	}
+	for _, u := range uses {
+		if o, _ := strconv.Atoi(u[1]); o != liM0TLS {
+			t.Errorf("cgoinit_amd64.s reads linkinfo+%d; m0.tls is at %d", o, liM0TLS)
+		}
+	}
 	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $88") || liSize != 88 {
 		t.Error("linkinfo size mismatch")
 	}

@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+
+	"rt0/contract"
 )
 
 // Milestone is a point of Go's startup that the kernel's tracer (rt0 run
@@ -45,7 +47,7 @@ const (
 var Milestones = []Milestone{
 	{"_rt0_amd64_linux", []string{"_rt0_amd64_linux"}, SnapRSP, "the runtime's entry: SP points at argc, argv, envp, auxv", false},
 	{"rt0_go", []string{"runtime.rt0_go.abi0", "runtime.rt0_go"}, SnapNone, "copies argc/argv, carves the 64 KiB g0 stack from the OS stack", false},
-	{"_cgo_init hook", []string{"rt0/guest/kernel.cgoInitHook"}, SnapRDI, "rt0_go calls _cgo_init(DI=&g0): rt0's hook sets FS = &m0.tls[0]+8 by WRMSR", false},
+	{"_cgo_init hook", []string{contract.SymCgoInitHook}, SnapRDI, "rt0_go calls _cgo_init(DI=&g0): rt0's hook sets FS = &m0.tls[0]+8 by WRMSR", false},
 	{"runtime.args", []string{"runtime.args"}, SnapRBX, "args(argc=AX, argv=BX): saves argc/argv, reads auxv", false},
 	{"runtime.osinit", []string{"runtime.osinit"}, SnapNone, "osinit: CPU count (sched_getaffinity), huge page size", false},
 	{"runtime.schedinit", []string{"runtime.schedinit"}, SnapNone, "schedinit: m0, g0, the heap, GOMAXPROCS", false},
@@ -64,7 +66,7 @@ var Milestones = []Milestone{
 // Layout of the kernel's trace table (guest/kernel/trace.go): a count, then
 // (address, snap register) pairs.
 const (
-	traceTableSym     = "rt0/guest/kernel.traceTable"
+	traceTableSym     = contract.SymTraceTable
 	TraceTableEntries = 30
 )
 

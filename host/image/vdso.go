@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+
+	"rt0/contract"
 )
 
 // The vDSO. Linux maps a small shared object into every process (its
@@ -18,8 +20,8 @@ import (
 // which is what runtime/vdso_linux.go parses.
 
 const (
-	vdsoImageSym = "rt0/guest/kernel.vdsoImage"
-	vdsoFuncSym  = "rt0/guest/kernel.vdsoClockGettime"
+	vdsoImageSym = contract.SymVDSOImage
+	vdsoFuncSym  = contract.SymVDSOClockGettime
 	vdsoSize     = 1024
 )
 

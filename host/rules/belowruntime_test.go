@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"rt0/contract"
 )
 
 // The rule of doc.go, checked on the machine code: no function of the
@@ -21,7 +23,7 @@ import (
 // kernel links (go list -deps rt0/guest/kernel). Every package under guest/
 // must be one of them or be declared above the runtime here, and every rt0
 // function in the built kernel must belong to a checked package.
-const kernelPkg = "rt0/guest/kernel"
+const kernelPkg = contract.KernelPkg
 
 // aboveRuntime are the guest packages that run as ordinary Go, in
 // goroutines, and are never linked by the kernel.
@@ -225,4 +227,24 @@ func TestBelowRuntime(t *testing.T) {
 	}
 	sort.Strings(pkgs)
 	t.Logf("checked %d functions below the runtime, of %s", checked, strings.Join(pkgs, " "))
+}
+
+// Every kernel symbol the host looks up by name (package contract) is in a
+// built kernel, so a rename in the kernel fails here, not in a user's
+// trace or tour.
+func TestKernelSymbols(t *testing.T) {
+	f, _ := kernelELF(t)
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, s := range syms {
+		have[s.Name] = true
+	}
+	for _, name := range contract.KernelSymbols {
+		if !have[name] {
+			t.Errorf("contract names %s; the built kernel has no such symbol", name)
+		}
+	}
 }

@@ -1,5 +1,6 @@
 // Offsets into TrapFrame (frame.go) and CPU (percpu.go) for the assembly.
-// TestFrameOffsets and TestCPUOffsets check every line against unsafe.Offsetof.
+// TestFrameOffsets checks every line both ways: against unsafe.Offsetof and
+// the Go constants, and that nothing here goes unchecked.
 
 #define TF_FX		0
 #define TF_FSBASE	520
@@ -17,3 +18,9 @@
 #define CPU_SELF	0
 #define CPU_KSTACK	8
 #define CPU_SCRATCH	16
+
+// Constants of cpu.go, gdt.go and frame.go the entry paths use.
+#define MSR_FS_BASE	0xC0000100
+#define SEL_CODE	0x08
+#define SEL_DATA	0x10
+#define VECTOR_SYSCALL	256

@@ -40,18 +40,22 @@ func TestFrameOffsets(t *testing.T) {
 	var tf TrapFrame
 	var c CPU
 	want := map[string]uintptr{
-		"TF_FX":         unsafe.Offsetof(tf.FX),
-		"TF_FSBASE":     unsafe.Offsetof(tf.FSBase),
-		"TF_R15":        unsafe.Offsetof(tf.R15),
-		"TF_RAX":        unsafe.Offsetof(tf.RAX),
-		"TF_VECTOR":     unsafe.Offsetof(tf.Vector),
-		"TF_ERRCODE":    unsafe.Offsetof(tf.ErrCode),
-		"TF_RIP":        unsafe.Offsetof(tf.RIP),
-		"TF_SIZE":       unsafe.Sizeof(tf),
-		"TF_TOP_OFFSET": unsafe.Sizeof(tf),
-		"CPU_SELF":      unsafe.Offsetof(c.Self),
-		"CPU_KSTACK":    unsafe.Offsetof(c.KStack),
-		"CPU_SCRATCH":   unsafe.Offsetof(c.Scratch),
+		"TF_FX":          unsafe.Offsetof(tf.FX),
+		"TF_FSBASE":      unsafe.Offsetof(tf.FSBase),
+		"TF_R15":         unsafe.Offsetof(tf.R15),
+		"TF_RAX":         unsafe.Offsetof(tf.RAX),
+		"TF_VECTOR":      unsafe.Offsetof(tf.Vector),
+		"TF_ERRCODE":     unsafe.Offsetof(tf.ErrCode),
+		"TF_RIP":         unsafe.Offsetof(tf.RIP),
+		"TF_SIZE":        unsafe.Sizeof(tf),
+		"TF_TOP_OFFSET":  unsafe.Sizeof(tf),
+		"CPU_SELF":       unsafe.Offsetof(c.Self),
+		"CPU_KSTACK":     unsafe.Offsetof(c.KStack),
+		"CPU_SCRATCH":    unsafe.Offsetof(c.Scratch),
+		"MSR_FS_BASE":    MSR_FS_BASE,
+		"SEL_CODE":       SelCode,
+		"SEL_DATA":       SelData,
+		"VECTOR_SYSCALL": VectorSyscall,
 	}
 	got := defines(t, "frame_amd64.h")
 	for name, w := range want {

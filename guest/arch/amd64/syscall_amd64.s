@@ -12,13 +12,13 @@
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	SP, CPU_SCRATCH(GS)
 	MOVQ	CPU_KSTACK(GS), SP
-	PUSHQ	$0x10			// SS
+	PUSHQ	$SEL_DATA		// SS
 	PUSHQ	CPU_SCRATCH(GS)		// RSP
 	PUSHQ	R11			// RFLAGS
-	PUSHQ	$0x08			// CS
+	PUSHQ	$SEL_CODE		// CS
 	PUSHQ	CX			// RIP
 	PUSHQ	$0			// error code
-	PUSHQ	$256			// VectorSyscall
+	PUSHQ	$VECTOR_SYSCALL
 	JMP	·trapCommon(SB)
 
 // syscallEntryAddr returns the address to put in IA32_LSTAR.

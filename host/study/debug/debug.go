@@ -34,6 +34,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"rt0/contract"
 	"rt0/host/study/tour"
 )
 
@@ -70,7 +71,7 @@ var milestones = []milestone{
 		},
 	},
 	{
-		name: "rt0/guest/kernel.entry64 (64-bit mode)", syms: []string{"rt0/guest/kernel.entry64"},
+		name: contract.SymEntry64 + " (64-bit mode)", syms: []string{contract.SymEntry64},
 		note: "After the stub's far jump: long mode (EFER.LMA), paging with the boot page tables, CS = 0x08.",
 		cmds: []string{
 			`info registers cs cr0 cr3 efer`,
@@ -94,7 +95,7 @@ var milestones = []milestone{
 		},
 	},
 	{
-		name: "_cgo_init hook (rt0/guest/kernel.cgoInitHook)", syms: []string{"rt0/guest/kernel.cgoInitHook"},
+		name: "_cgo_init hook (" + contract.SymCgoInitHook + ")", syms: []string{contract.SymCgoInitHook},
 		note: "rt0_go called *_cgo_init with DI = &g0; g0's stack was carved from the OS stack just before.",
 		cmds: []string{
 			`printf "DI = %#lx, &g0 = %#lx\n", $rdi, &'runtime.g0'`,
@@ -103,7 +104,7 @@ var milestones = []milestone{
 		},
 	},
 	{
-		name: "_cgo_init hook returns (FS base written)", syms: []string{"rt0/guest/kernel.cgoInitHook"},
+		name: "_cgo_init hook returns (FS base written)", syms: []string{contract.SymCgoInitHook},
 		at:   func(in tour.Inst) bool { return in.Inst.Op == x86asm.RET },
 		note: "After WRMSR: IA32_FS_BASE = &m0.tls[0] + 8, what settls/arch_prctl would have set on Linux.",
 		cmds: []string{

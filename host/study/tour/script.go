@@ -2,9 +2,12 @@ package tour
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"rt0/contract"
 )
 
 // The tour's text. Every note is attached to an instruction found by what
@@ -197,7 +200,7 @@ func stub32Spec() spec {
 
 func entry64Spec() spec {
 	return spec{
-		names: []string{"rt0/guest/kernel.entry64"},
+		names: []string{contract.SymEntry64},
 		intro: func(c *ctx) []string {
 			return []string{"rt0's 64-bit entry (kernel/entry_amd64.s), ordinary Go assembly. It prepares just enough " +
 				"for Go code to run: segments, a zeroed bss, a stack with a \"trap g\" above it, FS, SSE. Then " +
@@ -209,7 +212,7 @@ func entry64Spec() spec {
 				"x86asm's Go syntax spells MOV DS, AX.)")},
 			{match: has("STOSQ"), text: static("Zero the bss [loadEnd, imageEnd) from the kernel's link table: a loader " +
 				"should have done it, rt0 does not rely on that.")},
-			{match: has("rt0/guest/kernel.bootStack(SB)"), text: static("The boot stack. The next instructions build a \"trap g\" " +
+			{match: has(contract.SymBootStack + "(SB)"), text: static("The boot stack. The next instructions build a \"trap g\" " +
 				"right above its top: the four words stack.lo, stack.hi, stackguard0, stackguard1 that Go's stack " +
 				"checks read through g, with a pointer to it at [top].")},
 			{match: op(x86asm.WRMSR), text: static("FS base = top+8, so FS:-8 is the slot holding &trap g: the same " +
@@ -217,7 +220,7 @@ func entry64Spec() spec {
 				"entered through ABI wrappers that load R14 from FS:-8, and finds a g whose bounds describe this stack.")},
 			{match: is("MOVL AX, CR4"), text: static("CR0.EM off, CR0.MP on, CR4.OSFXSR|OSXMMEXCPT: SSE on. Go needs it " +
 				"everywhere (X15 is the register ABI's zero register). AVX stays off.")},
-			{match: calls("rt0/guest/kernel.boot"), mark: "kernel.boot (Go, not shown)", text: func(c *ctx, in *Inst) string {
+			{match: calls(contract.SymBoot), mark: "kernel.boot (Go, not shown)", text: func(c *ctx, in *Inst) string {
 				return fmt.Sprintf("kernel.boot(magic, info) initializes the CPU (GDT/TSS, IDT, SYSCALL, per-CPU GS), the "+
 					"frame allocator, paging, the clock (TSC calibrated against the PIT), the first thread and its "+
 					"Linux initial stack, and never returns: it \"returns\" to user code through the same IRETQ path every "+
@@ -325,15 +328,15 @@ func rt0goSpec() spec {
 
 func hookSpec() spec {
 	return spec{
-		names: []string{"rt0/guest/kernel.cgoInitHook"},
+		names: []string{contract.SymCgoInitHook},
 		intro: func(c *ctx) []string {
 			return []string{"rt0's _cgo_init hook (kernel/cgoinit_amd64.s), called by rt0_go's CALL AX above. This is " +
 				"all rt0 does inside the runtime's bootstrap: the runtime code is unmodified, the hook hangs off a " +
 				"symbol the runtime already references."}
 		},
 		notes: []note{
-			{match: has("rt0/guest/kernel.linkinfo+32(SB)"), text: func(c *ctx, in *Inst) string {
-				v, desc := c.word("rt0/guest/kernel.linkinfo", 32)
+			{match: has(contract.SymLinkinfo + "+" + strconv.Itoa(contract.LinkM0TLS) + "(SB)"), text: func(c *ctx, in *Inst) string {
+				v, desc := c.word(contract.SymLinkinfo, contract.LinkM0TLS)
 				check := ""
 				if tls, err := c.b.Offset("runtime.m", "tls"); err == nil {
 					if m0, ok := c.b.Sym("runtime.m0"); ok {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/arch/x86/x86asm"
 
+	"rt0/contract"
 	"rt0/host/image"
 	"rt0/host/study/tour"
 )
@@ -567,7 +568,7 @@ func (r *resolver) milestone(e *Event) {
 		e.add("SI (argv)", r.argv, "", "_rt0_amd64: LEAQ 8(SP), SI")
 		r.check("rt0_go: argv = entry SP + 8", r.entrySP != 0 && r.argv == r.entrySP+8, "SI %#x, SP at _rt0_amd64_linux %#x", r.argv, r.entrySP)
 
-	case "rt0/guest/kernel.cgoInitHook":
+	case contract.SymCgoInitHook:
 		r.g0 = h.Reg("rdi")
 		g0sym, _ := r.b.Sym("runtime.g0")
 		e.add("DI (&g0)", r.g0, r.sym(r.g0), "rt0_go: MOVQ $runtime·g0(SB), DI, kept for _cgo_init's first argument")
