@@ -1,12 +1,10 @@
 package main
 
-// Boot tests: real programs built through rt0's build path with the real
-// kernel and image.Patch, booted in QEMU. They fail (not skip) while the
-// kernel cannot boot them.
+// rt0 run's own tests, end to end. The kernel's boot tests are in
+// host/boottest.
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,57 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"rt0/host/boottest"
 	"rt0/host/build"
 	"rt0/host/qemu"
 )
-
-const bootTimeout = 60 * time.Second
-
-// bootBuild builds target (relative to the rt0 checkout, or absolute) with
-// the real kernel and returns the image path.
-func bootBuild(t *testing.T, target string) string {
-	t.Helper()
-	root, err := build.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !filepath.IsAbs(target) {
-		target = filepath.Join(root, target)
-	}
-	b := &build.Builder{Root: root, Go: mustGo(), Env: os.Environ(), Stderr: testWriter{t}, Verbose: true}
-	out, err := b.BuildImage([]string{target}, &build.Flags{BuildVCS: "false"}, t.TempDir()+"/")
-	if err != nil {
-		t.Fatalf("rt0 build %s: %v", target, err)
-	}
-	return out
-}
-
-func boot(t *testing.T, kernel string, c qemu.Config) *qemu.Result {
-	t.Helper()
-	c.Kernel = kernel
-	c.Timeout = bootTimeout
-	res, err := qemu.Run(context.Background(), c)
-	if err != nil {
-		t.Fatalf("qemu: %v", err)
-	}
-	t.Logf("%s: exit %d (exit line %v, QEMU status %d, %s, %v) %s\nserial: %q\ndebugcon:\n%s",
-		filepath.Base(kernel), res.ExitCode, res.ExitLine, res.QEMUStatus, res.Accel, res.Wall, res.Reason, res.Serial, res.Debug)
-	return res
-}
-
-func TestBootHello(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{})
-	if string(res.Serial) != "hello,world\n" || res.ExitCode != 0 || !res.ExitLine {
-		t.Errorf("hello: serial %q, exit %d (exit line %v); want \"hello,world\\n\", 0", res.Serial, res.ExitCode, res.ExitLine)
-	}
-}
-
-func TestBootGoroutine(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/goroutine"), qemu.Config{})
-	if string(res.Serial) != "169\n" || res.ExitCode != 0 || !res.ExitLine {
-		t.Errorf("goroutine: serial %q, exit %d (exit line %v); want \"169\\n\", 0", res.Serial, res.ExitCode, res.ExitLine)
-	}
-}
 
 // rt0 run end to end (in process): output on stdout exactly, the program's
 // exit status, arguments and environment through the kernel command line.
@@ -75,7 +26,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	t.Chdir(root)
 	var stdout, stderr bytes.Buffer
-	code := rt0Main([]string{"run", "-timeout", bootTimeout.String(), "./examples/hello"}, stdio{strings.NewReader(""), &stdout, &stderr})
+	code := rt0Main([]string{"run", "-timeout", boottest.Timeout.String(), "./examples/hello"}, stdio{strings.NewReader(""), &stdout, &stderr})
 	if code != 0 || stdout.String() != "hello,world\n" {
 		t.Errorf("rt0 run ./examples/hello: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -99,7 +50,7 @@ func main() {
 `), 0o644)
 	stdout.Reset()
 	stderr.Reset()
-	code = rt0Main([]string{"run", "-timeout", bootTimeout.String(), "-env", "GREETING=hello, world", "-env", "EMPTY=",
+	code = rt0Main([]string{"run", "-timeout", boottest.Timeout.String(), "-env", "GREETING=hello, world", "-env", "EMPTY=",
 		prog, "a b", "", `q"\`, "--", "rt0.x=1", "K=V"}, stdio{strings.NewReader(""), &stdout, &stderr})
 	want := `["a b" "" "q\"\\" "--" "rt0.x=1" "K=V"]` + "\n" + `"hello, world" ""` + "\n" + "raw\r\n\x00\xffE"
 	if code != 3 || stdout.String() != want {
@@ -121,7 +72,7 @@ func TestRunCommandTimeout(t *testing.T) {
 	if stdout.String() != "started\n" {
 		t.Errorf("stdout %q; want \"started\\n\"", stdout.String())
 	}
-	if d := time.Since(start); d > bootTimeout {
+	if d := time.Since(start); d > boottest.Timeout {
 		t.Errorf("took %v", d)
 	}
 }
@@ -129,7 +80,7 @@ func TestRunCommandTimeout(t *testing.T) {
 // A -m that cannot hold the image is refused before boot, with the
 // smallest -m that can: no hang until the timeout (as -m 4M did).
 func TestRunRefusesTooLittleMemory(t *testing.T) {
-	min, err := qemu.MinMemoryMiB(bootBuild(t, "examples/hello"))
+	min, err := qemu.MinMemoryMiB(boottest.Build(t, "examples/hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +89,7 @@ func TestRunRefusesTooLittleMemory(t *testing.T) {
 	for _, m := range []string{"4M", strconv.FormatUint(min-1, 10) + "M"} {
 		var stdout, stderr bytes.Buffer
 		start := time.Now()
-		code := rt0Main([]string{"run", "-m", m, "-timeout", bootTimeout.String(), hello}, stdio{strings.NewReader(""), &stdout, &stderr})
+		code := rt0Main([]string{"run", "-m", m, "-timeout", boottest.Timeout.String(), hello}, stdio{strings.NewReader(""), &stdout, &stderr})
 		want := "the smallest -m that holds it is " + strconv.FormatUint(min, 10) + "M"
 		if code != 2 || !strings.Contains(stderr.String(), want) || stdout.Len() != 0 {
 			t.Errorf("-m %s: exit %d, stdout %q, stderr %q; want 2 and %q", m, code, stdout.String(), stderr.String(), want)

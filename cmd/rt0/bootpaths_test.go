@@ -35,10 +35,7 @@ import (
 )
 
 // Debian's ovmf package.
-const (
-	ovmfCode = "/usr/share/OVMF/OVMF_CODE.fd"
-	ovmfVars = "/usr/share/OVMF/OVMF_VARS.fd"
-)
+const ()
 
 // OVMF takes 4-7 s to reach GRUB under TCG; SeaBIOS well under one.
 const imageBootTimeout = 90 * time.Second
@@ -78,7 +75,7 @@ func (p bootPath) config(img string) qemu.Config {
 		ExtraArgs: []string{"-device", "VGA"},
 	}
 	if p.uefi {
-		c.Firmware, c.FirmwareVars = ovmfCode, ovmfVars
+		c.Firmware, c.FirmwareVars = qemu.OVMFCode, qemu.OVMFVars
 	}
 	switch p.medium {
 	case "cd":
@@ -115,7 +112,7 @@ func imageBootPaths() []bootPath {
 // what the boot paths need is missing.
 func needImageTools(t *testing.T) {
 	t.Helper()
-	for _, f := range []string{ovmfCode, ovmfVars} {
+	for _, f := range []string{qemu.OVMFCode, qemu.OVMFVars} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("UEFI firmware missing: %v (Debian package ovmf; make deps installs it)", err)
 		}
@@ -251,8 +248,8 @@ func TestImageQEMUArgs(t *testing.T) {
 	s := strings.Join(args, " ")
 	for _, w := range []string{
 		"-machine q35",
-		"-drive if=pflash,format=raw,unit=0,readonly=on,file=" + ovmfCode,
-		"-drive if=pflash,format=raw,unit=1,file=" + ovmfVars,
+		"-drive if=pflash,format=raw,unit=0,readonly=on,file=" + qemu.OVMFCode,
+		"-drive if=pflash,format=raw,unit=1,file=" + qemu.OVMFVars,
 		"-drive if=none,id=usbstick,format=raw,snapshot=on,file=/x/a,,b.img -device usb-ehci,id=usbhc -device usb-storage,bus=usbhc.0,drive=usbstick,bootindex=0",
 		"-device isa-debug-exit",
 	} {
@@ -272,7 +269,7 @@ func TestImageQEMUArgs(t *testing.T) {
 	if !strings.Contains(s, "-machine pc") || !strings.Contains(s, "-cdrom /x/a.img -boot d") || strings.Contains(s, "pflash") {
 		t.Errorf("BIOS CD Args %q", s)
 	}
-	if _, err := (&qemu.Config{BootUSB: "x", Firmware: ovmfCode}).Args(); err == nil {
+	if _, err := (&qemu.Config{BootUSB: "x", Firmware: qemu.OVMFCode}).Args(); err == nil {
 		t.Errorf("Firmware without FirmwareVars accepted")
 	}
 }

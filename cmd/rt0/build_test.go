@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"rt0/host/boottest"
 	"rt0/host/build"
 )
 
@@ -229,19 +230,6 @@ func linkOK(t *testing.T, b *build.Builder, wantKind string, targets ...string) 
 	return p
 }
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 const helloMain = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello,world\") }\n"
 
 // (a) a package of the rt0 module, named as a directory, a relative path,
@@ -268,7 +256,7 @@ func TestBuildRT0Package(t *testing.T) {
 func TestBuildOtherModule(t *testing.T) {
 	b := testBuilder(t)
 	dir := filepath.Join(t.TempDir(), "prog")
-	writeFiles(t, dir, map[string]string{
+	boottest.WriteFiles(t, dir, map[string]string{
 		"go.mod":         "module example.com/prog\n\ngo 1.26\n",
 		"cmd/hi/main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/prog/greet\"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n",
 		"greet/greet.go": "package greet\n\nfunc Hello() string { return \"hi\" }\n",
@@ -298,7 +286,7 @@ func TestBuildNoModule(t *testing.T) {
 	if build.FindModuleRoot(filepath.Dir(dir)) != "" {
 		t.Fatalf("temporary directory %s is inside a module", dir)
 	}
-	writeFiles(t, dir, map[string]string{
+	boottest.WriteFiles(t, dir, map[string]string{
 		"main.go":      "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(msg()) }\n",
 		"msg.go":       "package main\n\nfunc msg() string { return \"hello,world\" }\n",
 		"main_test.go": "package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
@@ -320,14 +308,14 @@ func TestBuildNoModule(t *testing.T) {
 
 	// A lone file.
 	one := filepath.Join(t.TempDir(), "one.go")
-	writeFiles(t, filepath.Dir(one), map[string]string{"one.go": helloMain})
+	boottest.WriteFiles(t, filepath.Dir(one), map[string]string{"one.go": helloMain})
 	linkOK(t, b, "temporary module", one)
 }
 
 func TestBuildErrors(t *testing.T) {
 	b := testBuilder(t)
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	boottest.WriteFiles(t, dir, map[string]string{
 		"lib/lib.go":                "package lib\n",
 		"empty/README":              "nothing\n",
 		"a/main.go":                 helloMain,
@@ -534,9 +522,9 @@ func TestBuildNoCToolchain(t *testing.T) {
 		}
 	}
 	loose := filepath.Join(tmp, "loose")
-	writeFiles(t, loose, map[string]string{"main.go": helloMain})
+	boottest.WriteFiles(t, loose, map[string]string{"main.go": helloMain})
 	other := filepath.Join(tmp, "other")
-	writeFiles(t, other, map[string]string{"go.mod": "module example.com/other\n\ngo 1.26\n", "main.go": helloMain})
+	boottest.WriteFiles(t, other, map[string]string{"go.mod": "module example.com/other\n\ngo 1.26\n", "main.go": helloMain})
 
 	for _, tc := range []struct{ dir, target string }{
 		{root, "./examples/hello"},
@@ -578,7 +566,7 @@ func lookPathIn(name, dir string) (string, error) {
 func TestBuildThroughSymlink(t *testing.T) {
 	b := testBuilder(t)
 	real := t.TempDir()
-	writeFiles(t, real, map[string]string{
+	boottest.WriteFiles(t, real, map[string]string{
 		"loose/main.go": helloMain,
 		"mod/go.mod":    "module example.com/m\n\ngo 1.26\n",
 		"mod/main.go":   helloMain,

@@ -18,8 +18,8 @@ import (
 	"rt0/host/build"
 	"rt0/host/qemu"
 	"rt0/host/shell"
+	"rt0/host/study/bin"
 	"rt0/host/study/debug"
-	"rt0/host/study/tour"
 )
 
 const debugUsage = `usage: rt0 debug [-batch] [-timeout d] [-image elf] [debug flags] [build flags] <package | files.go...>
@@ -99,7 +99,7 @@ func runDebug(args []string, sio stdio) int {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 		return 1
 	}
-	bin, err := tour.Open(elfPath)
+	bin, err := bin.Open(elfPath)
 	if err != nil {
 		fmt.Fprintf(sio.err, "rt0 debug: %v\n", err)
 		return 1

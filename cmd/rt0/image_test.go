@@ -12,6 +12,7 @@ import (
 
 	"rt0/guest/kernel/cmdline"
 	"rt0/host/bootimg"
+	"rt0/host/boottest"
 	"rt0/host/build"
 )
 
@@ -203,7 +204,7 @@ func main() {
 // UEFI.
 func TestImageMultibootV1(t *testing.T) {
 	needImageTools(t)
-	kernel := bootBuild(t, "examples/hello")
+	kernel := boottest.Build(t, "examples/hello")
 	img := filepath.Join(t.TempDir(), "v1.img")
 	c := bootimg.Config{Kernel: kernel, Name: "hello", Cmdline: []string{"hello"}, Protocols: []string{bootimg.Multiboot}}
 	if err := bootimg.Build(context.Background(), c, img); err != nil {

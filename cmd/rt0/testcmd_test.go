@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"rt0/host/boottest"
 )
 
 // testModule writes a module outside rt0 with a package whose tests read
@@ -192,7 +194,7 @@ func main() {
 `,
 	})
 	var stdout, stderr bytes.Buffer
-	code := rt0Main([]string{"run", "-timeout", bootTimeout.String(), "-files", dir, filepath.Join(dir, "prog.go")}, stdio{strings.NewReader(""), &stdout, &stderr})
+	code := rt0Main([]string{"run", "-timeout", boottest.Timeout.String(), "-files", dir, filepath.Join(dir, "prog.go")}, stdio{strings.NewReader(""), &stdout, &stderr})
 	if want := dir + ` "contents" <nil>` + "\n"; code != 0 || stdout.String() != want {
 		t.Errorf("rt0 run -files: exit %d, stdout %q, want %q; stderr:\n%s", code, stdout.String(), want, stderr.String())
 	}
@@ -201,3 +203,47 @@ func main() {
 		t.Error("rt0 run -files with a missing directory: exit 0")
 	}
 }
+
+// rt0 test of a package whose external test serves HTTP on the loopback
+// and calls itself: the test binary's overlay file enables sockets.
+func TestBootTestCommandNet(t *testing.T) {
+	mod := filepath.Join(t.TempDir(), "mod")
+	boottest.WriteFiles(t, mod, map[string]string{
+		"go.mod":          "module example.com/web\n\ngo 1.26\n",
+		"greet/greet.go":  "package greet\n\nfunc Greeting(name string) string { return \"hello, \" + name }\n",
+		"greet/x_test.go": greetHTTPTest,
+	})
+	t.Chdir(mod)
+	code, out, _ := rt0Test(t, "./greet")
+	if code != 0 || !regexp.MustCompile(`^ok  \texample.com/web/greet\t\d+\.\d{3}s\n$`).MatchString(out) {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+}
+
+const greetHTTPTest = `package greet_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"example.com/web/greet"
+)
+
+func TestOverHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, greet.Greeting(r.URL.Query().Get("name")))
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "?name=rt0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "hello, rt0" {
+		t.Fatalf("body %q, %v", body, err)
+	}
+}
+`

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"rt0/host/build"
+	"rt0/host/study/bin"
 	"rt0/host/study/tour"
 )
 
@@ -96,7 +97,7 @@ func runTour(args []string, sio stdio) int {
 
 // makeTour reads the image at elfPath and builds its tour.
 func makeTour(elfPath string) (*tour.Tour, error) {
-	b, err := tour.Open(elfPath)
+	b, err := bin.Open(elfPath)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"rt0/host/build"
 	"rt0/host/image"
+	"rt0/host/study/bin"
 	"rt0/host/study/tour"
 )
 
@@ -54,7 +55,7 @@ func patchedHello(t *testing.T) (string, *image.Layout) {
 
 func TestTourHello(t *testing.T) {
 	elfPath, lay := patchedHello(t)
-	b, err := tour.Open(elfPath)
+	b, err := bin.Open(elfPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestTourHello(t *testing.T) {
 		t.Errorf("stub at %#x (mode %d), PatchLayout says %#x", stub.Addr, stub.Mode, lay.Stub)
 	}
 	last := &stub.Insts[len(stub.Insts)-1]
-	if sel, off, ok := tour.FarTarget(last); !ok || sel != 8 || off != lay.Entry64 {
+	if sel, off, ok := bin.FarTarget(last); !ok || sel != 8 || off != lay.Entry64 {
 		t.Errorf("stub ends in %q, want a far jump to 0x8:%#x", last.Text, lay.Entry64)
 	}
 	if b.Entry != lay.GoEntry {
@@ -96,7 +97,7 @@ func TestTourHello(t *testing.T) {
 	// rt0_go calls schedinit (through its ABI0 wrapper, which jumps to the
 	// Go function), and carves the 64 KiB g0 stack.
 	rt0go := tr.Section("runtime.rt0_go.abi0")
-	var sched *tour.Inst
+	var sched *bin.Inst
 	for i := range rt0go.Insts {
 		if strings.HasPrefix(rt0go.Insts[i].Text, "CALL runtime.schedinit") {
 			sched = &rt0go.Insts[i]
@@ -173,7 +174,7 @@ var objdumpLine = regexp.MustCompile(`^\s+(\S+):(\d+)\s+0x([0-9a-f]+)\s+([0-9a-f
 // 3 only where a zero-size symbol starts at the target) and reports which
 // rules it applied. Nothing else is changed: the test requires every other
 // instruction to be spelled identically.
-func normalizeObjdump(text string, pc uint64, size int, b *tour.Binary) (string, []int) {
+func normalizeObjdump(text string, pc uint64, size int, b *bin.Binary) (string, []int) {
 	lookup := b.Lookup
 	var rules []int
 	// Rule 1: a memory displacement (not an immediate: those start with $)
@@ -225,7 +226,7 @@ func normalizeObjdump(text string, pc uint64, size int, b *tour.Binary) (string,
 
 func TestTourMatchesObjdump(t *testing.T) {
 	elfPath, _ := patchedHello(t)
-	b, err := tour.Open(elfPath)
+	b, err := bin.Open(elfPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"rt0/host/image"
 	"rt0/host/qemu"
-	"rt0/host/study/tour"
+	"rt0/host/study/bin"
 	"rt0/host/study/trace"
 )
 
@@ -49,7 +49,7 @@ func timeline(elfPath string, debugLog []byte) (*trace.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := tour.Open(elfPath)
+	b, err := bin.Open(elfPath)
 	if err != nil {
 		return nil, err
 	}

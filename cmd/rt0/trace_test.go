@@ -16,19 +16,20 @@ import (
 	"strings"
 	"testing"
 
+	"rt0/host/boottest"
 	"rt0/host/build"
 	"rt0/host/image"
 	"rt0/host/qemu"
-	"rt0/host/study/tour"
+	"rt0/host/study/bin"
 	"rt0/host/study/trace"
 )
 
 // bootTrace boots target with rt0.trace and returns the image and the
 // resolved timeline.
-func bootTrace(t *testing.T, target, wantSerial string) (*tour.Binary, *trace.Timeline) {
+func bootTrace(t *testing.T, target, wantSerial string) (*bin.Binary, *trace.Timeline) {
 	t.Helper()
-	elfPath := bootBuild(t, target)
-	res := boot(t, elfPath, qemu.Config{Append: traceOption})
+	elfPath := boottest.Build(t, target)
+	res := boottest.Boot(t, elfPath, qemu.Config{Append: traceOption})
 	if string(res.Serial) != wantSerial || res.ExitCode != 0 {
 		t.Fatalf("%s: serial %q, exit %d", target, res.Serial, res.ExitCode)
 	}
@@ -36,7 +37,7 @@ func bootTrace(t *testing.T, target, wantSerial string) (*tour.Binary, *trace.Ti
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := tour.Open(elfPath)
+	b, err := bin.Open(elfPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func bootTrace(t *testing.T, target, wantSerial string) (*tour.Binary, *trace.Ti
 	return b, tl
 }
 
-func offset(t *testing.T, b *tour.Binary, typ, path string) uint64 {
+func offset(t *testing.T, b *bin.Binary, typ, path string) uint64 {
 	t.Helper()
 	o, err := b.Offset(typ, path)
 	if err != nil {
@@ -75,7 +76,7 @@ func event(t *testing.T, tl *trace.Timeline, name string) *trace.Event {
 
 // checkStartup checks the first round of the startup, as every program
 // runs it.
-func checkStartup(t *testing.T, b *tour.Binary, tl *trace.Timeline) {
+func checkStartup(t *testing.T, b *bin.Binary, tl *trace.Timeline) {
 	t.Helper()
 	// Every milestone, each once before main.main, in the table's order.
 	var got, want []string
@@ -222,7 +223,7 @@ func TestRunTraceFlags(t *testing.T) {
 	dir := t.TempDir()
 	jsonFile, svgFile := filepath.Join(dir, "trace.json"), filepath.Join(dir, "trace.svg")
 	var stdout, stderr bytes.Buffer
-	code := rt0Main([]string{"run", "-timeout", bootTimeout.String(), "-trace", "-trace-out", jsonFile, "-trace-svg", svgFile, "./examples/hello"},
+	code := rt0Main([]string{"run", "-timeout", boottest.Timeout.String(), "-trace", "-trace-out", jsonFile, "-trace-svg", svgFile, "./examples/hello"},
 		stdio{strings.NewReader(""), &stdout, &stderr})
 	if code != 0 || stdout.String() != "hello,world\n" {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())

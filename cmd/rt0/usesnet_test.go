@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"rt0/host/boottest"
 	"rt0/host/build"
 )
 
@@ -59,7 +60,7 @@ func TestNetFoldTestListing(t *testing.T) {
 // through dependencies, behind build tags, and in std.
 func TestNetListPackagesTests(t *testing.T) {
 	mod := filepath.Join(t.TempDir(), "mod")
-	writeFiles(t, mod, map[string]string{
+	boottest.WriteFiles(t, mod, map[string]string{
 		"go.mod":             "module example.com/m\n\ngo 1.26\n",
 		"netlib/l.go":        "package netlib\n\nimport \"net\"\n\nvar Dial = net.Dial\n",
 		"plain/p.go":         "package plain\n\nimport _ \"example.com/m/netlib\"\n", // no tests
@@ -135,7 +136,7 @@ func TestBuildEnablesSocketsForNet(t *testing.T) {
 	// A temporary module. srv.go also declares a top-level kernel, which
 	// the overlay file's import must not clash with.
 	loose := filepath.Join(t.TempDir(), "loose")
-	writeFiles(t, loose, map[string]string{
+	boottest.WriteFiles(t, loose, map[string]string{
 		"main.go":   "package main\n\nfunc main() { println(kernel) }\n",
 		"kernel.go": "package main\n\nvar kernel = \"user's\"\n",
 		"srv.go":    "//go:build withnet\n\npackage main\n\nimport \"net/http\"\n\nvar _ = http.ListenAndServe\n",
@@ -151,7 +152,7 @@ func TestBuildEnablesSocketsForNet(t *testing.T) {
 
 	// A workspace: net through a package of the user's module.
 	mod := filepath.Join(t.TempDir(), "prog")
-	writeFiles(t, mod, map[string]string{
+	boottest.WriteFiles(t, mod, map[string]string{
 		"go.mod":         "module example.com/prog\n\ngo 1.26\n",
 		"cmd/hi/main.go": "package main\n\nimport \"example.com/prog/fetch\"\n\nfunc main() { _ = fetch.Dial }\n",
 		"fetch/f.go":     "package fetch\n\nimport \"net\"\n\nvar Dial = net.Dial\n",

@@ -261,7 +261,7 @@ var scrollRE = regexp.MustCompile(`scroll: (\d+) lines in ([0-9.]+) ms`)
 // (a framebuffer, as on a UEFI PC) with the painter goroutine and with
 // the kernel painting in each write, and compares the time the writes take.
 func screenConsole(dir string) {
-	const fw, vars = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+	const fw, vars = qemu.OVMFCode, qemu.OVMFVars
 	if _, err := os.Stat(fw); err != nil {
 		fmt.Println("framebuffer console: no OVMF (make deps installs it); skipped")
 		return

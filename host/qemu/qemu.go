@@ -31,6 +31,14 @@ const (
 	DefaultExitGrace = 5 * time.Second
 )
 
+// Debian's OVMF (package ovmf, which make deps installs): the UEFI
+// firmware code image and its variable store template, for
+// Config.Firmware and Config.FirmwareVars.
+const (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS.fd"
+)
+
 // Exit codes that Run produces itself, beside the guest's 0..255.
 const (
 	ExitTimeout = 124 // Config.Timeout expired before the guest stopped

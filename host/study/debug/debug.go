@@ -35,7 +35,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"rt0/contract"
-	"rt0/host/study/tour"
+	"rt0/host/study/bin"
 )
 
 // Milestone is one stop.
@@ -53,9 +53,9 @@ type Milestone struct {
 // milestone describes one stop before it is resolved.
 type milestone struct {
 	name string
-	syms []string             // the first present symbol...
-	at   func(tour.Inst) bool // ...or an instruction in it
-	stub bool                 // the multiboot entry
+	syms []string            // the first present symbol...
+	at   func(bin.Inst) bool // ...or an instruction in it
+	stub bool                // the multiboot entry
 	note string
 	cmds []string
 }
@@ -105,7 +105,7 @@ var milestones = []milestone{
 	},
 	{
 		name: "_cgo_init hook returns (FS base written)", syms: []string{contract.SymCgoInitHook},
-		at:   func(in tour.Inst) bool { return in.Inst.Op == x86asm.RET },
+		at:   func(in bin.Inst) bool { return in.Inst.Op == x86asm.RET },
 		note: "After WRMSR: IA32_FS_BASE = &m0.tls[0] + 8, what settls/arch_prctl would have set on Linux.",
 		cmds: []string{
 			`printf "fs_base = %#lx, &m0.tls[0] + 8 = %#lx\n", $fs_base, (long)&'runtime.m0'.tls[0] + 8`,
@@ -196,7 +196,7 @@ var milestones = []milestone{
 	},
 	{
 		name: "gogo's JMP BX", syms: []string{"gogo", "gogo<>"},
-		at:   func(in tour.Inst) bool { return in.Text == "JMP BX" },
+		at:   func(in bin.Inst) bool { return in.Text == "JMP BX" },
 		note: "The switch is done: R14 and FS:-8 hold the new g, SP is on its stack; JMP BX enters it.",
 		cmds: []string{
 			`printf "R14 (g) = %#lx, *(FS-8) = %#lx, RSP = %#lx, target (BX) = ", $r14, *(long *)($fs_base - 8), $rsp`,
@@ -226,7 +226,7 @@ var milestones = []milestone{
 }
 
 // Milestones resolves the milestones in the image b, in execution order.
-func Milestones(b *tour.Binary) ([]Milestone, error) {
+func Milestones(b *bin.Binary) ([]Milestone, error) {
 	var out []Milestone
 	for _, m := range milestones {
 		r := Milestone{Name: m.name, Note: m.note, Cmds: m.cmds, Disasm: !m.stub}

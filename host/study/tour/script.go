@@ -8,6 +8,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 
 	"rt0/contract"
+	"rt0/host/study/bin"
 )
 
 // The tour's text. Every note is attached to an instruction found by what
@@ -143,7 +144,7 @@ func script() []spec {
 					"the image's symbols, patched into the kernel's link table) and records the TSC from the #DB handler."}
 			},
 			notes: []note{
-				{match: is("CMPQ SP, 0x10(R14)"), before: -1, text: func(c *ctx, in *Inst) string {
+				{match: is("CMPQ SP, 0x10(R14)"), before: -1, text: func(c *ctx, in *bin.Inst) string {
 					return fmt.Sprintf("The stack check every non-leaf Go function starts with: SP against "+
 						"g.stackguard0 (offset %s), g found in R14. Here g is goroutine 1, on the stack newproc1 gave it.",
 						c.off("runtime.g", "stackguard0"))
@@ -185,12 +186,12 @@ func stub32Spec() spec {
 			{match: is("MOVL $0xc0000080, CX"), text: static("ECX = 0xC0000080, IA32_EFER: RDMSR, set bit 8 (LME, long mode enable), WRMSR.")},
 			{match: is("ORL $0x80000001, AX"), text: static("CR0.PG | CR0.PE: with EFER.LME set, turning paging on activates long " +
 				"mode. The CPU now runs in compatibility mode: 64-bit paging, but CS is still the loader's 32-bit segment.")},
-			{match: op(x86asm.LGDT), text: func(c *ctx, in *Inst) string {
+			{match: op(x86asm.LGDT), text: func(c *ctx, in *bin.Inst) string {
 				return "Load rt0's GDT (null, 64-bit code at selector 0x08, data at 0x10), also written by Patch into the " +
 					"first page's padding (no symbol: the operand stays a number)."
 			}},
-			{match: op(x86asm.LJMP), mark: "into 64-bit mode", text: func(c *ctx, in *Inst) string {
-				sel, off, _ := FarTarget(in)
+			{match: op(x86asm.LJMP), mark: "into 64-bit mode", text: func(c *ctx, in *bin.Inst) string {
+				sel, off, _ := bin.FarTarget(in)
 				return fmt.Sprintf("Far jump to selector %#x (the 64-bit code segment, CS.L=1), offset %s: the first 64-bit "+
 					"instruction. x86asm's Go syntax prints the operands as $offset, $selector.", sel, c.name(off))
 			}},
@@ -220,7 +221,7 @@ func entry64Spec() spec {
 				"entered through ABI wrappers that load R14 from FS:-8, and finds a g whose bounds describe this stack.")},
 			{match: is("MOVL AX, CR4"), text: static("CR0.EM off, CR0.MP on, CR4.OSFXSR|OSXMMEXCPT: SSE on. Go needs it " +
 				"everywhere (X15 is the register ABI's zero register). AVX stays off.")},
-			{match: calls(contract.SymBoot), mark: "kernel.boot (Go, not shown)", text: func(c *ctx, in *Inst) string {
+			{match: calls(contract.SymBoot), mark: "kernel.boot (Go, not shown)", text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("kernel.boot(magic, info) initializes the CPU (GDT/TSS, IDT, SYSCALL, per-CPU GS), the "+
 					"frame allocator, paging, the clock (TSC calibrated against the PIT), the first thread and its "+
 					"Linux initial stack, and never returns: it \"returns\" to user code through the same IRETQ path every "+
@@ -250,7 +251,7 @@ func rt0goSpec() spec {
 				"(go.dev/issue/63630). Not in go1.12.")},
 			{match: is("LEAQ runtime.g0(SB), DI"), text: static("DI = &g0, the statically allocated g of m0. It stays in DI: " +
 				"it is also _cgo_init's first argument below.")},
-			{match: is("LEAQ -0x10000(SP), BX"), mark: "g0's stack: 64 KiB", text: func(c *ctx, in *Inst) string {
+			{match: is("LEAQ -0x10000(SP), BX"), mark: "g0's stack: 64 KiB", text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("The g0 stack carve: BX = SP - 64 KiB. The next four stores make [SP-64K, SP) g0's "+
 					"stack: stackguard0 (%s), stackguard1 (%s) and stack.lo (%s) = BX, stack.hi (%s) = SP, so "+
 					"stack.hi - stack.lo is exactly 65536. The memory is the OS stack the loader (here: rt0's "+
@@ -260,7 +261,7 @@ func rt0goSpec() spec {
 			}},
 			{match: op(x86asm.CPUID), text: static("CPUID leaf 0: vendor string in BX, DX, CX; \"GenuineIntel\" sets " +
 				"runtime.isIntel. Then leaf 1 into runtime.processorVersionInfo.")},
-			{match: is("MOVQ _cgo_init(SB), AX"), mark: "_cgo_init: rt0's hook", text: func(c *ctx, in *Inst) string {
+			{match: is("MOVQ _cgo_init(SB), AX"), mark: "_cgo_init: rt0's hook", text: func(c *ctx, in *bin.Inst) string {
 				_, desc := c.word("_cgo_init", 0)
 				return "AX = _cgo_init. In an ordinary static Go binary this word is 0 (no cgo) and rt0_go jumps to " +
 					"needtls: settls, i.e. arch_prctl(ARCH_SET_FS), a system call. rt0 defines _cgo_init itself " +
@@ -283,7 +284,7 @@ func rt0goSpec() spec {
 				"g(BX): get_tls produced no instruction and g(BX) became FS:-8, because on linux/amd64 the assembler " +
 				"rewrites the TLS pseudo-register into an FS-relative access at the offset the linker gave runtime.tlsg. " +
 				"Then it checks that the store landed in m0.tls[0].")},
-			{match: is("MOVQ CX, FS:-0x8"), mark: "m0.tls[0] = &g0", text: func(c *ctx, in *Inst) string {
+			{match: is("MOVQ CX, FS:-0x8"), mark: "m0.tls[0] = &g0", text: func(c *ctx, in *bin.Inst) string {
 				tls, err := c.b.Offset("runtime.m", "tls")
 				where := ""
 				if err == nil {
@@ -298,7 +299,7 @@ func rt0goSpec() spec {
 					"lays out TLS (cgo, external linking). Hence FS base = &m.tls[0] + 8 and -8(FS) = m.tls[0]. This " +
 					"slot is what every ABI wrapper loads into R14."
 			}},
-			{match: isf(func(c *ctx) string { return "MOVQ CX, " + c.off("runtime.m", "g0") + "(AX)" }), text: func(c *ctx, in *Inst) string {
+			{match: isf(func(c *ctx) string { return "MOVQ CX, " + c.off("runtime.m", "g0") + "(AX)" }), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("m0.g0 = &g0 (m.g0 at %s) and, next, g0.m = &m0 (g.m at %s).", c.off("runtime.m", "g0"), c.off("runtime.g", "m"))
 			}},
 			{match: op(x86asm.CLD), text: static("Direction flag cleared: Go assumes it is always clear.")},
@@ -308,7 +309,7 @@ func rt0goSpec() spec {
 				"on rt0) and the huge page size.")},
 			{match: calls("runtime.schedinit"), mark: "runtime.schedinit", text: static("schedinit: allocator, GC, " +
 				"command line and environment, GOMAXPROCS and the Ps (procresize).")},
-			{match: is("LEAQ runtime.mainPC(SB), AX"), text: func(c *ctx, in *Inst) string {
+			{match: is("LEAQ runtime.mainPC(SB), AX"), text: func(c *ctx, in *bin.Inst) string {
 				_, desc := c.word("runtime.mainPC", 0)
 				return "runtime.mainPC is a funcval, a one-word closure whose word is the code address: here " + desc +
 					" (the ABIInternal runtime.main itself, not a wrapper: newproc1 will make it the goroutine's first PC)."
@@ -335,7 +336,7 @@ func hookSpec() spec {
 				"symbol the runtime already references."}
 		},
 		notes: []note{
-			{match: has(contract.SymLinkinfo + "+" + strconv.Itoa(contract.LinkM0TLS) + "(SB)"), text: func(c *ctx, in *Inst) string {
+			{match: has(contract.SymLinkinfo + "+" + strconv.Itoa(contract.LinkM0TLS) + "(SB)"), text: func(c *ctx, in *bin.Inst) string {
 				v, desc := c.word(contract.SymLinkinfo, contract.LinkM0TLS)
 				check := ""
 				if tls, err := c.b.Offset("runtime.m", "tls"); err == nil {
@@ -371,7 +372,7 @@ func schedinitSpec() spec {
 				"argv and the environment (goargs, goenvs), GODEBUG, the GC, and finally the Ps (procresize)."}
 		},
 		notes: []note{
-			{match: stackCheck, before: -1, text: func(c *ctx, in *Inst) string {
+			{match: stackCheck, before: -1, text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("Every non-leaf Go function begins like this: compare SP (minus the frame size, for "+
 					"frames larger than StackSmall: R12) with g.stackguard0 (%s) through R14, and call morestack if "+
 					"below. Here g is g0, with the guard rt0_go set (stack.lo + 928).",
@@ -463,7 +464,7 @@ func newproc1Spec() spec {
 			{match: calls("runtime.casgstatus"), text: static("casgstatus(newg, _Gidle (0), _Gdead (6)) (CX = 6): a fresh g " +
 				"is published as dead first, so that allgadd can make it visible to the GC, which ignores dead gs.")},
 			{match: calls("runtime.allgadd"), text: static("allgadd: append to allgs.")},
-			{match: has("runtime.goexit.abi0(SB)"), text: func(c *ctx, in *Inst) string {
+			{match: has("runtime.goexit.abi0(SB)"), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("newg.sched.pc = goexit + 1 (PCQuantum), newg.sched.sp = the top of its stack (gobuf.pc at "+
 					"g+%s, gobuf.sp at g+%s): the +1 makes the \"previous instruction\" lie inside goexit for tracebacks.",
 					c.off("runtime.g", "sched.pc"), c.off("runtime.g", "sched.sp"))
@@ -471,7 +472,7 @@ func newproc1Spec() spec {
 			{match: calls("runtime.gostartcallfn"), text: static("gostartcallfn(&newg.sched, fn) -> gostartcall: pushes " +
 				"sched.pc (goexit+1) onto the new stack as a return address and sets sched.pc = fn.fn (runtime.main), " +
 				"sched.ctxt = fn. When runtime.main returns, it returns into goexit.")},
-			{match: storeTo("runtime.g", "goid"), text: func(c *ctx, in *Inst) string {
+			{match: storeTo("runtime.g", "goid"), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("newg.goid = pp.goidcache (g.goid at %s). The P takes goids from sched.goidgen in "+
 					"batches of 16; at startup sched.goidgen is 0, so the first goid, the main goroutine's, is 1.",
 					c.off("runtime.g", "goid"))
@@ -492,7 +493,7 @@ func mstart0Spec() spec {
 			{match: isf(func(c *ctx) string { return "MOVQ " + c.off("runtime.g", "stack.lo") + "(R14), AX" }), text: static(
 				"osStack := g.stack.lo == 0. For m0 it is not: rt0_go carved g0's stack, so the branch that invents " +
 					"bounds from the current SP (for threads whose stack the OS allocated) is skipped.")},
-			{match: is("ADDQ $0x3a0, AX"), text: func(c *ctx, in *Inst) string {
+			{match: is("ADDQ $0x3a0, AX"), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("stackguard0 (%s) = stackguard1 (%s) = stack.lo + 928: g0 may run both ordinary and "+
 					"systemstack-only code.", c.off("runtime.g", "stackguard0"), c.off("runtime.g", "stackguard1"))
 			}},
@@ -547,7 +548,7 @@ func scheduleSpec() spec {
 
 // isDivBy61 matches the divisibility test the compiler makes of x%61 == 0:
 // x * inverse(61) mod 2^32 <= (2^32-1)/61.
-func isDivBy61(c *ctx, in *Inst) bool {
+func isDivBy61(c *ctx, in *bin.Inst) bool {
 	if in.Inst.Op != x86asm.IMUL {
 		return false
 	}
@@ -572,7 +573,7 @@ func findRunnableSpec() spec {
 				"not too large (fairness), and not a round number that would beat in step with periodic behaviour."}
 		},
 		notes: []note{
-			{match: isDivBy61, before: 3, after: 3, text: func(c *ctx, in *Inst) string {
+			{match: isDivBy61, before: 3, after: 3, text: func(c *ctx, in *bin.Inst) string {
 				return "schedtick % 61 == 0, as the compiler computes it: no division. 61 is odd, so it has an inverse " +
 					"modulo 2^32 (0xc10c9715, printed as the signed -0x3ef368eb); x is a multiple of 61 exactly " +
 					"when x * inverse (mod 2^32) <= (2^32-1)/61 = 0x4325c53. JA skips the global queue."
@@ -593,18 +594,18 @@ func executeSpec() spec {
 			{match: is("MOVQ AX, 0x48(SP)"), optional: true, text: static("gp arrived in AX, inheritTime in BL; both spilled " +
 				"to the caller-reserved argument slots.")},
 			{match: isf(func(c *ctx) string { return "MOVQ AX, " + c.off("runtime.m", "curg") + "(DX)" }), mark: "m.curg = gp",
-				text: func(c *ctx, in *Inst) string {
+				text: func(c *ctx, in *bin.Inst) string {
 					return fmt.Sprintf("mp.curg = gp (m.curg at %s; DX = mp = g0.m, loaded from %s(R14)). The write-barrier "+
 						"test before it is the compiler's usual pointer-store guard.", c.off("runtime.m", "curg"), c.off("runtime.g", "m"))
 				}},
-			{match: isf(func(c *ctx) string { return "MOVQ DX, " + c.off("runtime.g", "m") + "(AX)" }), text: func(c *ctx, in *Inst) string {
+			{match: isf(func(c *ctx) string { return "MOVQ DX, " + c.off("runtime.g", "m") + "(AX)" }), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("gp.m = mp (g.m at %s).", c.off("runtime.g", "m"))
 			}},
 			{match: calls("runtime.casgstatus"), mark: "Grunnable -> Grunning", text: static("casgstatus(gp, _Grunnable (1, BX), " +
 				"_Grunning (2, CX)).")},
 			{match: is("ADDQ $0x3a0, SI"), text: static("gp.stackguard0 = gp.stack.lo + 928: clears any pending preemption request " +
 				"(which is stackguard0 = stackPreempt).")},
-			{match: isf(func(c *ctx) string { return "LEAQ " + c.off("runtime.g", "sched") + "(DX), AX" }), text: func(c *ctx, in *Inst) string {
+			{match: isf(func(c *ctx) string { return "LEAQ " + c.off("runtime.g", "sched") + "(DX), AX" }), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("AX = &gp.sched (the gobuf at g+%s), stored as gogo's stack argument.", c.off("runtime.g", "sched"))
 			}},
 			{match: calls("runtime.gogo"), mark: "gogo(&gp.sched)", text: static("gogo is assembly, called with the ABI0 " +
@@ -623,7 +624,7 @@ func gogoABI0Spec() spec {
 		},
 		notes: []note{
 			{match: is("MOVQ 0x8(SP), BX"), text: static("BX = buf, the gobuf (ABI0 argument above the return address).")},
-			{match: isf(func(c *ctx) string { return "MOVQ " + c.off("runtime.gobuf", "g") + "(BX), DX" }), text: func(c *ctx, in *Inst) string {
+			{match: isf(func(c *ctx) string { return "MOVQ " + c.off("runtime.gobuf", "g") + "(BX), DX" }), text: func(c *ctx, in *bin.Inst) string {
 				return fmt.Sprintf("DX = buf.g (gobuf.g at %s), the goroutine to run.", c.off("runtime.gobuf", "g"))
 			}},
 			{match: is("MOVQ 0(DX), CX"), text: static("A load from g to fault early if it were nil.")},
@@ -686,7 +687,7 @@ func mainSpec() spec {
 			{match: calls("runtime.doInit1"), text: static("doInit(m.inittasks) for each module: every package's init, in " +
 				"dependency order (go1.12 called the linker-made main_init instead).")},
 			{match: calls("runtime.closechan"), text: static("close(main_init_done).")},
-			{match: func(c *ctx, in *Inst) bool { return strings.Contains(in.Resolved, "holds &main.main") }, after: 2,
+			{match: func(c *ctx, in *bin.Inst) bool { return strings.Contains(in.Resolved, "holds &main.main") }, after: 2,
 				mark: "main.main", text: static("fn := main_main; fn(): the runtime does not know main.main's address when it " +
 					"is compiled; the linker resolves main_main, and the call is indirect through its funcval. AX = the code " +
 					"address, DX = the funcval (context), then CALL AX.")},
@@ -699,14 +700,14 @@ func mainSpec() spec {
 
 // stackCheck matches the stack-bound check of a Go prologue: CMPQ SP (or
 // R12 = SP-framesize) against g.stackguard0 through R14.
-func stackCheck(c *ctx, in *Inst) bool {
+func stackCheck(c *ctx, in *bin.Inst) bool {
 	return in.Inst.Op == x86asm.CMP && strings.HasSuffix(in.Text, ", "+c.off("runtime.g", "stackguard0")+"(R14)")
 }
 
 // storeTo matches a store into the field path of struct typ through a
 // register other than SP or BP (a heap object, not a stack slot).
-func storeTo(typ, path string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool {
+func storeTo(typ, path string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool {
 		o, ok := c.offv(typ, path)
 		if !ok || in.Inst.Op != x86asm.MOV {
 			return false
@@ -717,6 +718,6 @@ func storeTo(typ, path string) func(*ctx, *Inst) bool {
 }
 
 // localJump matches an unconditional JMP to an address (not a symbol).
-func localJump(c *ctx, in *Inst) bool {
+func localJump(c *ctx, in *bin.Inst) bool {
 	return in.Inst.Op == x86asm.JMP && strings.HasPrefix(in.Text, "JMP 0x")
 }

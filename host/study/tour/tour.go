@@ -1,3 +1,9 @@
+// Package tour produces an annotated disassembly of the path a Go program
+// takes from the loader's first instruction to main.main in a built rt0
+// image: rt0's 32-bit stub and 64-bit entry, the runtime's
+// _rt0_amd64_linux, rt0_go, schedinit, newproc, mstart, schedule, execute,
+// gogo, runtime.main and main.main. It reads the image with
+// rt0/host/study/bin; everything comes from the binary.
 package tour
 
 import (
@@ -7,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"rt0/host/study/bin"
 )
 
 // Tour is the annotated startup path of one image.
@@ -29,13 +37,13 @@ type Section struct {
 	Intro   []string
 	Lines   []Line
 	Outro   []string
-	Insts   []Inst // every instruction of the function
+	Insts   []bin.Inst // every instruction of the function
 }
 
 // Line is one line of a section's listing.
 type Line struct {
-	Inst *Inst // nil for a gap
-	Gap  int   // instructions left out here (excerpts)
+	Inst *bin.Inst // nil for a gap
+	Gap  int       // instructions left out here (excerpts)
 	Mark string
 	Note string
 }
@@ -63,7 +71,7 @@ func (t *Tour) Section(sym string) *Section {
 
 // ctx is what the script's notes see.
 type ctx struct {
-	b *Binary
+	b *bin.Binary
 }
 
 // off is the DWARF offset of a field path, formatted like GoSyntax prints
@@ -91,7 +99,7 @@ func hexDisp(o uint64) string {
 // name describes an address: a symbol and offset, or the number.
 func (c *ctx) name(addr uint64) string {
 	if n, base := c.b.Lookup(addr); n != "" {
-		return fmt.Sprintf("%#x (%s)", addr, symOff(n, addr-base))
+		return fmt.Sprintf("%#x (%s)", addr, bin.SymOff(n, addr-base))
 	}
 	return fmt.Sprintf("%#x", addr)
 }
@@ -112,8 +120,8 @@ func (c *ctx) word(sym string, off uint64) (uint64, string) {
 
 // note attaches a text to the instruction it matches.
 type note struct {
-	match func(c *ctx, in *Inst) bool
-	text  func(c *ctx, in *Inst) string
+	match func(c *ctx, in *bin.Inst) bool
+	text  func(c *ctx, in *bin.Inst) string
 	mark  string
 	// last matches the last matching instruction of the function instead
 	// of the first one after the previous note's.
@@ -137,7 +145,7 @@ type spec struct {
 }
 
 // Build makes the tour of the image b.
-func Build(b *Binary) (*Tour, error) {
+func Build(b *bin.Binary) (*Tour, error) {
 	c := &ctx{b: b}
 	t := &Tour{Image: b.Path, Intro: tourIntro(c)}
 	for _, sp := range script() {
@@ -206,7 +214,7 @@ func (c *ctx) section(sp spec, t *Tour) (*Section, error) {
 		}
 		if at < 0 {
 			if !n.optional {
-				t.Warnings = append(t.Warnings, fmt.Sprintf("%s: a note found no instruction to attach to: %.60q", s.Title, n.text(c, &Inst{})))
+				t.Warnings = append(t.Warnings, fmt.Sprintf("%s: a note found no instruction to attach to: %.60q", s.Title, n.text(c, &bin.Inst{})))
 			}
 			continue
 		}
@@ -248,7 +256,7 @@ func (c *ctx) section(sp spec, t *Tour) (*Section, error) {
 	return s, nil
 }
 
-func (c *ctx) find(insts []Inst, from int, n note) int {
+func (c *ctx) find(insts []bin.Inst, from int, n note) int {
 	for i := from; i < len(insts); i++ {
 		if n.match(c, &insts[i]) {
 			return i
@@ -259,35 +267,35 @@ func (c *ctx) find(insts []Inst, from int, n note) int {
 
 // Predicates for notes.
 
-func calls(names ...string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return in.CallsTo(c.b, names...) }
+func calls(names ...string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return in.CallsTo(c.b, names...) }
 }
 
-func jumps(names ...string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return in.JumpsTo(c.b, names...) }
+func jumps(names ...string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return in.JumpsTo(c.b, names...) }
 }
 
 // is matches an instruction whose Go syntax is exactly text.
-func is(text string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return in.Text == text }
+func is(text string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return in.Text == text }
 }
 
-func has(sub string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return strings.Contains(in.Text, sub) }
+func has(sub string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return strings.Contains(in.Text, sub) }
 }
 
-func op(o x86asm.Op) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return in.Inst.Op == o }
+func op(o x86asm.Op) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return in.Inst.Op == o }
 }
 
 // isf is is with the text computed from the binary (e.g. a DWARF offset).
-func isf(f func(c *ctx) string) func(*ctx, *Inst) bool {
-	return func(c *ctx, in *Inst) bool { return in.Text == f(c) }
+func isf(f func(c *ctx) string) func(*ctx, *bin.Inst) bool {
+	return func(c *ctx, in *bin.Inst) bool { return in.Text == f(c) }
 }
 
 // static is a note text that needs nothing from the binary.
-func static(s string) func(*ctx, *Inst) string {
-	return func(*ctx, *Inst) string { return s }
+func static(s string) func(*ctx, *bin.Inst) string {
+	return func(*ctx, *bin.Inst) string { return s }
 }
 
 // WriteText prints the tour as plain text.
@@ -365,7 +373,7 @@ func shown(s *Section) int {
 
 // instLine formats an instruction like go tool objdump, with what the
 // number left unnamed resolved in a trailing comment.
-func instLine(in *Inst) string {
+func instLine(in *bin.Inst) string {
 	loc := "(no symbol)"
 	if in.File != "" {
 		loc = fmt.Sprintf("%s:%d", in.File, in.Line)

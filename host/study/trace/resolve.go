@@ -10,7 +10,7 @@ import (
 
 	"rt0/contract"
 	"rt0/host/image"
-	"rt0/host/study/tour"
+	"rt0/host/study/bin"
 )
 
 // Timeline is a resolved trace: every record named, decoded and checked
@@ -162,7 +162,7 @@ var kernelWhy = map[string]string{
 
 // Resolve names and decodes a record with the image it was made with and
 // its milestone table (host/image.Milestones).
-func Resolve(rec *Record, b *tour.Binary, ms []image.Milestone) (*Timeline, error) {
+func Resolve(rec *Record, b *bin.Binary, ms []image.Milestone) (*Timeline, error) {
 	t := &Timeline{TSCHz: rec.TSCHz, Ended: rec.Ended, Status: rec.Status, Threads: rec.Threads}
 	if b.Path != "" {
 		t.Image = filepath.Base(b.Path)
@@ -238,7 +238,7 @@ func (t *Timeline) kernel(name string) *Event {
 
 // resolver carries what earlier milestones established to later ones.
 type resolver struct {
-	b       *tour.Binary
+	b       *bin.Binary
 	t       *Timeline
 	ms      []image.Milestone
 	rec     *Record
@@ -375,7 +375,7 @@ func (r *resolver) code(e *Event, addr uint64, n int) {
 	}
 }
 
-func (r *resolver) inst(in tour.Inst) Inst {
+func (r *resolver) inst(in bin.Inst) Inst {
 	out := Inst{Addr: in.Addr, Text: in.Text, Note: in.Resolved}
 	if in.File != "" {
 		out.Source = fmt.Sprintf("%s:%d", in.File, in.Line)
@@ -405,7 +405,7 @@ func (r *resolver) kernelStamp(e *Event) {
 		}
 	case "entry64":
 		if _, insts, err := r.b.Stub32(); err == nil && len(insts) > 0 {
-			if _, off, ok := tour.FarTarget(&insts[len(insts)-1]); ok {
+			if _, off, ok := bin.FarTarget(&insts[len(insts)-1]); ok {
 				e.Func = r.fn(off)
 				e.add("far jump target", off, r.sym(off), "")
 				r.code(e, off, 4)

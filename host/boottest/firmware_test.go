@@ -1,4 +1,4 @@
-package main
+package boottest
 
 // The firmware's tables as Linux exports them (/sys/firmware/dmi/tables and
 // /sys/firmware/acpi/tables), read by u-root's unmodified pkg/smbios and
@@ -17,7 +17,7 @@ import (
 )
 
 func TestBootFirmwareTables(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/console"), qemu.Config{
+	res := Boot(t, Build(t, "examples/console"), qemu.Config{
 		Accel: qemu.AccelTCG,
 		Stdin: strings.NewReader("smbios\nacpi\nexit 3\n"),
 	})
@@ -84,7 +84,7 @@ func TestBootFirmwareTablesAdded(t *testing.T) {
 		args = append(args, "-acpitable", fmt.Sprintf("sig=SSDT,oem_id=RT0,oem_table_id=TEST%d,data=%s", i, body))
 	}
 	args = append(args, "-smbios", "type=1,manufacturer=rt0 maker,product=firmware files")
-	res := boot(t, bootBuild(t, "examples/console"), qemu.Config{
+	res := Boot(t, Build(t, "examples/console"), qemu.Config{
 		Accel:     qemu.AccelTCG,
 		Stdin:     strings.NewReader("smbios\nacpi\nexit 3\n"),
 		ExtraArgs: args,

@@ -1,15 +1,10 @@
-// Package tour reads a built rt0 image (the ELF that `rt0 build` writes,
-// with full symbols) and produces an annotated disassembly of the path a Go
-// program takes from the loader's first instruction to main.main: rt0's
-// 32-bit stub and 64-bit entry, the runtime's _rt0_amd64_linux, rt0_go,
-// schedinit, newproc, mstart, schedule, execute, gogo, runtime.main and
-// main.main. It runs on the host; nothing here is linked into a kernel.
-//
-// Everything comes from the binary: symbols from the ELF symbol table, file
-// and line from the Go pclntab, instructions decoded with
-// golang.org/x/arch/x86/x86asm in Go syntax, the 32-bit stub found through
-// the multiboot header as a loader finds it. No address is assumed.
-package tour
+// Package bin reads a built rt0 image (the ELF that rt0 build writes, with
+// full symbols) for the study tools (tour, trace, debug): symbols from the
+// ELF symbol table, file and line from the Go pclntab, struct offsets from
+// DWARF, instructions decoded with golang.org/x/arch/x86/x86asm in Go
+// syntax, the 32-bit stub found through the multiboot header as a loader
+// finds it. No address is assumed. It runs on the host.
+package bin
 
 import (
 	"bytes"
@@ -325,7 +320,7 @@ func (b *Binary) resolve(in *Inst) {
 			}
 			var notes []string
 			if name, base := b.Lookup(addr); name != "" {
-				notes = append(notes, symOff(name, addr-base))
+				notes = append(notes, SymOff(name, addr-base))
 			} else {
 				notes = append(notes, fmt.Sprintf("%#x", addr))
 			}
@@ -360,7 +355,7 @@ func (b *Binary) resolve(in *Inst) {
 			// 32-bit code names addresses as immediates (the stub).
 			if in.Inst.Mode == 32 && uint64(a) >= 0x100000 && !strings.Contains(in.Text, "(SB)") {
 				if name, base := b.Lookup(uint64(a)); name != "" {
-					in.Resolved = symOff(name, uint64(a)-base)
+					in.Resolved = SymOff(name, uint64(a)-base)
 				}
 			}
 		}
@@ -395,7 +390,8 @@ var msrNames = map[uint32]string{
 	0xC0000102: "IA32_KERNEL_GS_BASE",
 }
 
-func symOff(name string, off uint64) string {
+// SymOff writes a symbol and an offset as objdump does: "name+0x10".
+func SymOff(name string, off uint64) string {
 	if off == 0 {
 		return name
 	}

@@ -1,4 +1,4 @@
-package main
+package boottest
 
 // Boot tests of the kernel's behaviour: each boots a real program in QEMU
 // and checks what it prints and how it ends. Programs with deterministic
@@ -25,7 +25,7 @@ func hostRun(t *testing.T, target string, args ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(mustGo(), append([]string{"run", "./" + target}, args...)...)
+	cmd := exec.Command(goCommand(), append([]string{"run", "./" + target}, args...)...)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
@@ -53,17 +53,17 @@ func wantContains(t *testing.T, what string, got []byte, wants ...string) {
 // The stress program: 10k goroutines, select, timers, maps, GC, 200 MB.
 func TestBootStress(t *testing.T) {
 	want := hostRun(t, "examples/stress")
-	res := boot(t, bootBuild(t, "examples/stress"), qemu.Config{})
+	res := Boot(t, Build(t, "examples/stress"), qemu.Config{})
 	wantOutput(t, res, want, 0)
 }
 
 // CPU faults become recoverable panics; an unrecovered one exits 2.
 func TestBootPanics(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/panics")
+	img := Build(t, "testdata/progs/panics")
 	want := hostRun(t, "testdata/progs/panics")
-	wantOutput(t, boot(t, img, qemu.Config{}), want, 0)
+	wantOutput(t, Boot(t, img, qemu.Config{}), want, 0)
 
-	res := boot(t, img, qemu.Config{Append: "-- crash"})
+	res := Boot(t, img, qemu.Config{Append: "-- crash"})
 	if res.ExitCode != 2 {
 		t.Errorf("crash: exit %d, want 2", res.ExitCode)
 	}
@@ -75,14 +75,14 @@ func TestBootPanics(t *testing.T) {
 
 // A goroutine spinning without calls is preempted by SIGURG.
 func TestBootPreempt(t *testing.T) {
-	res := boot(t, bootBuild(t, "testdata/progs/preempt"), qemu.Config{Append: "rt0.stats"})
+	res := Boot(t, Build(t, "testdata/progs/preempt"), qemu.Config{Append: "rt0.stats"})
 	wantOutput(t, res, "main ran again; the spinner ran too: true\n", 0)
 	wantContains(t, "kernel log", res.Debug, "tgkill=", "rt_sigreturn=")
 }
 
 // Allocating until memory runs out ends in the runtime's own error.
 func TestBootOutOfMemory(t *testing.T) {
-	res := boot(t, bootBuild(t, "testdata/progs/oom"), qemu.Config{Memory: "64M"})
+	res := Boot(t, Build(t, "testdata/progs/oom"), qemu.Config{Memory: "64M"})
 	if res.ExitCode != 2 {
 		t.Errorf("exit %d, want 2", res.ExitCode)
 	}
@@ -91,7 +91,7 @@ func TestBootOutOfMemory(t *testing.T) {
 
 // A machine too small for the image says so and stops.
 func TestBootTooLittleMemory(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{Memory: "6M"})
+	res := Boot(t, Build(t, "examples/hello"), qemu.Config{Memory: "6M"})
 	if res.ExitCode != 125 {
 		t.Errorf("exit %d, want 125", res.ExitCode)
 	}
@@ -100,34 +100,34 @@ func TestBootTooLittleMemory(t *testing.T) {
 
 // The smallest machines hello is meant for.
 func TestBootSmallMemory(t *testing.T) {
-	img := bootBuild(t, "examples/hello")
+	img := Build(t, "examples/hello")
 	for _, m := range []string{"16M", "12M"} { // the target is 16 MiB; 8 MiB boots at the edge (make bench)
 		t.Run(m, func(t *testing.T) {
-			wantOutput(t, boot(t, img, qemu.Config{Memory: m}), "hello,world\n", 0)
+			wantOutput(t, Boot(t, img, qemu.Config{Memory: m}), "hello,world\n", 0)
 		})
 	}
 }
 
 // No COM1: the program still runs and its exit status still arrives.
 func TestBootNoCOM1(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{NoSerial: true})
+	res := Boot(t, Build(t, "examples/hello"), qemu.Config{NoSerial: true})
 	wantOutput(t, res, "", 0)
 	wantContains(t, "kernel log", res.Debug, "COM1 no")
 }
 
 // Both CPU models: the oldest x86-64 QEMU offers and every feature TCG has.
 func TestBootCPUModels(t *testing.T) {
-	img := bootBuild(t, "examples/hello")
+	img := Build(t, "examples/hello")
 	for _, cpu := range []string{"qemu64", "max"} {
 		t.Run(cpu, func(t *testing.T) {
-			wantOutput(t, boot(t, img, qemu.Config{CPU: cpu}), "hello,world\n", 0)
+			wantOutput(t, Boot(t, img, qemu.Config{CPU: cpu}), "hello,world\n", 0)
 		})
 	}
 }
 
 // A fault with no handler: a full report, then death by SIGSEGV (139).
 func TestBootFaultReport(t *testing.T) {
-	res := boot(t, bootBuild(t, "testdata/progs/fault"), qemu.Config{})
+	res := Boot(t, Build(t, "testdata/progs/fault"), qemu.Config{})
 	if res.ExitCode != 128+11 {
 		t.Errorf("exit %d, want 139", res.ExitCode)
 	}
@@ -139,7 +139,7 @@ func TestBootFaultReport(t *testing.T) {
 
 // An unserved syscall fails with ENOSYS and is logged once, by name.
 func TestBootUnknownSyscall(t *testing.T) {
-	res := boot(t, bootBuild(t, "testdata/progs/unknownsys"), qemu.Config{})
+	res := Boot(t, Build(t, "testdata/progs/unknownsys"), qemu.Config{})
 	wantOutput(t, res, "true function not implemented\ntrue function not implemented\n", 0)
 	if n := strings.Count(string(res.Debug), "rt0: unknown syscall 163 (acct): ENOSYS\n"); n != 1 {
 		t.Errorf("unknown syscall logged %d times, want once", n)
@@ -149,7 +149,7 @@ func TestBootUnknownSyscall(t *testing.T) {
 // GRUB boots the same file with multiboot and multiboot2 (from a BIOS CD
 // image made by grub-mkrescue), and passes the command line through.
 func TestBootGRUB(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/panics")
+	img := Build(t, "testdata/progs/panics")
 	for _, proto := range []string{"multiboot", "multiboot2"} {
 		t.Run(proto, func(t *testing.T) {
 			dir := t.TempDir()
@@ -166,7 +166,7 @@ func TestBootGRUB(t *testing.T) {
 			if out, err := exec.Command("grub-mkrescue", "-o", iso, filepath.Join(dir, "iso")).CombinedOutput(); err != nil {
 				t.Fatalf("grub-mkrescue (Debian: grub-pc-bin, xorriso, mtools): %v\n%s", err, out)
 			}
-			res := boot(t, "", qemu.Config{BootISO: iso})
+			res := Boot(t, "", qemu.Config{BootISO: iso})
 			if res.ExitCode != 2 {
 				t.Errorf("exit %d, want 2", res.ExitCode)
 			}
@@ -179,19 +179,19 @@ func TestBootGRUB(t *testing.T) {
 // arch_prctl still works for programs that call it.
 func TestBootArchPrctl(t *testing.T) {
 	want := hostRun(t, "testdata/progs/archprctl")
-	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/archprctl"), qemu.Config{}), want, 0)
+	wantOutput(t, Boot(t, Build(t, "testdata/progs/archprctl"), qemu.Config{}), want, 0)
 }
 
 // A command line that ends inside a quote: a warning, then the program runs.
 func TestBootUnterminatedQuote(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/hello"), qemu.Config{Append: `-- "abc`})
+	res := Boot(t, Build(t, "examples/hello"), qemu.Config{Append: `-- "abc`})
 	wantOutput(t, res, "rt0: warning: the command line ends inside a quote; the last word runs to its end\nhello,world\n", 0)
 }
 
 // The filesystem through the os package, compared with the host.
 func TestBootFiles(t *testing.T) {
 	want := hostRun(t, "testdata/progs/files")
-	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/files"), qemu.Config{}), want, 0)
+	wantOutput(t, Boot(t, Build(t, "testdata/progs/files"), qemu.Config{}), want, 0)
 }
 
 // A cpio archive given as the boot module becomes the filesystem, and
@@ -225,7 +225,7 @@ func main() {
 		{"data/sub/x.txt", "file", "from the archive\n"},
 		{"data/lnk", "symlink", "sub/x.txt"},
 	}), 0o644)
-	res := boot(t, bootBuild(t, prog), qemu.Config{Append: "rt0.cwd=/data", ExtraArgs: []string{"-initrd", ar}})
+	res := Boot(t, Build(t, prog), qemu.Config{Append: "rt0.cwd=/data", ExtraArgs: []string{"-initrd", ar}})
 	wantOutput(t, res, "cwd: /data\n\"from the archive\\n\" <nil>\n\"from the archive\\n\" <nil>\n\"changed\" <nil>\n", 0)
 	wantContains(t, "kernel log", res.Debug, "rt0: boot archive: 4 entries")
 }
@@ -257,10 +257,10 @@ func newc(entries [][3]string) []byte {
 // Standard input from COM1: what the host sends, then end of file; and with
 // no input at all, end of file at once.
 func TestBootStdin(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/echo")
-	res := boot(t, img, qemu.Config{Stdin: strings.NewReader("hello\nworld\nno newline")})
+	img := Build(t, "testdata/progs/echo")
+	res := Boot(t, img, qemu.Config{Stdin: strings.NewReader("hello\nworld\nno newline")})
 	wantOutput(t, res, "1: hello\n2: world\n3: no newline\nlines: 3 err: <nil>\n", 0)
-	res = boot(t, img, qemu.Config{})
+	res = Boot(t, img, qemu.Config{})
 	wantOutput(t, res, "lines: 0 err: <nil>\n", 0)
 }
 
@@ -272,7 +272,7 @@ func TestBootStdinVolume(t *testing.T) {
 		fmt.Fprintf(&want, "%d: line %d of the input\n", i, i)
 	}
 	fmt.Fprintf(&want, "lines: 5000 err: <nil>\n")
-	res := boot(t, bootBuild(t, "testdata/progs/echo"), qemu.Config{Stdin: strings.NewReader(in.String())})
+	res := Boot(t, Build(t, "testdata/progs/echo"), qemu.Config{Stdin: strings.NewReader(in.String())})
 	if string(res.Serial) != want.String() || res.ExitCode != 0 {
 		t.Errorf("exit %d; output differs from the input (%d bytes vs %d)", res.ExitCode, len(res.Serial), want.Len())
 	}
@@ -281,21 +281,21 @@ func TestBootStdinVolume(t *testing.T) {
 // Clocks through the vDSO (no clock_gettime system calls at all) and,
 // with rt0.novdso, through the system call: the same answers either way.
 func TestBootClock(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/clock")
+	img := Build(t, "testdata/progs/clock")
 	want := "monotonic went back: 0\nsleep 200ms took 200-400ms: true\nwall clock after 2024: true\n"
-	res := boot(t, img, qemu.Config{Append: "rt0.stats"})
+	res := Boot(t, img, qemu.Config{Append: "rt0.stats"})
 	wantOutput(t, res, want, 0)
 	if strings.Contains(string(res.Debug), "clock_gettime=") {
 		t.Errorf("clock_gettime system calls made although the vDSO serves them")
 	}
 	wantContains(t, "kernel log", res.Debug, "MHz (PIT)")
-	res = boot(t, img, qemu.Config{Append: "rt0.stats rt0.novdso"})
+	res = Boot(t, img, qemu.Config{Append: "rt0.stats rt0.novdso"})
 	wantOutput(t, res, want, 0)
 	wantContains(t, "kernel log", res.Debug, "clock_gettime=")
 	// A PC without the PIT: the ACPI PM timer is the reference, and the
 	// clocks must be as right.
 	for _, m := range []string{"pc,pit=off", "q35,pit=off"} {
-		res = boot(t, img, qemu.Config{Machine: m})
+		res = Boot(t, img, qemu.Config{Machine: m})
 		wantOutput(t, res, want, 0)
 		wantContains(t, m+" kernel log", res.Debug, "MHz (ACPI PM timer)")
 	}
@@ -303,7 +303,7 @@ func TestBootClock(t *testing.T) {
 
 // examples/console answers commands from stdin.
 func TestBootConsoleExample(t *testing.T) {
-	res := boot(t, bootBuild(t, "examples/console"), qemu.Config{Stdin: strings.NewReader("help\necho hi  there\nbogus\nexit 3\n")})
+	res := Boot(t, Build(t, "examples/console"), qemu.Config{Stdin: strings.NewReader("help\necho hi  there\nbogus\nexit 3\n")})
 	lines := strings.Split(string(res.Serial), "\n")
 	want := []string{"> help, mem, goroutines, gc, uptime, time, smbios, acpi, echo WORDS, exit [CODE]", "> hi there", "> bogus: unknown command (try help)", "> "}
 	if res.ExitCode != 3 || len(lines) != 5 || !strings.HasPrefix(lines[0], "rt0 console: Go go1.") || strings.Join(lines[1:], "|") != strings.Join(want, "|") {

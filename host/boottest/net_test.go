@@ -1,4 +1,4 @@
-package main
+package boottest
 
 // Boot tests of networking: loopback TCP and socketpair compared with the
 // host, the kernel's socket code linked only into programs that import
@@ -6,8 +6,6 @@ package main
 
 import (
 	"debug/elf"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +19,7 @@ import (
 func bootLikeHost(t *testing.T, prog string) {
 	t.Helper()
 	want := hostRun(t, prog)
-	wantOutput(t, boot(t, bootBuild(t, prog), qemu.Config{}), want, 0)
+	wantOutput(t, Boot(t, Build(t, prog), qemu.Config{}), want, 0)
 }
 
 // TCP over 127.0.0.1 and ::1, net/http, deadlines, localhost, socketpair:
@@ -42,7 +40,7 @@ func TestBootInterfaces(t *testing.T) {
 	want := "1 lo mtu 65536 flags up|loopback|running addrs [127.0.0.1/8 ::1/128] <nil>\n" +
 		"by name: true <nil>\n" +
 		"all addresses: [127.0.0.1/8 ::1/128] <nil>\n"
-	wantOutput(t, boot(t, bootBuild(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)
+	wantOutput(t, Boot(t, Build(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)
 }
 
 // socketCodeSymbols returns the functions of package rt0/guest/kernel in the ELF
@@ -78,57 +76,13 @@ func socketCodeSymbols(t *testing.T, path string) []string {
 // hello links none of the kernel's socket code (it does not import net);
 // the tcp program links it.
 func TestBootSocketsOnlyWithNet(t *testing.T) {
-	if got := socketCodeSymbols(t, bootBuild(t, "examples/hello")); len(got) > 0 {
+	if got := socketCodeSymbols(t, Build(t, "examples/hello")); len(got) > 0 {
 		t.Errorf("hello links socket code: %q", got)
 	}
-	got := socketCodeSymbols(t, bootBuild(t, "testdata/progs/tcp"))
+	got := socketCodeSymbols(t, Build(t, "testdata/progs/tcp"))
 	for _, want := range []string{build.KernelImport + ".socketSyscall", build.KernelImport + ".sysSocket"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("the tcp program lacks %s; its socket code: %q", want, got)
 		}
 	}
 }
-
-// rt0 test of a package whose external test serves HTTP on the loopback
-// and calls itself: the test binary's overlay file enables sockets.
-func TestBootTestCommandNet(t *testing.T) {
-	mod := filepath.Join(t.TempDir(), "mod")
-	writeFiles(t, mod, map[string]string{
-		"go.mod":          "module example.com/web\n\ngo 1.26\n",
-		"greet/greet.go":  "package greet\n\nfunc Greeting(name string) string { return \"hello, \" + name }\n",
-		"greet/x_test.go": greetHTTPTest,
-	})
-	t.Chdir(mod)
-	code, out, _ := rt0Test(t, "./greet")
-	if code != 0 || !regexp.MustCompile(`^ok  \texample.com/web/greet\t\d+\.\d{3}s\n$`).MatchString(out) {
-		t.Errorf("exit %d, stdout %q", code, out)
-	}
-}
-
-const greetHTTPTest = `package greet_test
-
-import (
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"testing"
-
-	"example.com/web/greet"
-)
-
-func TestOverHTTP(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, greet.Greeting(r.URL.Query().Get("name")))
-	}))
-	defer srv.Close()
-	resp, err := http.Get(srv.URL + "?name=rt0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || string(body) != "hello, rt0" {
-		t.Fatalf("body %q, %v", body, err)
-	}
-}
-`

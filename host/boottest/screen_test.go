@@ -1,4 +1,4 @@
-package main
+package boottest
 
 // Screen and keyboard tests: the program's output must be on the PC's
 // screen, and what is typed on the PS/2 keyboard must reach its stdin.
@@ -129,7 +129,7 @@ func waitFor(t *testing.T, what string, f func() bool) {
 // startBoot runs QEMU in the background; the result arrives on the channel.
 func startBoot(t *testing.T, c qemu.Config) <-chan *qemu.Result {
 	ch := make(chan *qemu.Result, 1)
-	c.Timeout = bootTimeout
+	c.Timeout = Timeout
 	go func() {
 		res, err := qemu.Run(context.Background(), c)
 		if err != nil {
@@ -146,7 +146,7 @@ func startBoot(t *testing.T, c qemu.Config) <-chan *qemu.Result {
 func bootWithMonitor(t *testing.T, c qemu.Config, uefi bool, extra ...string) (<-chan *qemu.Result, *monitor) {
 	mon := filepath.Join(t.TempDir(), "mon.sock")
 	if uefi {
-		c.Machine, c.Firmware, c.FirmwareVars = "q35", ovmfCode, ovmfVars
+		c.Machine, c.Firmware, c.FirmwareVars = "q35", qemu.OVMFCode, qemu.OVMFVars
 	}
 	c.ExtraArgs = append([]string{"-device", "VGA", "-qmp", "unix:" + mon + ",server=on,wait=off"}, extra...)
 	done := startBoot(t, c)
@@ -156,7 +156,7 @@ func bootWithMonitor(t *testing.T, c qemu.Config, uefi bool, extra ...string) (<
 // VGA text mode (QEMU -kernel leaves it): examples/console's output on the
 // screen, commands typed on the keyboard, echoed as typed, answered.
 func TestScreenVGATextKeyboard(t *testing.T) {
-	img := bootBuild(t, "examples/console")
+	img := Build(t, "examples/console")
 	done, m := bootWithMonitor(t, qemu.Config{Kernel: img, NoSerial: true}, false)
 	var screen []string
 	waitFor(t, "the prompt", func() bool {
@@ -184,7 +184,7 @@ func TestScreenVGATextKeyboard(t *testing.T) {
 // Escape sequences on the VGA text screen: colours (attributes), erasing,
 // cursor movement, as a terminal shows them.
 func TestScreenEscapes(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/ansi")
+	img := Build(t, "testdata/progs/ansi")
 	done, m := bootWithMonitor(t, qemu.Config{Kernel: img, NoSerial: true}, false)
 	var screen []string
 	var cells []byte
@@ -230,7 +230,7 @@ func TestScreenEscapes(t *testing.T) {
 // painted by the painter goroutine (package rt0/guest/painter), and, with
 // rt0.painter=off, by the kernel itself.
 func TestScreenFramebuffer(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/console")
+	img := Build(t, "testdata/progs/console")
 	for _, tc := range []struct {
 		name    string
 		cmdline []string
@@ -358,7 +358,7 @@ func comparePixels(w, h int, px, font []byte, lines []string) string {
 // kernel's yellow) are on it after the power-off. (-no-shutdown keeps
 // QEMU's screen after the guest powers off.)
 func TestScreenLastWords(t *testing.T) {
-	img := bootBuild(t, "testdata/progs/panics")
+	img := Build(t, "testdata/progs/panics")
 	iso := bootISO(t, img, "panics", "crash")
 	done, m := bootWithMonitor(t, qemu.Config{BootISO: iso, NoExitDevice: true}, true, "-no-shutdown")
 	waitFor(t, "the power-off", func() bool {
@@ -444,14 +444,14 @@ func compareCell(w, h int, px []byte, at [2]int, cursor bool) string {
 // ACPI when the program ends, under SeaBIOS and OVMF; the status still
 // arrives on the kernel log.
 func TestPowerOff(t *testing.T) {
-	img := bootBuild(t, "examples/hello")
+	img := Build(t, "examples/hello")
 	iso := bootISO(t, img, "hello")
 	for _, fw := range []string{"bios", "uefi"} {
 		t.Run(fw, func(t *testing.T) {
-			c := qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35", Timeout: bootTimeout,
+			c := qemu.Config{BootISO: iso, NoExitDevice: true, Machine: "q35", Timeout: Timeout,
 				ExtraArgs: []string{"-device", "VGA"}}
 			if fw == "uefi" {
-				c.Firmware, c.FirmwareVars = ovmfCode, ovmfVars
+				c.Firmware, c.FirmwareVars = qemu.OVMFCode, qemu.OVMFVars
 			}
 			res, err := qemu.Run(context.Background(), c)
 			if err != nil {
