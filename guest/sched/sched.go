@@ -72,27 +72,41 @@ type Thread struct {
 	Frame    amd64.TrapFrame
 }
 
-var (
-	threads [MaxThreads]Thread
-	nextTid int32 = 1
-)
+// Table is the thread table and the decisions made on it. Its methods take
+// what they need as arguments (the running slot, the time, the slice's
+// end) instead of reading the CPU, so the host can test them
+// (sched_test.go); the package's functions apply them to the one table,
+// with this CPU's state from amd64.This().
+type Table struct {
+	t       [MaxThreads]Thread
+	nextTid int32
+}
+
+// NewTable returns an empty table whose first thread gets tid 1.
+func NewTable() *Table { return &Table{nextTid: 1} }
+
+// table is the kernel's (static data: no initializer runs).
+var table = Table{nextTid: 1}
 
 // Quantum is the time slice of a thread when others are runnable.
 const Quantum = 10_000_000 // 10 ms
 
 // T returns thread slot i.
-func T(i int) *Thread { return &threads[i] }
+func T(i int) *Thread { return &table.t[i] }
+
+// T returns thread slot i of tb.
+func (tb *Table) T(i int) *Thread { return &tb.t[i] }
 
 // Current returns the slot of the thread running on this CPU.
 func Current() int { return int(amd64.This().Current) }
 
 // Cur returns the thread running on this CPU.
-func Cur() *Thread { return &threads[amd64.This().Current] }
+func Cur() *Thread { return &table.t[amd64.This().Current] }
 
 // InitIdle makes slot 0 CPU 0's idle thread: ring 0, interrupts on, running
 // idleLoop (STI; HLT) on its own small stack.
 func InitIdle() {
-	t := &threads[0]
+	t := &table.t[0]
 	t.State = Running
 	t.Tid = 0
 	f := &t.Frame
@@ -117,13 +131,16 @@ func initFX(f *amd64.TrapFrame) {
 
 // New takes a free slot for a new thread and gives it a tid. The caller
 // fills its Frame and makes it Runnable.
-func New() (int, bool) {
+func New() (int, bool) { return table.New() }
+
+// New is New on tb.
+func (tb *Table) New() (int, bool) {
 	for i := 1; i < MaxThreads; i++ {
-		t := &threads[i]
+		t := &tb.t[i]
 		if t.State == Free {
 			*t = Thread{}
-			t.Tid = nextTid
-			nextTid++
+			t.Tid = tb.nextTid
+			tb.nextTid++
 			return i, true
 		}
 	}
@@ -134,7 +151,7 @@ func New() (int, bool) {
 // initial stack, interrupts on.
 func NewMain(rip, rsp uint64) int {
 	i, _ := New()
-	t := &threads[i]
+	t := &table.t[i]
 	f := &t.Frame
 	f.RIP, f.RSP = rip, rsp
 	f.CS, f.SS = amd64.SelCode, amd64.SelData
@@ -147,7 +164,12 @@ func NewMain(rip, rsp uint64) int {
 // Block puts thread i to sleep. deadline 0 means no timeout; timeoutRet is
 // what its syscall returns if the deadline passes first.
 func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
-	t := &threads[i]
+	table.Block(i, w, addr, deadline, timeoutRet)
+}
+
+// Block is Block on tb.
+func (tb *Table) Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
+	t := &tb.t[i]
 	t.State = Blocked
 	t.Wait = w
 	t.WaitAddr = addr
@@ -156,8 +178,11 @@ func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
 }
 
 // Wake makes blocked thread i runnable with syscall result ret.
-func Wake(i int, ret int64) {
-	t := &threads[i]
+func Wake(i int, ret int64) { table.Wake(i, ret) }
+
+// Wake is Wake on tb.
+func (tb *Table) Wake(i int, ret int64) {
+	t := &tb.t[i]
 	t.State = Runnable
 	t.Wait = WaitNone
 	t.Deadline = 0
@@ -166,17 +191,20 @@ func Wake(i int, ret int64) {
 
 // Exit frees thread i's slot.
 func Exit(i int) {
-	threads[i].State = Free
+	table.t[i].State = Free
 }
 
 // WakeFutex wakes up to n threads waiting on the futex word at addr and
 // returns how many it woke.
-func WakeFutex(addr uint64, n int) int {
+func WakeFutex(addr uint64, n int) int { return table.WakeFutex(addr, n) }
+
+// WakeFutex is WakeFutex on tb.
+func (tb *Table) WakeFutex(addr uint64, n int) int {
 	woken := 0
 	for i := 1; i < MaxThreads && woken < n; i++ {
-		t := &threads[i]
+		t := &tb.t[i]
 		if t.State == Blocked && t.Wait == WaitFutex && t.WaitAddr == addr {
-			Wake(i, 0)
+			tb.Wake(i, 0)
 			woken++
 		}
 	}
@@ -184,20 +212,26 @@ func WakeFutex(addr uint64, n int) int {
 }
 
 // Expire wakes every thread whose deadline is at or before now.
-func Expire(now int64) {
+func Expire(now int64) { table.Expire(now) }
+
+// Expire is Expire on tb.
+func (tb *Table) Expire(now int64) {
 	for i := 1; i < MaxThreads; i++ {
-		t := &threads[i]
+		t := &tb.t[i]
 		if t.State == Blocked && t.Deadline != 0 && t.Deadline <= now {
-			Wake(i, t.TimeoutRet)
+			tb.Wake(i, t.TimeoutRet)
 		}
 	}
 }
 
 // NextDeadline returns the earliest deadline of a blocked thread (0: none).
-func NextDeadline() int64 {
+func NextDeadline() int64 { return table.NextDeadline() }
+
+// NextDeadline is NextDeadline on tb.
+func (tb *Table) NextDeadline() int64 {
 	var d int64
 	for i := 1; i < MaxThreads; i++ {
-		t := &threads[i]
+		t := &tb.t[i]
 		if t.State == Blocked && t.Deadline != 0 && (d == 0 || t.Deadline < d) {
 			d = t.Deadline
 		}
@@ -207,9 +241,12 @@ func NextDeadline() int64 {
 
 // Counts returns the number of live (non-free) and runnable threads, idle
 // excluded.
-func Counts() (live, runnable int) {
+func Counts() (live, runnable int) { return table.Counts() }
+
+// Counts is Counts on tb.
+func (tb *Table) Counts() (live, runnable int) {
 	for i := 1; i < MaxThreads; i++ {
-		switch threads[i].State {
+		switch tb.t[i].State {
 		case Runnable, Running:
 			runnable++
 			live++
@@ -227,31 +264,54 @@ func Counts() (live, runnable int) {
 func Schedule(tf *amd64.TrapFrame, now int64) {
 	c := amd64.This()
 	cur := int(c.Current)
-	ct := &threads[cur]
-	if cur != 0 && ct.State == Running && now < c.SliceEnd {
-		return
+	next, end := table.Pick(cur, now, c.SliceEnd)
+	c.SliceEnd = end
+	if next != cur {
+		table.Switch(tf, cur, next)
+		c.Current = uint64(next)
 	}
-	next := -1
+}
+
+// Pick chooses the slot to run after a trap on a CPU that runs slot cur,
+// whose time slice ends at sliceEnd, and returns it with the slice's new
+// end. next == cur keeps the current thread (its frame is the one on the
+// kernel stack). The rule: the current thread keeps the CPU while it is
+// Running and its slice has time left; else the next Runnable slot after
+// cur, round-robin (slot 0, the idle thread, never competes); else the
+// current thread again with a fresh slice if it can run; else idle.
+func (tb *Table) Pick(cur int, now, sliceEnd int64) (next int, end int64) {
+	ct := &tb.t[cur]
+	if cur != 0 && ct.State == Running && now < sliceEnd {
+		return cur, sliceEnd
+	}
+	next = -1
 	for k := 1; k <= MaxThreads-1; k++ {
 		i := (cur + k) % MaxThreads
 		if i == 0 {
 			continue
 		}
-		if threads[i].State == Runnable {
+		if tb.t[i].State == Runnable {
 			next = i
 			break
 		}
 	}
 	if next < 0 {
 		if cur != 0 && ct.State == Running {
-			c.SliceEnd = now + Quantum
-			return // nobody else: keep going
+			return cur, now + Quantum // nobody else: keep going
 		}
 		next = 0
 	}
 	if next == cur {
-		return
+		return cur, sliceEnd
 	}
+	return next, now + Quantum
+}
+
+// Switch saves the frame tf of slot cur (unless it exited) and loads slot
+// next's in its place: cur becomes Runnable if it was Running (the idle
+// thread always is), next Running.
+func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
+	ct := &tb.t[cur]
 	if ct.State != Free {
 		ct.Frame = *tf
 		if ct.State == Running {
@@ -261,11 +321,9 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 	if cur == 0 {
 		ct.State = Runnable // idle is always ready
 	}
-	nt := &threads[next]
+	nt := &tb.t[next]
 	*tf = nt.Frame
 	nt.State = Running
-	c.Current = uint64(next)
-	c.SliceEnd = now + Quantum
 }
 
 // SliceEnd returns when the running thread's time slice ends.

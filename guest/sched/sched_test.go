@@ -1,0 +1,194 @@
+package sched
+
+// The scheduler's decisions, on the host: a Table of its own, the time and
+// the running slot given as arguments.
+
+import (
+	"testing"
+
+	"rt0/guest/arch/amd64"
+)
+
+// runnable makes n new Runnable threads and returns their slots.
+func runnable(t *testing.T, tb *Table, n int) []int {
+	t.Helper()
+	var s []int
+	for k := 0; k < n; k++ {
+		i, ok := tb.New()
+		if !ok {
+			t.Fatal("table full")
+		}
+		tb.T(i).State = Runnable
+		s = append(s, i)
+	}
+	return s
+}
+
+func TestNewTids(t *testing.T) {
+	tb := NewTable()
+	a, _ := tb.New()
+	// New leaves the slot Free until the caller makes it Runnable: asked
+	// again, it hands out the same slot, with a new tid.
+	if again, _ := tb.New(); again != a || tb.T(a).Tid != 2 {
+		t.Errorf("New twice: slot %d tid %d; want slot %d, tid 2", again, tb.T(a).Tid, a)
+	}
+	tb.T(a).State = Runnable
+	b, _ := tb.New()
+	tb.T(b).State = Runnable
+	if a != 1 || b != 2 || tb.T(b).Tid != 3 {
+		t.Errorf("slots %d %d, tid %d; want 1 2, tid 3", a, b, tb.T(b).Tid)
+	}
+	tb.T(a).State = Free // exited: the slot is reused, the tid is not
+	if c, _ := tb.New(); c != a || tb.T(c).Tid != 4 {
+		t.Errorf("reused slot %d tid %d; want slot %d, tid 4", c, tb.T(c).Tid, a)
+	}
+	for i := 1; i < MaxThreads; i++ {
+		tb.T(i).State = Runnable
+	}
+	if live, run := tb.Counts(); live != MaxThreads-1 || run != MaxThreads-1 {
+		t.Errorf("full table: live %d runnable %d; want %d (the idle slot not counted)", live, run, MaxThreads-1)
+	}
+	if _, ok := tb.New(); ok {
+		t.Error("New succeeded on a full table (slot 0 is the idle thread's)")
+	}
+}
+
+// Round-robin from the running slot; the running thread keeps its slice.
+func TestPickRoundRobin(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 3) // 1 2 3
+	tb.T(0).State = Running // idle runs
+	next, end := tb.Pick(0, 100, 0)
+	if next != s[0] || end != 100+Quantum {
+		t.Fatalf("from idle: %d, %d; want %d, %d", next, end, s[0], 100+Quantum)
+	}
+	var tf amd64.TrapFrame
+	tb.Switch(&tf, 0, next)
+	if tb.T(0).State != Runnable || tb.T(s[0]).State != Running {
+		t.Errorf("after switch: idle %v, %d %v", tb.T(0).State, s[0], tb.T(s[0]).State)
+	}
+	// Slice not over: keep.
+	if n, e := tb.Pick(s[0], 100+Quantum-1, end); n != s[0] || e != end {
+		t.Errorf("mid-slice: %d, %d; want to keep %d, %d", n, e, s[0], end)
+	}
+	// Slice over: the next one, then the next, wrapping past the end of
+	// the table and skipping the idle slot.
+	cur, now := s[0], end
+	for _, want := range []int{s[1], s[2], s[0], s[1]} {
+		n, e := tb.Pick(cur, now, now)
+		if n != want || e != now+Quantum {
+			t.Fatalf("after %d: %d, %d; want %d, %d", cur, n, e, want, now+Quantum)
+		}
+		tb.Switch(&tf, cur, n)
+		cur, now = n, e
+	}
+}
+
+// Nobody else runnable: the running thread gets a fresh slice; a blocked
+// one gives the CPU to idle.
+func TestPickAlone(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 1)
+	tb.T(s[0]).State = Running
+	if n, e := tb.Pick(s[0], 50, 40); n != s[0] || e != 50+Quantum {
+		t.Errorf("alone past its slice: %d, %d; want %d, %d", n, e, s[0], 50+Quantum)
+	}
+	tb.Block(s[0], WaitSleep, 0, 90, -4)
+	if n, _ := tb.Pick(s[0], 60, 50+Quantum); n != 0 {
+		t.Errorf("blocked, none runnable: %d; want idle (0)", n)
+	}
+	// The idle thread with nothing runnable stays idle.
+	tb.T(0).State = Running
+	if n, _ := tb.Pick(0, 70, 0); n != 0 {
+		t.Errorf("idle, none runnable: %d", n)
+	}
+}
+
+// Switch keeps the frames: the leaving thread's state is saved, the
+// arriving one's loaded; an exited thread's frame is not saved.
+func TestSwitchFrames(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 2)
+	tb.T(s[0]).State = Running
+	tb.T(s[1]).Frame.RIP = 0x2222
+	tf := amd64.TrapFrame{RIP: 0x1111}
+	tb.Switch(&tf, s[0], s[1])
+	if tf.RIP != 0x2222 || tb.T(s[0]).Frame.RIP != 0x1111 || tb.T(s[0]).State != Runnable {
+		t.Errorf("switch: tf.RIP %#x, saved %#x, state %v", tf.RIP, tb.T(s[0]).Frame.RIP, tb.T(s[0]).State)
+	}
+	tb.T(s[1]).State = Free // exits
+	tf.RIP = 0x3333
+	tb.Switch(&tf, s[1], s[0])
+	if tb.T(s[1]).Frame.RIP != 0x2222 || tb.T(s[1]).State != Free || tf.RIP != 0x1111 {
+		t.Errorf("from an exited thread: saved %#x state %v tf %#x", tb.T(s[1]).Frame.RIP, tb.T(s[1]).State, tf.RIP)
+	}
+}
+
+func TestFutexAndDeadlines(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 4)
+	tb.Block(s[0], WaitFutex, 0x1000, 0, 0)
+	tb.Block(s[1], WaitFutex, 0x1000, 500, -110)
+	tb.Block(s[2], WaitFutex, 0x2000, 300, -110)
+	tb.Block(s[3], WaitSleep, 0, 400, 0)
+	if live, run := tb.Counts(); live != 4 || run != 0 {
+		t.Errorf("counts %d %d", live, run)
+	}
+	if d := tb.NextDeadline(); d != 300 {
+		t.Errorf("next deadline %d; want 300", d)
+	}
+	// futex wake: at most n, only that word, result 0.
+	if n := tb.WakeFutex(0x1000, 1); n != 1 || tb.T(s[0]).State != Runnable || tb.T(s[1]).State != Blocked {
+		t.Errorf("wake 1: %d woken, states %v %v", n, tb.T(s[0]).State, tb.T(s[1]).State)
+	}
+	if n := tb.WakeFutex(0x1000, 10); n != 1 || tb.T(s[1]).Frame.RAX != 0 || tb.T(s[1]).Deadline != 0 {
+		t.Errorf("wake rest: %d woken, RAX %d, deadline %d", n, tb.T(s[1]).Frame.RAX, tb.T(s[1]).Deadline)
+	}
+	if n := tb.WakeFutex(0x3000, 10); n != 0 {
+		t.Errorf("nobody waits on 0x3000: woke %d", n)
+	}
+	// Expire: deadlines at or before now, with their timeout result.
+	tb.Expire(299)
+	if tb.T(s[2]).State != Blocked {
+		t.Error("woken before its deadline")
+	}
+	tb.Expire(300)
+	if tb.T(s[2]).State != Runnable || int64(tb.T(s[2]).Frame.RAX) != -110 {
+		t.Errorf("at its deadline: %v, RAX %d; want Runnable, -110 (ETIMEDOUT)", tb.T(s[2]).State, int64(tb.T(s[2]).Frame.RAX))
+	}
+	if d := tb.NextDeadline(); d != 400 {
+		t.Errorf("next deadline %d; want 400", d)
+	}
+	tb.Expire(1000)
+	if d := tb.NextDeadline(); d != 0 {
+		t.Errorf("no deadlines left: %d", d)
+	}
+	if _, run := tb.Counts(); run != 4 {
+		t.Errorf("runnable %d; want 4", run)
+	}
+}
+
+// The decisions run in traps: they must not allocate.
+func TestNoAllocs(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 8)
+	var tf amd64.TrapFrame
+	cur := 0
+	now := int64(0)
+	n := testing.AllocsPerRun(100, func() {
+		next, end := tb.Pick(cur, now, now)
+		if next != cur {
+			tb.Switch(&tf, cur, next)
+			cur = next
+		}
+		now = end
+		tb.Block(s[1], WaitFutex, 0x10, now+5, 0)
+		tb.WakeFutex(0x10, 1)
+		tb.Expire(now)
+		tb.NextDeadline()
+		tb.Counts()
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per round", n)
+	}
+}
