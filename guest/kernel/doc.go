@@ -27,9 +27,12 @@
 //	sysfs_firmware.go /sys/firmware: the SMBIOS and ACPI tables as Linux exports them
 //	cgoinit_amd64.s the runtime's _cgo_init hook: m0's FS base by WRMSR
 //	vdso_amd64.s    __vdso_clock_gettime: the clock without a system call
+//	linkinfo.go     the table the post-link step fills (rt0/contract)
 //	trap.go         every entry: exceptions, page faults, interrupts, syscalls
+//	usermem.go      checking and backing user memory before the kernel touches it
 //	signal.go       signal frames and rt_sigreturn
-//	syscall.go      the syscall table, by Linux number
+//	syscall.go      the syscall table, by Linux number (numbers, errno and
+//	                flags from rt0/guest/linux)
 //	sys_*.go        the syscalls, grouped by what they manage; pipe.go pipes
 //	                (and the rings sockets are made of); sys_socket.go TCP
 //	                and Unix streams, sys_socket_dgram.go UDP, Unix

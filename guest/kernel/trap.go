@@ -15,8 +15,11 @@ import (
 // schedule. A trap that arrives at depth 1 came from a thread: after serving
 // it, the scheduler decides which thread the trap returns to. A nested trap
 // (depth > 1) is the kernel faulting on its own: only a demand-zero page
-// fault (the kernel touching user memory it has validated) may be served
-// there; anything else stops the machine.
+// fault (the kernel touching user memory it has validated) is served there,
+// on the #PF stack, apart from the handler it interrupted (idt.go); the
+// page-fault path itself never touches unbacked memory (usermem.go backs
+// what it checks), since a #PF there would reuse its own stack. Anything
+// else stops the machine (panic.go says "in the kernel").
 
 var depth = 1
 
