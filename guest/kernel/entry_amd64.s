@@ -61,7 +61,7 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	MOVL	BP, R9	// (zero-extends)
 	SHLQ	$32, BX
 	ORQ	BX, R9
-	MOVL	$0x10, AX
+	MOVL	$SEL_DATA, AX
 	MOVW	AX, DS
 	MOVW	AX, ES
 	MOVW	AX, SS
@@ -117,11 +117,11 @@ TEXT ·entry64(SB),NOSPLIT|NOFRAME,$0
 	// to its reset value. AVX stays off (CR4.OSXSAVE=0): the runtime then
 	// sees no AVX and FXSAVE covers all the state there is.
 	MOVQ	CR0, AX
-	ANDQ	$~4, AX
-	ORQ	$2, AX
+	ANDQ	$~CR0_EM, AX
+	ORQ	$CR0_MP, AX
 	MOVQ	AX, CR0
 	MOVQ	CR4, AX
-	ORQ	$0x600, AX
+	ORQ	$(CR4_OSFXSR|CR4_OSXMMEXCPT), AX
 	MOVQ	AX, CR4
 	BYTE $0xDB; BYTE $0xE3	// FNINIT: the x87 unit to its reset state
 	LDMXCSR	·mxcsrDefault(SB)

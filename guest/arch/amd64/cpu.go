@@ -16,10 +16,7 @@ const (
 	MSR_FS_BASE      = 0xC0000100
 	MSR_GS_BASE      = 0xC0000101
 	MSR_APIC_BASE    = 0x1B
-	MSR_TSC_DEADLINE = 0x6E0
 	EFER_SCE         = 1 << 0
-	EFER_LME         = 1 << 8
-	EFER_NXE         = 1 << 11
 	CR0_MP           = 1 << 1
 	CR0_EM           = 1 << 2
 	CR0_WP           = 1 << 16

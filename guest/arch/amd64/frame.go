@@ -42,7 +42,6 @@ const (
 	VecX87         = 16
 	VecMachine     = 18
 	VecSIMD        = 19
-	VecIRQBase     = 32 // the first vector we give to devices
 	VecSpurious    = 255
 )
 

@@ -24,3 +24,7 @@
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
 #define VECTOR_SYSCALL	256
+#define CR0_MP		0x2
+#define CR0_EM		0x4
+#define CR4_OSFXSR	0x200
+#define CR4_OSXMMEXCPT	0x400

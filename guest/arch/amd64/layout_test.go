@@ -56,6 +56,10 @@ func TestFrameOffsets(t *testing.T) {
 		"SEL_CODE":       SelCode,
 		"SEL_DATA":       SelData,
 		"VECTOR_SYSCALL": VectorSyscall,
+		"CR0_MP":         CR0_MP,
+		"CR0_EM":         CR0_EM,
+		"CR4_OSFXSR":     CR4_OSFXSR,
+		"CR4_OSXMMEXCPT": CR4_OSXMMEXCPT,
 	}
 	got := defines(t, "frame_amd64.h")
 	for name, w := range want {
