@@ -1,7 +1,7 @@
 package kernel
 
 import (
-	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/ring"
 	"rt0/guest/linux"
 	"rt0/guest/sched"
 )
@@ -27,10 +27,10 @@ const (
 )
 
 type pipe struct {
-	used             bool
-	buf              uint64 // kheap block of size; 0 until the first write
-	size             uint64 // the ring's capacity, a power of two
-	head, tail       uint64 // read and write counters
+	used bool
+	// The bytes: a kheap block (0 until the first write), its capacity,
+	// the read and write counters.
+	ring.Ring
 	readers, writers int32
 	// reset: the writing socket closed with SO_LINGER 0 (an RST): the
 	// reader gets ECONNRESET rather than EOF.
@@ -41,49 +41,19 @@ type pipe struct {
 
 var pipes [maxPipes]pipe
 
-func (p *pipe) len() uint64  { return p.tail - p.head }
-func (p *pipe) room() uint64 { return p.size - p.len() }
-
 // put copies b into the ring (the caller checked the room) and returns
-// how much it stored: all, or nothing if there is no memory for the ring.
+// how much it stored: all, or nothing if there is no memory for the ring
+// (its buffer is allocated at the first write).
 func (p *pipe) put(b []byte) uint64 {
-	if p.buf == 0 && len(b) > 0 {
-		a, ok := kalloc(p.size)
+	if p.Buf == 0 && len(b) > 0 {
+		a, ok := kalloc(p.Size)
 		if !ok {
 			return 0
 		}
-		p.buf = a
+		p.Buf = a
 	}
-	n0 := uint64(len(b))
-	for len(b) > 0 {
-		off := p.tail % p.size
-		n := copy(amd64.Bytes(uintptr(p.buf+off), int(p.size-off)), b)
-		p.tail += uint64(n)
-		b = b[n:]
-	}
-	return n0
-}
-
-// peekAt copies len(b) bytes from off bytes past the ring's head, without
-// consuming them (the caller checked they are there).
-func (p *pipe) peekAt(off uint64, b []byte) {
-	for n := 0; n < len(b); {
-		o := (p.head + off + uint64(n)) % p.size
-		n += copy(b[n:], amd64.Bytes(uintptr(p.buf+o), int(p.size-o)))
-	}
-}
-
-// take copies up to len(b) bytes out of the ring.
-func (p *pipe) take(b []byte) int {
-	n := 0
-	for n < len(b) && p.len() > 0 {
-		off := p.head % p.size
-		k := min(uint64(len(b)-n), p.size-off, p.len())
-		copy(b[n:], amd64.Bytes(uintptr(p.buf+off), int(k)))
-		p.head += k
-		n += int(k)
-	}
-	return n
+	p.Put(b)
+	return uint64(len(b))
 }
 
 func sysPipe2(fds, flags uint64) int64 {
@@ -151,14 +121,14 @@ func ringRead(k int32, nonblock bool, buf, n uint64, peek bool) int64 {
 	if !ok {
 		return -linux.EFAULT
 	}
-	if p.len() > 0 {
+	if p.Len() > 0 {
 		if peek {
-			h := p.head
-			r := p.take(b)
-			p.head = h
+			h := p.Head
+			r := p.Take(b)
+			p.Head = h
 			return int64(r)
 		}
-		r := p.take(b)
+		r := p.Take(b)
 		pipeChanged(k)
 		return int64(r)
 	}
@@ -193,8 +163,8 @@ func ringWrite(k int32, nonblock bool, buf, n uint64, sigpipe bool) int64 {
 	if !ok {
 		return -linux.EFAULT
 	}
-	w := p.put(b[:min(n, p.room())])
-	if w == 0 && n > 0 && p.room() > 0 {
+	w := p.put(b[:min(n, p.Room())])
+	if w == 0 && n > 0 && p.Room() > 0 {
 		return -linux.ENOMEM // no memory for the ring
 	}
 	if w > 0 {
@@ -234,8 +204,8 @@ func ringDrop(k int32, reader bool) {
 	}
 	pipeChanged(k)
 	if p.readers <= 0 && p.writers <= 0 {
-		if p.buf != 0 {
-			kfree(p.buf, p.size)
+		if p.Buf != 0 {
+			kfree(p.Buf, p.Size)
 		}
 		if p.fifo != 0 {
 			ino(p.fifo - 1).data = 0 // the FIFO's node has no ring any more
@@ -251,7 +221,7 @@ func newRing() int32 { return newRingOf(pipeSize) }
 func newRingOf(size uint64) int32 {
 	for i := range pipes {
 		if !pipes[i].used {
-			pipes[i] = pipe{used: true, readers: 1, writers: 1, size: size}
+			pipes[i] = pipe{used: true, readers: 1, writers: 1, Ring: ring.Ring{Size: size}}
 			return int32(i)
 		}
 	}
@@ -276,7 +246,7 @@ func pipeChanged(k int32) {
 				t.Frame.RIP -= 2
 				sched.Wake(i, int64(t.Args[0]))
 			case sched.WaitPipeRead:
-				if p.len() == 0 && p.writers > 0 {
+				if p.Len() == 0 && p.writers > 0 {
 					continue
 				}
 				b, ok := userBytes(t.Args[0], t.Args[1], true)
@@ -284,7 +254,7 @@ func pipeChanged(k int32) {
 					sched.Wake(i, -linux.EFAULT)
 					continue
 				}
-				sched.Wake(i, int64(p.take(b)))
+				sched.Wake(i, int64(p.Take(b)))
 				again = true
 			case sched.WaitPipeWrite:
 				done := t.Args[2]
@@ -297,7 +267,7 @@ func pipeChanged(k int32) {
 					}
 					continue
 				}
-				if p.room() == 0 {
+				if p.Room() == 0 {
 					continue
 				}
 				b, ok := userBytes(t.Args[0], t.Args[1], false)
@@ -305,7 +275,7 @@ func pipeChanged(k int32) {
 					sched.Wake(i, -linux.EFAULT)
 					continue
 				}
-				k := p.put(b[done : done+min(t.Args[1]-done, p.room())])
+				k := p.put(b[done : done+min(t.Args[1]-done, p.Room())])
 				if k == 0 {
 					continue
 				}
@@ -342,7 +312,7 @@ func pipeReadiness(f *ofd) uint32 {
 func ringReadable(k int32) uint32 {
 	p := &pipes[k]
 	var ev uint32
-	if p.len() > 0 {
+	if p.Len() > 0 {
 		ev |= linux.EPOLLIN
 	}
 	if p.writers == 0 {
@@ -355,7 +325,7 @@ func ringReadable(k int32) uint32 {
 func ringWritable(k int32) uint32 {
 	p := &pipes[k]
 	var ev uint32
-	if p.room() > 0 {
+	if p.Room() > 0 {
 		ev |= linux.EPOLLOUT
 	}
 	if p.readers == 0 {

@@ -171,7 +171,7 @@ func socketWrite(k int32, fl uint32, buf, n, flags uint64) int64 {
 func socketReadiness(k int32) uint32 {
 	s := &sockets[k]
 	if s.typ == linux.SOCK_DGRAM {
-		if pipes[s.rx].len() > 0 {
+		if pipes[s.rx].Len() > 0 {
 			return linux.EPOLLIN | linux.EPOLLOUT
 		}
 		return linux.EPOLLOUT
@@ -185,13 +185,13 @@ func socketReadiness(k int32) uint32 {
 	case sockConnected:
 		rx, tx := &pipes[s.rx], &pipes[s.tx]
 		var ev uint32
-		if rx.len() > 0 || s.shutRd {
+		if rx.Len() > 0 || s.shutRd {
 			ev |= linux.EPOLLIN
 		}
 		if rx.writers == 0 {
 			ev |= linux.EPOLLIN | linux.EPOLLRDHUP
 		}
-		if s.shutWr || tx.readers == 0 || tx.room() > 0 {
+		if s.shutWr || tx.readers == 0 || tx.Room() > 0 {
 			ev |= linux.EPOLLOUT
 		}
 		if rx.writers == 0 && (s.shutWr || tx.readers == 0) {
@@ -213,7 +213,7 @@ func socketClose(k int32) {
 		if s.abort {
 			// An RST: what was not read is gone, the peer's reads fail.
 			t := &pipes[s.tx]
-			t.head, t.reset = t.tail, true
+			t.Head, t.reset = t.Tail, true
 		}
 		if !s.shutWr {
 			ringDrop(s.tx, false)
@@ -1168,7 +1168,7 @@ func sysSendfile(out, in, offp, count uint64) int64 {
 		return 0
 	}
 	t := &pipes[s.tx]
-	n := min(count, node.size-off, t.room())
+	n := min(count, node.size-off, t.Room())
 	if n == 0 {
 		if fo.flags&linux.O_NONBLOCK != 0 {
 			return -linux.EAGAIN

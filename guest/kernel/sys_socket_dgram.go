@@ -77,11 +77,11 @@ func blockRestart(k int32) int64 {
 func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 	p := &pipes[k]
 	n := v.total()
-	if recHdr+uint64(len(addr))+n > p.room() {
+	if recHdr+uint64(len(addr))+n > p.Room() {
 		return false, 0
 	}
 	hdr := [recHdr]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24), byte(len(addr))}
-	if p.put(hdr[:]) == 0 && p.buf == 0 {
+	if p.put(hdr[:]) == 0 && p.Buf == 0 {
 		return false, -linux.ENOMEM
 	}
 	p.put(addr)
@@ -93,7 +93,7 @@ func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 		b, ok := userBytes(base, m, false)
 		if !ok {
 			// Undo: the record must be whole.
-			p.tail -= recHdr + uint64(len(addr))
+			p.Tail -= recHdr + uint64(len(addr))
 			return false, -linux.EFAULT
 		}
 		p.put(b)
@@ -107,7 +107,7 @@ func putRecord(k int32, addr []byte, v *userVec) (bool, int64) {
 func putRecordBytes(k int32, addr, data []byte) bool {
 	p := &pipes[k]
 	n := uint64(len(data))
-	if recHdr+uint64(len(addr))+n > p.room() {
+	if recHdr+uint64(len(addr))+n > p.Room() {
 		return false
 	}
 	hdr := [recHdr]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24), byte(len(addr))}
@@ -126,12 +126,12 @@ func putRecordBytes(k int32, addr, data []byte) bool {
 func takeRecord(k int32, v *userVec, name, nameLenp uint64, peek, wantFull bool) (int64, bool) {
 	p := &pipes[k]
 	var hdr [recHdr]byte
-	p.peekAt(0, hdr[:])
+	p.PeekAt(0, hdr[:])
 	n := uint64(hdr[0]) | uint64(hdr[1])<<8 | uint64(hdr[2])<<16 | uint64(hdr[3])<<24
 	alen := uint64(hdr[4])
 	if name != 0 {
 		var a [2 + unixPathMax]byte
-		p.peekAt(recHdr, a[:alen])
+		p.PeekAt(recHdr, a[:alen])
 		if l, ok := userBytes(nameLenp, 4, true); ok {
 			if b, ok := userBytes(name, min(uint64(u32(l)), alen), true); ok {
 				copy(b, a[:alen])
@@ -150,11 +150,11 @@ func takeRecord(k int32, v *userVec, name, nameLenp uint64, peek, wantFull bool)
 		if !ok {
 			return -linux.EFAULT, false
 		}
-		p.peekAt(recHdr+alen+done, b)
+		p.PeekAt(recHdr+alen+done, b)
 		done += m
 	}
 	if !peek {
-		p.head += recHdr + alen + n
+		p.Head += recHdr + alen + n
 		pipeChanged(k)
 	}
 	if wantFull {
@@ -306,7 +306,7 @@ func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 func dgramRecv(k int32, fl uint32, v *userVec, name, nameLenp, flags, msgFlags uint64) int64 {
 	s := &sockets[k]
 	p := &pipes[s.rx]
-	if p.len() == 0 {
+	if p.Len() == 0 {
 		if fl&linux.O_NONBLOCK != 0 || flags&linux.MSG_DONTWAIT != 0 {
 			return -linux.EAGAIN
 		}
@@ -360,7 +360,7 @@ func seqRead(s *socket, fl uint32, v *userVec, flags, msgFlags uint64) int64 {
 		return -linux.ENOTCONN
 	}
 	p := &pipes[s.rx]
-	if p.len() == 0 {
+	if p.Len() == 0 {
 		if p.writers == 0 || s.shutRd {
 			return 0
 		}

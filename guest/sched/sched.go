@@ -79,14 +79,15 @@ type Thread struct {
 // with this CPU's state from amd64.This().
 type Table struct {
 	t       [MaxThreads]Thread
-	nextTid int32
+	lastTid int32 // the last tid given out: the first thread gets 1
 }
 
-// NewTable returns an empty table whose first thread gets tid 1.
-func NewTable() *Table { return &Table{nextTid: 1} }
+// NewTable returns an empty table.
+func NewTable() *Table { return new(Table) }
 
-// table is the kernel's (static data: no initializer runs).
-var table = Table{nextTid: 1}
+// table is the kernel's. It must stay all zero at link time: a non-zero
+// field would move its 100 KiB from the bss into the image's data.
+var table Table
 
 // Quantum is the time slice of a thread when others are runnable.
 const Quantum = 10_000_000 // 10 ms
@@ -139,8 +140,8 @@ func (tb *Table) New() (int, bool) {
 		t := &tb.t[i]
 		if t.State == Free {
 			*t = Thread{}
-			t.Tid = tb.nextTid
-			tb.nextTid++
+			tb.lastTid++
+			t.Tid = tb.lastTid
 			return i, true
 		}
 	}
