@@ -10,6 +10,7 @@
 //	screen.go       the screen console: VGA cells kept by the kernel, painted
 //	                by the kernel or by the painter goroutine (rt0/guest/painter)
 //	screen_escape.go escape sequences: colours, erasing, cursor movement
+//	                (the parser and the colours: package ansi)
 //	screen_dev.go   /dev/tty0, /dev/vcsa, /dev/fb0: the screen for the painter
 //	                (their Linux ABI, shared with the painter: package vt)
 //	physmem.go      the memory map -> the frame allocator
@@ -34,11 +35,11 @@
 //	syscall.go      the syscall table, by Linux number (numbers, errno and
 //	                flags from rt0/guest/linux)
 //	sys_*.go        the syscalls, grouped by what they manage; pipe.go pipes
-//	                (and the rings sockets are made of); sys_socket.go TCP
-//	                and Unix streams, sys_socket_dgram.go UDP, Unix
-//	                datagrams and seqpacket, sys_netlink.go the loopback
-//	                for net.Interfaces: linked only into programs that
-//	                import net (EnableSockets)
+//	                (their ring, which sockets use too: package ring);
+//	                sys_socket.go TCP and Unix streams, sys_socket_dgram.go
+//	                UDP, Unix datagrams and seqpacket, sys_netlink.go the
+//	                loopback for net.Interfaces: linked only into programs
+//	                that import net (EnableSockets)
 //	trace.go        the startup tracer (debug-register breakpoints)
 //	smbios.go       the SMBIOS tables: the machine's identity for the log
 //	panic.go        fault reports and stopping the machine

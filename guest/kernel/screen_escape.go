@@ -1,5 +1,7 @@
 package kernel
 
+import "rt0/guest/kernel/ansi"
+
 // Escape sequences on the screen console: the subset of ECMA-48 that
 // Linux's console and xterm share and that programs use for colour and
 // simple screen control, so that a program that colours its output (a
@@ -17,85 +19,36 @@ package kernel
 //	                 2 or 3 all (the cursor stays)
 //	ESC [ n K        erase in the line: 0 to its end, 1 from its start, 2 all
 //
-// Anything else that starts with ESC is swallowed to its final byte.
+// Anything else that starts with ESC is swallowed to its final byte. The
+// parser and the colours are package ansi's; what a sequence does to the
+// cells and the cursor is here.
 
+// escState is the screen's escape parser and the SGR state of its
+// attribute (package ansi).
 type escState struct {
-	state   uint8 // escNone, escStart (after ESC), escCSI (after ESC [)
-	private bool  // a CSI with '?', '>' or '=': a private mode, ignored
-	n       int   // parameters seen
-	params  [8]int
-	// SGR state the attribute is made of.
-	fg, bg         uint8
-	bold, reverse  bool
-	haveAttributes bool
+	parser ansi.Parser
+	attr   ansi.Attr
 }
-
-const (
-	escNone = iota
-	escStart
-	escCSI
-)
-
-// vgaFromANSI maps ANSI colour numbers (0 black, 1 red, 2 green, 3
-// yellow, 4 blue, 5 magenta, 6 cyan, 7 white) to VGA's, which order red
-// and blue the other way round.
-var vgaFromANSI = [8]uint8{0, 4, 2, 6, 1, 5, 3, 7}
 
 // escape feeds c to the parser; it reports whether c was part of an
 // escape sequence (and so not to be shown).
 func escape(c byte) bool {
 	e := &screen.esc
-	switch e.state {
-	case escNone:
-		if c != 0x1B {
-			return false
-		}
-		e.state = escStart
-	case escStart:
-		if c == '[' {
-			e.state, e.private, e.n = escCSI, false, 0
-			e.params = [8]int{}
-		} else {
-			e.state = escNone // a two-byte sequence (ESC c, ESC 7, ...): ignored
-		}
-	case escCSI:
-		switch {
-		case c >= '0' && c <= '9':
-			if e.n == 0 {
-				e.n = 1
-			}
-			if i := e.n - 1; i < len(e.params) && e.params[i] < 10000 {
-				e.params[i] = e.params[i]*10 + int(c-'0')
-			}
-		case c == ';':
-			if e.n == 0 {
-				e.n = 1
-			}
-			e.n++
-		case c == '?' || c == '>' || c == '=':
-			e.private = true
-		case c >= 0x40 && c <= 0x7E:
-			e.state = escNone
-			if !e.private {
-				csi(c)
-			}
-		case c < 0x20:
-			// A control character inside a sequence is executed, as a
-			// terminal does; the sequence goes on.
-			putChar(c)
-		}
+	switch e.parser.Feed(c) {
+	case ansi.Text:
+		return false
+	case ansi.Execute:
+		// A control character inside a sequence is executed, as a
+		// terminal does; the sequence goes on.
+		putChar(c)
+	case ansi.Sequence:
+		csi(e.parser.Final())
 	}
 	return true
 }
 
-// param returns parameter i, or def if it is absent or 0.
-func param(i, def int) int {
-	e := &screen.esc
-	if i >= e.n || i >= len(e.params) || e.params[i] == 0 {
-		return def
-	}
-	return e.params[i]
-}
+// param returns parameter i of the sequence, or def if it is absent or 0.
+func param(i, def int) int { return screen.esc.parser.Param(i, def) }
 
 // csi carries out a control sequence whose final byte is c.
 func csi(c byte) {
@@ -144,45 +97,8 @@ func csi(c byte) {
 	}
 }
 
-// sgr applies Select Graphic Rendition: each parameter in turn.
+// sgr applies Select Graphic Rendition to the screen's attribute.
 func sgr() {
 	e := &screen.esc
-	if !e.haveAttributes {
-		e.fg, e.bg, e.haveAttributes = attrNormal, 0, true
-	}
-	n := max(e.n, 1) // ESC [ m is ESC [ 0 m
-	for i := 0; i < n && i < len(e.params); i++ {
-		switch p := e.params[i]; {
-		case p == 0:
-			e.fg, e.bg, e.bold, e.reverse = attrNormal, 0, false, false
-		case p == 1:
-			e.bold = true
-		case p == 22:
-			e.bold = false
-		case p == 7:
-			e.reverse = true
-		case p == 27:
-			e.reverse = false
-		case p >= 30 && p <= 37:
-			e.fg = vgaFromANSI[p-30]
-		case p == 39:
-			e.fg = attrNormal
-		case p >= 40 && p <= 47:
-			e.bg = vgaFromANSI[p-40]
-		case p == 49:
-			e.bg = 0
-		case p >= 90 && p <= 97:
-			e.fg = vgaFromANSI[p-90] | 8
-		case p >= 100 && p <= 107:
-			e.bg = vgaFromANSI[p-100] // VGA backgrounds have no bright half
-		}
-	}
-	fg, bg := e.fg, e.bg
-	if e.bold {
-		fg |= 8
-	}
-	if e.reverse {
-		fg, bg = bg, fg&7
-	}
-	screen.attr = bg<<4 | fg
+	screen.attr = e.attr.SGR(&e.parser, attrNormal)
 }
