@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/arch/amd64"
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/acpitab"
+)
 
 // ACPI, as much as a kernel without a bytecode interpreter needs: where the
 // I/O APIC is and how ISA interrupts reach it (MADT), how to power the
@@ -179,104 +182,36 @@ func facsTable() (uint64, uint32) {
 	return a, n
 }
 
-// readMADT finds the I/O APIC and the ISA interrupt overrides.
+// readMADT finds the I/O APIC and the ISA interrupt overrides
+// (acpitab.ParseMADT).
 func readMADT() {
 	t, n := table(acpi.madt)
 	if t == 0 {
 		return
 	}
-	for off := uint32(44); off+2 <= n; {
-		e := amd64.Bytes(uintptr(t+uint64(off)), 2)
-		typ, l := e[0], uint32(e[1])
-		if l < 2 || off+l > n {
-			break
-		}
-		b := amd64.Bytes(uintptr(t+uint64(off)), int(l))
-		switch {
-		case typ == 0 && l >= 8: // processor local APIC
-			if u32(b[4:])&1 != 0 {
-				acpi.nLAPIC++
-			}
-		case typ == 1 && l >= 12 && acpi.ioapic == 0: // I/O APIC
-			acpi.ioapic = uint64(u32(b[4:]))
-			acpi.ioapicGSI = u32(b[8:])
-		case typ == 2 && l >= 10: // interrupt source override
-			if src := b[3]; b[2] == 0 && src < 16 {
-				acpi.isaGSI[src] = u32(b[4:])
-				acpi.isaFlags[src] = uint16(b[8]) | uint16(b[9])<<8
-			}
-		}
-		off += l
-	}
+	m := acpitab.ParseMADT(amd64.Bytes(uintptr(t), int(n)))
+	acpi.nLAPIC = m.LAPICs
+	acpi.ioapic, acpi.ioapicGSI = m.IOAPIC, m.IOAPICGSI
+	acpi.isaGSI, acpi.isaFlags = m.ISAGSI, m.ISAFlags
 }
 
 // readFADT finds the power-management control ports, the DSDT, the FACS
-// and the boot architecture flags.
+// and the boot architecture flags (acpitab.ParseFADT), then \_S5 in the
+// DSDT (acpitab.FindS5).
 func readFADT() {
 	t, n := table(acpi.fadt)
-	if t == 0 || n < 116 {
-		return // none, or shorter than ACPI 1.0's 116 bytes: not to be trusted
-	}
-	f := amd64.Bytes(uintptr(t), int(n))
-	acpi.dsdt = uint64(u32(f[40:]))
-	if n >= 148 {
-		if x := le64(f[140:]); x != 0 {
-			acpi.dsdt = x
-		}
-	}
-	acpi.facs = uint64(u32(f[36:]))
-	if n >= 140 {
-		if x := le64(f[132:]); x != 0 {
-			acpi.facs = x
-		}
-	}
-	acpi.pm1aCnt = u32(f[64:])
-	acpi.pm1bCnt = u32(f[68:])
-	acpi.pmTimer = u32(f[76:])
-	acpi.centuryReg = f[108]
-	iapc := uint16(f[109]) | uint16(f[110])<<8
-	acpi.no8042 = iapc&2 == 0 && f[8] >= 2 // IA-PC boot flags exist from revision 2
-	readS5()
-}
-
-// readS5 finds \_S5's package in the DSDT bytecode without interpreting
-// it: the name "_S5_", a PackageOp (0x12), its length and count, then
-// SLP_TYPa and SLP_TYPb as byte constants (BytePrefix 0x0A, or the one-byte
-// constants Zero and One).
-func readS5() {
-	t, n := table(acpi.dsdt)
 	if t == 0 {
 		return
 	}
-	d := amd64.Bytes(uintptr(t), int(n))
-	for i := 36; i+4 < len(d); i++ {
-		if string(d[i:i+4]) != "_S5_" {
-			continue
-		}
-		j := i + 4
-		if j >= len(d) || d[j] != 0x12 {
-			continue
-		}
-		j++
-		j += int(d[j]>>6) + 1 // PkgLength: lead byte plus 0-3 more
-		j++                   // NumElements
-		var v [2]uint16
-		for k := 0; k < 2 && j < len(d); k++ {
-			switch d[j] {
-			case 0x0A: // BytePrefix
-				if j+1 < len(d) {
-					v[k] = uint16(d[j+1])
-				}
-				j += 2
-			case 0x00, 0x01: // Zero, One
-				v[k] = uint16(d[j])
-				j++
-			default:
-				j++
-			}
-		}
-		acpi.slpTypA, acpi.slpTypB, acpi.hasS5 = v[0], v[1], true
+	f, ok := acpitab.ParseFADT(amd64.Bytes(uintptr(t), int(n)))
+	if !ok {
 		return
+	}
+	acpi.dsdt, acpi.facs = f.DSDT, f.FACS
+	acpi.pm1aCnt, acpi.pm1bCnt, acpi.pmTimer = f.PM1aCnt, f.PM1bCnt, f.PMTimer
+	acpi.centuryReg, acpi.no8042 = f.Century, f.No8042
+	if d, n := table(acpi.dsdt); d != 0 {
+		acpi.slpTypA, acpi.slpTypB, acpi.hasS5 = acpitab.FindS5(amd64.Bytes(uintptr(d), int(n)))
 	}
 }
 

@@ -14,7 +14,8 @@
 //	screen_dev.go   /dev/tty0, /dev/vcsa, /dev/fb0: the screen for the painter
 //	                (their Linux ABI, shared with the painter: package vt)
 //	physmem.go      the memory map -> the frame allocator
-//	acpi.go         RSDP, MADT, FADT, \_S5 (power off)
+//	acpi.go         RSDP, MADT, FADT, \_S5 (power off); the parsing is
+//	                package acpitab's
 //	paging.go       page tables: identity map, read-only image, demand-zero user pages
 //	kheap.go        the kernel heap (filesystem tables and contents)
 //	clock.go        TSC and LAPIC calibration (PIT or ACPI PM timer; CPUID's
