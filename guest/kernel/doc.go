@@ -43,6 +43,7 @@
 //	                that import net (EnableSockets)
 //	trace.go        the startup tracer (debug-register breakpoints)
 //	smbios.go       the SMBIOS tables: the machine's identity for the log
+//	                (the structure walker: package smbiostab)
 //	panic.go        fault reports and stopping the machine
 //
 // # Below the runtime

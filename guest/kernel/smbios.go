@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/arch/amd64"
+import (
+	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/smbiostab"
+)
 
 // SMBIOS: who made this machine. The firmware's SMBIOS tables name the
 // BIOS vendor (structure type 0) and the system's manufacturer and product
@@ -87,7 +90,7 @@ func smbiosTables() (ep, tab []byte) {
 	t := amd64.Bytes(uintptr(addr), int(size))
 	end := 0
 	for i := 0; (count == 0 || i < count) && end+4 <= len(t); i++ {
-		typ, _, _, next := smbiosStruct(t, end)
+		typ, _, _, next := smbiostab.Struct(t, end)
 		if next > len(t) {
 			break // a structure that runs off the table is not whole
 		}
@@ -102,46 +105,6 @@ func smbiosTables() (ep, tab []byte) {
 	return h[:n], t[:end]
 }
 
-// smbiosStruct reads the structure at off in table t: its type, its
-// formatted area, its string set (the strings, each NUL-terminated, without
-// the final NUL), and the offset of the next structure, which is past the
-// double NUL that ends the string set. next > len(t) means the structure
-// runs off the table; f is then nil.
-func smbiosStruct(t []byte, off int) (typ byte, f, strs []byte, next int) {
-	typ, l := t[off], int(t[off+1])
-	if l < 4 || off+l+2 > len(t) {
-		return typ, nil, nil, len(t) + 1
-	}
-	s := off + l
-	e := s
-	for e+1 < len(t) && !(t[e] == 0 && t[e+1] == 0) {
-		e++
-	}
-	if e+1 >= len(t) {
-		return typ, nil, nil, len(t) + 1
-	}
-	return typ, t[off : off+l], t[s:e], e + 2
-}
-
-// smbiosString returns string k (numbered from 1; 0 means none) of a
-// structure's string set.
-func smbiosString(strs []byte, k byte) []byte {
-	for i := byte(1); k != 0 && len(strs) > 0; i++ {
-		e := 0
-		for e < len(strs) && strs[e] != 0 {
-			e++
-		}
-		if i == k {
-			return strs[:e]
-		}
-		if e == len(strs) {
-			break
-		}
-		strs = strs[e+1:]
-	}
-	return nil
-}
-
 // logSMBIOS prints the BIOS vendor and the system's maker and product.
 func logSMBIOS() {
 	_, t := smbiosTables()
@@ -153,22 +116,22 @@ func logSMBIOS() {
 	}
 	kprint("rt0: SMBIOS")
 	for off := 0; off+4 <= len(t); {
-		typ, f, strs, next := smbiosStruct(t, off)
+		typ, f, strs, next := smbiostab.Struct(t, off)
 		if f == nil || typ == 127 {
 			break
 		}
 		switch {
 		case typ == 0 && len(f) >= 6:
 			kprint(" BIOS: ")
-			kprintBytes(smbiosString(strs, f[4]))
+			kprintBytes(smbiostab.String(strs, f[4]))
 			kprint(" ")
-			kprintBytes(smbiosString(strs, f[5]))
+			kprintBytes(smbiostab.String(strs, f[5]))
 			kprint(";")
 		case typ == 1 && len(f) >= 7:
 			kprint(" system: ")
-			kprintBytes(smbiosString(strs, f[4]))
+			kprintBytes(smbiostab.String(strs, f[4]))
 			kprint(" ")
-			kprintBytes(smbiosString(strs, f[5]))
+			kprintBytes(smbiostab.String(strs, f[5]))
 			kprint(";")
 		}
 		off = next
