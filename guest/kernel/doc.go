@@ -7,7 +7,8 @@
 //	entry_amd64.s   64-bit entry from the loader stub; zero bss; boot stack; SSE
 //	boot.go         the boot sequence, one call per subsystem
 //	console.go      COM1 for the program, debugcon (port 0xe9) for kernel messages
-//	screen.go       the screen console: VGA cells kept by the kernel, painted
+//	screen.go       the screen console: VGA cells kept by the kernel (the grid:
+//	                package cells), painted
 //	                by the kernel or by the painter goroutine (rt0/guest/painter)
 //	screen_escape.go escape sequences: colours, erasing, cursor movement
 //	                (the parser and the colours: package ansi)

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/cells"
 	"rt0/guest/kernel/vt"
 )
 
@@ -44,37 +45,31 @@ const (
 	fontFirst      = ' '   // the font table starts at the space
 	fontCount      = 96    // ' ' to 0x7F
 
-	attrNormal = 0x07 // light grey on black, as a PC's BIOS console
-	attrKernel = 0x0E // yellow: the kernel's own messages (warnings, panics, the exit status)
+	attrNormal = cells.Normal // light grey on black, as a PC's BIOS console
+	attrKernel = 0x0E         // yellow: the kernel's own messages (warnings, panics, the exit status)
 
 	cursorLines = 2 // the framebuffer cursor: an underline this many scan lines high
 )
 
 var screen struct {
-	kind                 int
-	base                 uintptr // the framebuffer, or VGA text memory
-	cells                uintptr // the model: rows*cols uint16 cells
+	kind int
+	base uintptr // the framebuffer, or VGA text memory
+	// the model: the cells, the cursor, the attribute of now, the rows
+	// changed (package cells)
+	cells.Grid
 	pitch, width, height uint32
 	bpp                  uint32
-	cols, rows           int
-	cx, cy               int
 	red, green, blue     vt.FbBitfield // the pixel format
 	palette              [16]uint32    // VGA's 16 colours as pixel values
-	// dirtyLo..dirtyHi are the rows whose pixels are stale (lo > hi: none).
-	dirtyLo, dirtyHi int
 	// graphics: a program paints the framebuffer (KD_GRAPHICS on
 	// /dev/tty0); the kernel only keeps the model, until the machine stops.
 	graphics bool
-	// gen counts changes of the model; a /dev/vcsa reader is told of the
-	// changes after the generation it last read (readiness).
-	gen uint64
 	// shownX, shownY: where the cursor was at the last screenShow (a
 	// move is a change of the model: the rows it left and entered).
 	shownX, shownY int
-	// attr is the attribute of the cells written now (escape sequences
-	// change it: screen_escape.go); esc is the escape parser's state.
-	attr uint8
-	esc  escState
+	// esc is the escape parser's state (screen_escape.go); it changes
+	// the grid's attribute.
+	esc escState
 }
 
 func fontGlyphsAddr() uintptr
@@ -86,7 +81,7 @@ func initScreen() {
 	case bootInfo.HasFB && fb.Type == 2: // EGA text
 		screen.kind = scrText
 		screen.base = uintptr(fb.Addr)
-		screen.cols, screen.rows = int(fb.Width), int(fb.Height)
+		screen.Cols, screen.Rows = int(fb.Width), int(fb.Height)
 	case bootInfo.HasFB && fb.Type == 1 && (fb.BPP == 32 || fb.BPP == 24 || fb.BPP == 16):
 		if !mapFramebuffer(fb.Addr, uint64(fb.Pitch)*uint64(fb.Height)) {
 			return
@@ -97,30 +92,30 @@ func initScreen() {
 		screen.red = vt.FbBitfield{Offset: uint32(fb.RedPos), Length: uint32(fb.RedSize)}
 		screen.green = vt.FbBitfield{Offset: uint32(fb.GreenPos), Length: uint32(fb.GreenSize)}
 		screen.blue = vt.FbBitfield{Offset: uint32(fb.BluePos), Length: uint32(fb.BlueSize)}
-		screen.cols, screen.rows = int(fb.Width/glyphW), int(fb.Height/glyphH)
+		screen.Cols, screen.Rows = int(fb.Width/glyphW), int(fb.Height/glyphH)
 	case !bootInfo.HasFB && bootInfo.Version == 1:
 		// A multiboot v1 loader that set no video mode leaves the BIOS's
 		// text mode (QEMU's -kernel, GRUB's multiboot under a BIOS).
 		screen.kind = scrText
 		screen.base = 0xB8000
-		screen.cols, screen.rows = 80, 25
+		screen.Cols, screen.Rows = 80, 25
 	default:
 		return
 	}
-	if screen.cols <= 0 || screen.rows <= 0 || screen.cols > 1000 || screen.rows > 1000 {
+	if screen.Cols <= 0 || screen.Rows <= 0 || screen.Cols > 1000 || screen.Rows > 1000 {
 		screen.kind = scrNone
 		return
 	}
-	screen.attr = attrNormal
+	screen.Attr = attrNormal
 	if screen.kind == scrText {
-		screen.cells = screen.base // the card draws its own cells
+		screen.Cells = screen.base // the card draws its own cells
 	} else {
-		a, ok := kalloc(uint64(screen.cols * screen.rows * 2))
+		a, ok := kalloc(uint64(screen.Cols * screen.Rows * 2))
 		if !ok {
 			screen.kind = scrNone
 			return
 		}
-		screen.cells = uintptr(a)
+		screen.Cells = uintptr(a)
 		for i, c := range vt.Colours {
 			screen.palette[i] = vt.Pixel(c>>16, screen.red) | vt.Pixel(c>>8&0xFF, screen.green) | vt.Pixel(c&0xFF, screen.blue)
 		}
@@ -158,39 +153,9 @@ func mapFramebuffer(addr, size uint64) bool {
 	return true
 }
 
-// cell returns the model's cell at (x, y).
-func cell(x, y int) *uint16 {
-	return (*uint16)(amd64.Ptr(screen.cells + uintptr(y*screen.cols+x)*2))
-}
-
 func screenClear() {
-	for y := 0; y < screen.rows; y++ {
-		clearLine(y)
-	}
-	screen.cx, screen.cy = 0, 0
+	screen.Clear()
 	cursor()
-}
-
-func clearLine(y int) { clearCells(0, screen.cols, y) }
-
-// clearCells blanks cells x0..x1-1 of row y, in the background colour of
-// now (as a terminal erases).
-func clearCells(x0, x1, y int) {
-	blank := uint16(screen.attr&0x70|attrNormal)<<8 | ' '
-	for x := x0; x < x1; x++ {
-		*cell(x, y) = blank
-	}
-	dirty(y, y)
-}
-
-// dirty records that rows lo..hi of the model changed.
-func dirty(lo, hi int) {
-	if screen.dirtyLo > screen.dirtyHi {
-		screen.dirtyLo, screen.dirtyHi = lo, hi
-	} else {
-		screen.dirtyLo, screen.dirtyHi = min(screen.dirtyLo, lo), max(screen.dirtyHi, hi)
-	}
-	screen.gen++
 }
 
 // screenPut puts one byte of console output into the model, through the
@@ -202,7 +167,7 @@ func screenPut(c byte) {
 	if escape(c) {
 		return
 	}
-	putChar(c)
+	screen.Put(c)
 }
 
 // screenLog puts one byte of a kernel message on the screen: in its own
@@ -212,65 +177,14 @@ func screenLog(c byte) {
 	if screen.kind == scrNone {
 		return
 	}
-	a := screen.attr
-	screen.attr = attrKernel
-	putChar(c)
-	screen.attr = a
+	a := screen.Attr
+	screen.Attr = attrKernel
+	screen.Put(c)
+	screen.Attr = a
 	if c == '\n' {
 		cursor()
 		paintDirty()
 	}
-}
-
-// putChar puts one byte that is not part of an escape sequence.
-func putChar(c byte) {
-	switch c {
-	case '\n':
-		screen.cx = 0
-		screen.cy++
-	case '\r':
-		screen.cx = 0
-	case '\b':
-		if screen.cx > 0 {
-			screen.cx--
-			setCell(screen.cx, screen.cy, ' ')
-		}
-	case '\t':
-		screen.cx = (screen.cx + 8) &^ 7
-	default:
-		if c < ' ' || c > '~' {
-			c = '?'
-		}
-		if screen.cx >= screen.cols {
-			screen.cx = 0
-			screen.cy++
-		}
-		if screen.cy >= screen.rows {
-			scroll()
-		}
-		setCell(screen.cx, screen.cy, c)
-		screen.cx++
-	}
-	if screen.cx > screen.cols {
-		screen.cx = screen.cols
-	}
-	if screen.cy >= screen.rows {
-		scroll()
-	}
-}
-
-func setCell(x, y int, c byte) {
-	*cell(x, y) = uint16(screen.attr)<<8 | uint16(c)
-	dirty(y, y)
-}
-
-// scroll moves the model up one line and clears the last.
-func scroll() {
-	n := (screen.rows - 1) * screen.cols * 2
-	copy(amd64.Bytes(screen.cells, n), amd64.Bytes(screen.cells+uintptr(screen.cols*2), n))
-	clearLine(screen.rows - 1)
-	dirty(0, screen.rows-1)
-	screen.cy = screen.rows - 1
 }
 
 // screenShow brings the view up to date after a batch of screenPut: the
@@ -281,16 +195,16 @@ func screenShow() {
 		return
 	}
 	cursor()
-	if screen.cx != screen.shownX || screen.cy != screen.shownY {
-		if screen.shownY < screen.rows {
-			dirty(screen.shownY, screen.shownY)
+	if screen.X != screen.shownX || screen.Y != screen.shownY {
+		if screen.shownY < screen.Rows {
+			screen.Dirty(screen.shownY, screen.shownY)
 		}
-		dirty(screen.cy, screen.cy)
-		screen.shownX, screen.shownY = screen.cx, screen.cy
+		screen.Dirty(screen.Y, screen.Y)
+		screen.shownX, screen.shownY = screen.X, screen.Y
 	}
 	if screen.graphics {
-		if screen.dirtyLo <= screen.dirtyHi {
-			screen.dirtyLo, screen.dirtyHi = 1, 0 // the painter diffs for itself
+		if screen.DirtyLo <= screen.DirtyHi {
+			screen.DirtyLo, screen.DirtyHi = 1, 0 // the painter diffs for itself
 			vcsaChanged()
 		}
 		return
@@ -307,18 +221,18 @@ func screenTakeOver() {
 		return
 	}
 	screen.graphics = false
-	dirty(0, screen.rows-1)
+	screen.Dirty(0, screen.Rows-1)
 	paintDirty()
 }
 
 // paintDirty draws the stale rows of the model on the framebuffer.
 func paintDirty() {
 	if screen.kind == scrPixels {
-		for y := screen.dirtyLo; y <= screen.dirtyHi; y++ {
+		for y := screen.DirtyLo; y <= screen.DirtyHi; y++ {
 			paintRow(y)
 		}
 	}
-	screen.dirtyLo, screen.dirtyHi = 1, 0
+	screen.DirtyLo, screen.DirtyHi = 1, 0
 }
 
 // paintRow draws row cy of the model, scan line by scan line, writing
@@ -329,14 +243,14 @@ func paintRow(cy int) {
 	bytes := uintptr(screen.bpp / 8)
 	for y := 0; y < glyphH; y++ {
 		a := screen.base + uintptr(cy*glyphH+y)*uintptr(screen.pitch)
-		for cx := 0; cx < screen.cols; cx++ {
-			v := *cell(cx, cy)
+		for cx := 0; cx < screen.Cols; cx++ {
+			v := *screen.Cell(cx, cy)
 			c := byte(v)
 			if c < fontFirst || c >= fontFirst+fontCount {
 				c = '?'
 			}
 			bits := glyphs[int(c-fontFirst)*glyphH+y]
-			if cy == screen.cy && cx == screen.cx && y >= glyphH-cursorLines {
+			if cy == screen.Y && cx == screen.X && y >= glyphH-cursorLines {
 				bits = 0xFF
 			}
 			fg, bg := screen.palette[v>>8&0xF], screen.palette[v>>12&0x7]
@@ -377,7 +291,7 @@ func cursor() {
 	if screen.kind != scrText || screen.base != 0xB8000 {
 		return
 	}
-	pos := uint16(screen.cy*screen.cols + screen.cx)
+	pos := uint16(screen.Y*screen.Cols + screen.X)
 	amd64.Outb(0x3D4, 0x0F)
 	amd64.Outb(0x3D5, uint8(pos))
 	amd64.Outb(0x3D4, 0x0E)

@@ -73,7 +73,7 @@ func devNumber(d uint8) uint64 {
 
 func fbSize() uint64 { return uint64(screen.pitch) * uint64(screen.height) }
 
-func vcsaSize() uint64 { return 4 + uint64(screen.rows*screen.cols)*2 }
+func vcsaSize() uint64 { return 4 + uint64(screen.Rows*screen.Cols)*2 }
 
 // screenDevRead reads /dev/vcsa or /dev/fb0 at off into p.
 func screenDevRead(f *ofd, d uint8, off uint64, p []byte) int64 {
@@ -89,12 +89,12 @@ func screenDevRead(f *ofd, d uint8, off uint64, p []byte) int64 {
 		}
 		n := 0
 		if off < 4 {
-			hdr := [4]byte{clamp255(screen.rows), clamp255(screen.cols), clamp255(screen.cx), clamp255(screen.cy)}
+			hdr := [4]byte{clamp255(screen.Rows), clamp255(screen.Cols), clamp255(screen.X), clamp255(screen.Y)}
 			n = copy(p, hdr[off:])
 			off = 4
 		}
-		n += copy(p[n:], amd64.Bytes(screen.cells+uintptr(off-4), int(vcsaSize()-off)))
-		f.count = screen.gen // seen: readiness drops EPOLLPRI until the next change
+		n += copy(p[n:], amd64.Bytes(screen.Cells+uintptr(off-4), int(vcsaSize()-off)))
+		f.count = screen.Gen // seen: readiness drops EPOLLPRI until the next change
 		return int64(n)
 	}
 	return 0
@@ -116,7 +116,7 @@ func screenDevWrite(d uint8, off uint64, p []byte) int64 {
 // screenReadiness adds EPOLLPRI for a /dev/vcsa whose model changed since
 // the description's last read.
 func screenReadiness(f *ofd) uint32 {
-	if ino(f.ino).dev == devVcsa && f.count != screen.gen {
+	if ino(f.ino).dev == devVcsa && f.count != screen.Gen {
 		return vt.EPOLLPRI
 	}
 	return 0
@@ -129,7 +129,7 @@ func vcsaChanged() {
 	}
 	for i := range ofds {
 		f := &ofds[i]
-		if f.kind == fdFile && f.ino >= 0 && ino(f.ino).kind == iDev && ino(f.ino).dev == devVcsa && f.count != screen.gen {
+		if f.kind == fdFile && f.ino >= 0 && ino(f.ino).kind == iDev && ino(f.ino).dev == devVcsa && f.count != screen.Gen {
 			fileChanged(f)
 		}
 	}
@@ -149,7 +149,7 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 		screen.graphics = arg == vt.KD_GRAPHICS && screen.kind == scrPixels
 		if was && !screen.graphics {
 			kprint("rt0: screen: the kernel paints the console again (KD_TEXT)\n")
-			dirty(0, screen.rows-1) // back to the kernel: repaint all
+			screen.Dirty(0, screen.Rows-1) // back to the kernel: repaint all
 			screenShow()
 		}
 		if !was && screen.graphics {
@@ -165,7 +165,7 @@ func screenIoctl(d uint8, req, arg uint64) int64 {
 	case d == devTTY && req == vt.KDFONTOP:
 		return fontOp(arg)
 	case d == devTTY && req == vt.VT_GETCONSIZECSRPOS:
-		v := [4]uint16{uint16(screen.rows), uint16(screen.cols), uint16(screen.cy), uint16(screen.cx)}
+		v := [4]uint16{uint16(screen.Rows), uint16(screen.Cols), uint16(screen.Y), uint16(screen.X)}
 		return putUser(arg, unsafe.Pointer(&v), unsafe.Sizeof(v))
 	case d == devFB && req == vt.FBIOGET_VSCREENINFO:
 		v := vt.FbVarScreeninfo{

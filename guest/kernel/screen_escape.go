@@ -40,7 +40,7 @@ func escape(c byte) bool {
 	case ansi.Execute:
 		// A control character inside a sequence is executed, as a
 		// terminal does; the sequence goes on.
-		putChar(c)
+		screen.Put(c)
 	case ansi.Sequence:
 		csi(e.parser.Final())
 	}
@@ -56,43 +56,43 @@ func csi(c byte) {
 	case 'm':
 		sgr()
 	case 'H', 'f':
-		screen.cy = min(param(0, 1), screen.rows) - 1
-		screen.cx = min(param(1, 1), screen.cols) - 1
+		screen.Y = min(param(0, 1), screen.Rows) - 1
+		screen.X = min(param(1, 1), screen.Cols) - 1
 	case 'A':
-		screen.cy = max(screen.cy-param(0, 1), 0)
+		screen.Y = max(screen.Y-param(0, 1), 0)
 	case 'B':
-		screen.cy = min(screen.cy+param(0, 1), screen.rows-1)
+		screen.Y = min(screen.Y+param(0, 1), screen.Rows-1)
 	case 'C':
-		screen.cx = min(screen.cx+param(0, 1), screen.cols-1)
+		screen.X = min(screen.X+param(0, 1), screen.Cols-1)
 	case 'D':
-		screen.cx = max(min(screen.cx, screen.cols-1)-param(0, 1), 0)
+		screen.X = max(min(screen.X, screen.Cols-1)-param(0, 1), 0)
 	case 'G':
-		screen.cx = min(param(0, 1), screen.cols) - 1
+		screen.X = min(param(0, 1), screen.Cols) - 1
 	case 'J':
 		switch param(0, 0) {
 		case 0:
-			clearCells(min(screen.cx, screen.cols), screen.cols, screen.cy)
-			for y := screen.cy + 1; y < screen.rows; y++ {
-				clearLine(y)
+			screen.ClearCells(min(screen.X, screen.Cols), screen.Cols, screen.Y)
+			for y := screen.Y + 1; y < screen.Rows; y++ {
+				screen.ClearLine(y)
 			}
 		case 1:
-			for y := 0; y < screen.cy; y++ {
-				clearLine(y)
+			for y := 0; y < screen.Y; y++ {
+				screen.ClearLine(y)
 			}
-			clearCells(0, min(screen.cx+1, screen.cols), screen.cy)
+			screen.ClearCells(0, min(screen.X+1, screen.Cols), screen.Y)
 		default:
-			for y := 0; y < screen.rows; y++ {
-				clearLine(y)
+			for y := 0; y < screen.Rows; y++ {
+				screen.ClearLine(y)
 			}
 		}
 	case 'K':
 		switch param(0, 0) {
 		case 0:
-			clearCells(min(screen.cx, screen.cols), screen.cols, screen.cy)
+			screen.ClearCells(min(screen.X, screen.Cols), screen.Cols, screen.Y)
 		case 1:
-			clearCells(0, min(screen.cx+1, screen.cols), screen.cy)
+			screen.ClearCells(0, min(screen.X+1, screen.Cols), screen.Y)
 		default:
-			clearLine(screen.cy)
+			screen.ClearLine(screen.Y)
 		}
 	}
 }
@@ -100,5 +100,5 @@ func csi(c byte) {
 // sgr applies Select Graphic Rendition to the screen's attribute.
 func sgr() {
 	e := &screen.esc
-	screen.attr = e.attr.SGR(&e.parser, attrNormal)
+	screen.Attr = e.attr.SGR(&e.parser, attrNormal)
 }
