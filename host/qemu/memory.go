@@ -88,8 +88,11 @@ func MinMemoryMiB(kernel string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return (end + 1<<20 - 1) >> 20, nil
+	return wholeMiB(end), nil
 }
+
+// wholeMiB is the smallest whole number of MiB at or above n bytes.
+func wholeMiB(n uint64) uint64 { return (n + 1<<20 - 1) >> 20 }
 
 // CheckMemory returns an error naming the smallest -m that holds the image
 // when memory (QEMU's -m syntax; "" means DefaultMemory) cannot hold it.
@@ -108,7 +111,6 @@ func CheckMemory(kernel, memory string) error {
 	if have >= end {
 		return nil
 	}
-	need := (end + 1<<20 - 1) >> 20
 	return fmt.Errorf("-m %s is too little memory for this image: it loads up to %.1f MiB (address %#x), so the smallest -m that holds it is %dM, and the program's heap needs more on top",
-		memory, float64(end)/(1<<20), end, need)
+		memory, float64(end)/(1<<20), end, wholeMiB(end))
 }

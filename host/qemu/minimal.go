@@ -13,8 +13,9 @@ const (
 // COM1 (port 0x3f8), debug to the debugcon port (0xe9), then writes status
 // to isa-debug-exit (port 0xf4) and halts.
 //
-// It is what the KVM probe boots, and what tests use to check the QEMU
-// plumbing (command line, pipes, exit status) independently of the kernel.
+// Tests use it to check the QEMU plumbing (command line, pipes, exit
+// status) independently of the kernel. It is not what the KVM probe boots:
+// a nested KVM runs it and still fails rt0's kernel (accel.go).
 // Pass debug = "rt0: exit 7\n" and status = 7 for a well-behaved guest, or
 // leave the exit line out to exercise the fallback paths.
 //
