@@ -66,7 +66,7 @@ func runRun(args []string, sio stdio) int {
 	var rf runFlags
 	var bf build.Flags
 	fs.StringVar(&rf.memory, "m", qemu.DefaultMemory, "guest memory `size` (QEMU -m syntax)")
-	fs.IntVar(&rf.smp, "smp", 1, "number of virtual `cpus`")
+	fs.IntVar(&rf.smp, "smp", qemu.DefaultSMP(), "number of virtual `cpus`; by default the host's CPU count, at most 64")
 	fs.DurationVar(&rf.timeout, "timeout", 60*time.Second, "kill the machine and exit 124 after `duration` (0: never)")
 	fs.StringVar(&rf.accel, "accel", "", "QEMU accelerator: auto (KVM where a real rt0 kernel boots under it, a verdict cached per machine; else TCG), tcg or kvm (default $RT0_ACCEL or auto)")
 	fs.StringVar(&rf.appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")

@@ -139,7 +139,7 @@ func (tf *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.vet, "vet", "", "go test -vet `list` (default: go test's own choice; off to skip vet)")
 
 	fs.StringVar(&tf.memory, "m", "2G", "guest memory `size` per package (QEMU -m syntax; QEMU backs only what the guest touches)")
-	fs.IntVar(&tf.smp, "smp", 1, "number of virtual `cpus`")
+	fs.IntVar(&tf.smp, "smp", qemu.DefaultSMP(), "number of virtual `cpus`; by default the host's CPU count, at most 64")
 	fs.StringVar(&tf.accel, "accel", "", "QEMU accelerator: auto, tcg or kvm (default $RT0_ACCEL or auto)")
 	fs.StringVar(&tf.appendTo, "append", "", "raw kernel command line `words` (rt0.strace, rt0.stats)")
 	fs.Var(&tf.env, "env", "set an environment variable of the tests (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")

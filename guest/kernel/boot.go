@@ -11,10 +11,12 @@ import (
 // the runtime's own entry point, _rt0_amd64_linux, as Linux's execve would.
 // It never returns.
 func boot(magic, info uint64) {
-	amd64.Handler = trap // before anything can trap
+	amd64.InitCPU() // first: trap finds its per-CPU state through GS
+	kcpus[0].depth = 1
+	amd64.Handler = trap  // before anything can trap
+	lockKernel(&kcpus[0]) // the APs wait for it until the runtime starts
 	initSerial()
 	kprint("rt0: 64-bit entry\n")
-	amd64.InitCPU(0)
 	amd64.InitIDT()
 	// Caches on: a firmware may hand over with CR0.CD/NW set.
 	amd64.WriteCR0(amd64.ReadCR0() &^ (amd64.CR0_CD | amd64.CR0_NW))
@@ -32,6 +34,7 @@ func boot(magic, info uint64) {
 	enableSerialInput()
 	initFiles()
 	sched.InitIdle()
+	startAPs()
 	rsp := buildInitialStack()
 	initFS()
 	stamp(kmFiles)
@@ -42,8 +45,10 @@ func boot(magic, info uint64) {
 	armBreakpoints()
 	amd64.This().Current = uint64(main)
 	sched.T(main).State = sched.Running
-	depth = 0
+	kcpus[0].depth = 0
+	amd64.This().RunSince = nanotime()
 	stamp(kmRuntime)
+	unlockKernel()
 	amd64.Enter(&sched.T(main).Frame)
 }
 

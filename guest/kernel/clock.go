@@ -120,12 +120,8 @@ func initClock() {
 	base := amd64.Rdmsr(amd64.MSR_APIC_BASE)
 	lapic = uintptr(base &^ 0xFFF & (1<<52 - 1))
 	x2apic = base&(1<<10) != 0
-	amd64.Wrmsr(amd64.MSR_APIC_BASE, base|1<<11) // global enable
-	lapicWrite(lapicSVR, 0x100|0xFF)             // software enable, spurious vector 255
-	lapicWrite(lapicLINT0, 1<<16)
-	lapicWrite(lapicLINT1, 1<<16)
-	lapicWrite(lapicDivide, 0x3) // divide by 16
-	lapicWrite(lapicLVTTmr, 1<<16|vecTimer)
+	initLAPIC()
+	lapicWrite(lapicLVTTmr, 1<<16|vecTimer) // masked while calibrating
 
 	calibrate()
 	if hz, leaf := cpuidTSC(); hz != 0 {
@@ -149,6 +145,32 @@ func initClock() {
 	tscMult = (1_000_000_000 << 32) / tscHz
 	wall0 = readRTC() - nanotime()
 	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
+}
+
+// initLAPIC enables the running CPU's local APIC in the mode the boot
+// CPU's firmware left (xAPIC, or x2APIC), LINT0/1 masked, its timer
+// one-shot on vecTimer, dividing by 16: every CPU's timer then runs at the
+// boot CPU's calibrated lapicHz (they share the bus clock).
+func initLAPIC() {
+	base := amd64.Rdmsr(amd64.MSR_APIC_BASE) | 1<<11 // global enable
+	if x2apic {
+		base |= 1 << 10
+	}
+	amd64.Wrmsr(amd64.MSR_APIC_BASE, base)
+	lapicWrite(lapicSVR, 0x100|0xFF) // software enable, spurious vector 255
+	lapicWrite(lapicLINT0, 1<<16)
+	lapicWrite(lapicLINT1, 1<<16)
+	lapicWrite(lapicDivide, 0x3)
+	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
+	lapicWrite(lapicInitCnt, 0)
+}
+
+// lapicSelfID returns the running CPU's APIC ID (32 bits in x2APIC mode).
+func lapicSelfID() uint32 {
+	if x2apic {
+		return uint32(amd64.Rdmsr(0x802))
+	}
+	return lapicRead(lapicID) >> 24
 }
 
 // calibrate measures the TSC and the LAPIC timer against PIT channel 2:

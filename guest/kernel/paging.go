@@ -165,8 +165,12 @@ func mapZeroPage(va uint64, writable bool) bool {
 	return true
 }
 
-// unmapRange drops the pages of [start, end) and frees their frames.
+// unmapRange drops the pages of [start, end) and frees their frames, and
+// has every CPU forget them (shootdown, smp.go) before the system call
+// returns. (The freed frames cannot be reused before that: only the lock's
+// holder allocates.)
 func unmapRange(start, end uint64) {
+	changed := false
 	for va := start; va < end; {
 		e := pte(va, false)
 		if e == nil {
@@ -178,13 +182,21 @@ func unmapRange(start, end uint64) {
 			frames.Free(*e & pteAddr)
 			*e = 0
 			amd64.Invlpg(uintptr(va))
+			changed = true
 		}
 		va += mem.PageSize
+	}
+	if changed {
+		shootdown()
 	}
 }
 
 // protectRange sets the writable bit of the present pages of [start, end).
+// Taking it away is shot down on every CPU; granting it is not (a CPU that
+// still holds the read-only entry faults, and pageFault sees the page
+// allows the access now).
 func protectRange(start, end uint64, writable bool) {
+	changed := false
 	for va := start; va < end; {
 		e := pte(va, false)
 		if e == nil {
@@ -195,11 +207,15 @@ func protectRange(start, end uint64, writable bool) {
 			if writable {
 				*e |= pteWrite
 			} else {
+				changed = changed || *e&pteWrite != 0
 				*e &^= pteWrite
 			}
 			amd64.Invlpg(uintptr(va))
 		}
 		va += mem.PageSize
+	}
+	if changed {
+		shootdown()
 	}
 }
 

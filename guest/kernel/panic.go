@@ -20,8 +20,10 @@ const (
 	exitKernelPanic = 125
 )
 
-// stop ends the machine with the given exit status.
+// stop ends the machine with the given exit status. The other CPUs halt
+// first, so that the last words on the console are this CPU's.
 func stop(code int) {
+	stopOthers()
 	if showStats {
 		printSyscallCounts()
 		kprint("rt0: page faults ")
@@ -34,6 +36,7 @@ func stop(code int) {
 		kprintDec(nanotime() / 1000)
 		kprint(" us since boot\n")
 		printMilestones()
+		printCPUStats()
 	}
 	if trace.on {
 		dumpTrace(code)
@@ -83,11 +86,16 @@ func faultReport(tf *amd64.TrapFrame, why string) {
 		kprint(": ")
 		kprint(why)
 	}
-	if depth > 1 {
+	if inKernel() {
 		kprint(" in the kernel")
 	} else {
 		kprint(" in thread ")
 		kprintDec(int64(sched.Cur().Tid))
+	}
+	if ncpu > 1 {
+		_, me := thisCPU()
+		kprint(" on CPU ")
+		kprintDec(int64(me))
 	}
 	kprint("\n")
 	reg("RIP", tf.RIP)

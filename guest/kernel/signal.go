@@ -82,6 +82,7 @@ func signalThread(i int, sig uint64) {
 		}
 		sched.Wake(i, r)
 	}
+	interruptThread(i) // running on another CPU: deliver now, not at its next tick
 }
 
 // killedBy ends the program as a fatal signal's default action would.
@@ -114,7 +115,7 @@ func deliverPending(tf *amd64.TrapFrame) {
 // faultSignal turns a CPU exception in a thread into a signal, if the
 // program has a handler for it; it returns false if the fault is fatal.
 func faultSignal(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
-	if depth > 1 || sched.Current() == 0 {
+	if inKernel() || sched.Current() == 0 {
 		return false // the kernel itself, or the idle thread
 	}
 	t := sched.Cur()

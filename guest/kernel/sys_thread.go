@@ -95,22 +95,110 @@ func sysSchedYield() int64 {
 	return 0
 }
 
-// sysSchedGetaffinity reports the CPUs the program may use: this is where
-// the runtime learns NumCPU and so GOMAXPROCS.
+// onlineMask is the set of CPUs started: bits 0 .. ncpu-1.
+func onlineMask() uint64 {
+	if ncpu >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<uint(ncpu) - 1
+}
+
+// affinityTarget returns the slot of the thread a sched_*affinity call
+// names: 0 for the caller, else a tid (-1: none).
+func affinityTarget(pid uint64) int {
+	if pid == 0 {
+		return sched.Current()
+	}
+	for i := 1; i < sched.MaxThreads; i++ {
+		if t := sched.T(i); t.State != sched.Free && uint64(t.Tid) == pid {
+			return i
+		}
+	}
+	return -1
+}
+
+// sysSchedGetaffinity reports the CPUs a thread may use: this is where the
+// runtime learns NumCPU and so GOMAXPROCS. Like Linux, it returns the
+// bytes written, a multiple of 8 (the kernel's cpumask size).
 func sysSchedGetaffinity(pid, size, maskAddr uint64) int64 {
 	const maskBytes = 8
 	if size < maskBytes || size%8 != 0 {
 		return -linux.EINVAL
 	}
+	i := affinityTarget(pid)
+	if i < 0 {
+		return -linux.ESRCH
+	}
 	p, ok := userBytes(maskAddr, maskBytes, true)
 	if !ok {
 		return -linux.EFAULT
 	}
-	put64(p, 1<<uint(numCPUs())-1)
+	m := onlineMask()
+	if a := sched.T(i).Affinity; a != 0 {
+		m &= a
+	}
+	put64(p, m)
 	return maskBytes
 }
 
-func numCPUs() int { return 1 }
+// sysSchedSetaffinity pins a thread to a set of CPUs. Bits of CPUs that
+// are not online are ignored; a set with none of them is EINVAL, as on
+// Linux. A thread moved off the CPU it runs on leaves it at its next
+// kernel exit (at once if it is the caller).
+func sysSchedSetaffinity(pid, size, maskAddr uint64) int64 {
+	i := affinityTarget(pid)
+	if i < 0 {
+		return -linux.ESRCH
+	}
+	n := min(size, 8)
+	p, ok := userBytes(maskAddr, n, false)
+	if !ok {
+		return -linux.EFAULT
+	}
+	var m uint64
+	for k := uint64(0); k < n; k++ {
+		m |= uint64(p[k]) << (8 * k)
+	}
+	m &= onlineMask()
+	if m == 0 {
+		return -linux.EINVAL
+	}
+	t := sched.T(i)
+	t.Affinity = m
+	if m == onlineMask() {
+		t.Affinity = 0
+	}
+	if !t.Eligible(int(t.CPU)) {
+		if i == sched.Current() {
+			sched.Yield()
+		} else {
+			interruptThread(i)
+		}
+	}
+	return 0
+}
+
+// sysGetcpu returns the CPU (and NUMA node: 0) the caller runs on.
+func sysGetcpu(cpuAddr, nodeAddr uint64) int64 {
+	_, me := thisCPU()
+	if cpuAddr != 0 {
+		p, ok := userU32(cpuAddr, true)
+		if !ok {
+			return -linux.EFAULT
+		}
+		*p = uint32(me)
+	}
+	if nodeAddr != 0 {
+		p, ok := userU32(nodeAddr, true)
+		if !ok {
+			return -linux.EFAULT
+		}
+		*p = 0
+	}
+	return 0
+}
+
+func numCPUs() int { return ncpu }
 
 // sysFutex: FUTEX_WAIT sleeps if the 32-bit word at addr still holds val
 // (the compare and the sleep are atomic: the kernel runs with interrupts

@@ -89,7 +89,9 @@ func syscall(tf *amd64.TrapFrame) {
 	case linux.SYS_SCHED_GETAFFINITY:
 		r = sysSchedGetaffinity(a0, a1, a2)
 	case linux.SYS_SCHED_SETAFFINITY:
-		r = 0
+		r = sysSchedSetaffinity(a0, a1, a2)
+	case linux.SYS_GETCPU:
+		r = sysGetcpu(a0, a1)
 	case linux.SYS_FUTEX:
 		r = sysFutex(a0, a1, a2, a3)
 	case linux.SYS_SET_ROBUST_LIST:

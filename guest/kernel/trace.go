@@ -107,9 +107,7 @@ func armBreakpoints() {
 	kmTSC[kmEntry64] = entryTSC
 	if !trace.on {
 		if mm := links().MainMain; mm != 0 {
-			amd64.WriteDR(0, mm)
-			amd64.WriteDR6(0)
-			amd64.WriteDR7(1) // L0: local enable, execution breakpoint, 1 byte
+			setDebugRegs([4]uint64{mm}, 1) // L0: local enable, execution breakpoint, 1 byte
 		}
 		return
 	}
@@ -119,6 +117,7 @@ func armBreakpoints() {
 // armWindow puts the next four milestones not yet seen in DR0-DR3.
 func armWindow() {
 	var dr7 uint64
+	var addrs [4]uint64
 	k := trace.next
 	if trace.again {
 		k = 0 // the second round may run in any order
@@ -131,17 +130,48 @@ func armWindow() {
 			}
 		}
 		if k >= milestoneCount() {
-			amd64.WriteDR(r, 0)
 			continue
 		}
-		a, _ := milestone(k)
-		amd64.WriteDR(r, a)
+		addrs[r], _ = milestone(k)
 		trace.armed[r] = k
 		dr7 |= 1 << (2 * r) // Lr; R/W and LEN 0: execution
 		k++
 	}
+	setDebugRegs(addrs, dr7)
+}
+
+// The debug registers are per CPU; the tracer's window is one. setDebugRegs
+// records it and loads it here; every other CPU loads it on its way out of
+// the kernel (loadDebugRegs, from reschedule and apMain), and the ones
+// running threads are interrupted to do so at once.
+var debugRegs struct {
+	addr [4]uint64
+	dr7  uint64
+	gen  uint64
+}
+
+func setDebugRegs(addrs [4]uint64, dr7 uint64) {
+	debugRegs.addr, debugRegs.dr7 = addrs, dr7
+	debugRegs.gen++
+	k, me := thisCPU()
+	loadDebugRegs(k)
+	for i := 0; i < ncpu; i++ {
+		if i != me && amd64.CPUs(i).Current != 0 {
+			ipi(i, vecWake)
+		}
+	}
+}
+
+func loadDebugRegs(k *kcpu) {
+	if k.drSeen == debugRegs.gen {
+		return
+	}
+	k.drSeen = debugRegs.gen
+	for r := 0; r < 4; r++ {
+		amd64.WriteDR(r, debugRegs.addr[r])
+	}
 	amd64.WriteDR6(0)
-	amd64.WriteDR7(dr7)
+	amd64.WriteDR7(debugRegs.dr7)
 }
 
 // debugTrap serves #DB: a milestone breakpoint records and moves on.
@@ -158,7 +188,7 @@ func debugTrap(tf *amd64.TrapFrame) {
 		if tf.RIP == links().MainMain {
 			mainTSC = now
 		}
-		amd64.WriteDR7(0)
+		setDebugRegs([4]uint64{}, 0)
 		return
 	}
 	for r := 0; r < 4; r++ {

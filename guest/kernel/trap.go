@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"unsafe"
+
 	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/mem"
 	"rt0/guest/linux"
@@ -10,28 +12,43 @@ import (
 // trap is where every kernel entry lands (guest/arch/amd64.Handler): on a kernel
 // stack, interrupts off, the interrupted thread's state in tf.
 //
-// depth counts kernel entries in progress. The boot code counts as one, so
-// a page fault while boot writes the initial stack does not try to
-// schedule. A trap that arrives at depth 1 came from a thread: after serving
-// it, the scheduler decides which thread the trap returns to. A nested trap
-// (depth > 1) is the kernel faulting on its own: only a demand-zero page
-// fault (the kernel touching user memory it has validated) is served there,
-// on the #PF stack, apart from the handler it interrupted (idt.go); the
-// page-fault path itself never touches unbacked memory (usermem.go backs
-// what it checks), since a #PF there would reuse its own stack. Anything
-// else stops the machine (panic.go says "in the kernel").
-
-var depth = 1
-
+// depth (per CPU, smp.go) counts kernel entries in progress. The boot code
+// counts as one, so a page fault while boot writes the initial stack does
+// not try to schedule. A trap that arrives at depth 0 came from a thread:
+// it takes the kernel lock (smp.go), and after serving it, the scheduler
+// decides which thread the trap returns to. A nested trap (depth > 0) is
+// the kernel faulting on its own: only a demand-zero page fault (the
+// kernel touching user memory it has validated) is served there, on the
+// #PF stack, apart from the handler it interrupted (idt.go); the page-fault
+// path itself never touches unbacked memory (usermem.go backs what it
+// checks), since a #PF there would reuse its own stack. Anything else
+// stops the machine (panic.go says "in the kernel").
 func trap(tf *amd64.TrapFrame) {
-	depth++
+	k, me := thisCPU()
+	if tf.Vector == amd64.VecNMI && amd64.Load32(&stopping) != 0 {
+		amd64.Halt() // another CPU stops the machine
+	}
+	if k.depth == 0 {
+		if tf.Vector == vecTLB {
+			serviceTLB(k) // the lock's holder waits for this: no lock
+			eoi()
+			return
+		}
+		lockKernel(k)
+		k.kicked = 0
+		amd64.This().Frame = uint64(uintptr(unsafe.Pointer(tf)))
+	}
+	k.depth++
 	switch v := tf.Vector; {
 	case v == amd64.VectorSyscall:
 		syscall(tf)
 	case v == amd64.VecPageFault:
 		pageFault(tf)
 	case v == vecTimer:
+		k.timerAt = 0
 		eoi() // a deadline passed: Expire below wakes whoever waited
+	case v == vecWake:
+		eoi() // another CPU wants this one to look at the queue: below
 	case v == vecISA+4:
 		serialInterrupt()
 		eoi()
@@ -52,32 +69,52 @@ func trap(tf *amd64.TrapFrame) {
 		kprintDec(int64(v))
 		kprint("\n")
 	}
-	if depth == 1 {
-		reschedule(tf)
+	if k.depth == 1 {
+		reschedule(tf, k, me)
 	}
-	depth--
+	k.depth--
+	if k.depth == 0 {
+		amd64.This().Frame = 0
+		unlockKernel()
+	}
+}
+
+// inKernel reports whether the running CPU is in a nested trap: the
+// kernel itself faulted.
+func inKernel() bool {
+	k, _ := thisCPU()
+	return k.depth > 1
 }
 
 // reschedule runs on the way out of a trap that came from a thread.
-func reschedule(tf *amd64.TrapFrame) {
+func reschedule(tf *amd64.TrapFrame, k *kcpu, me int) {
 	now := nanotime()
 	sched.Expire(now)
 	sched.Schedule(tf, now)
 	deliverPending(tf)
+	loadDebugRegs(k)
+	if k.tscSched == 0 {
+		k.tscSched = amd64.Rdtsc()
+	}
 	next := sched.NextDeadline()
 	live, runnable := sched.Counts()
-	if sched.Current() != 0 && runnable > 1 {
-		if e := sched.SliceEnd(); next == 0 || e < next {
-			next = e
-		}
-	}
 	if live == 0 {
 		panicMsg("no threads left")
 	}
 	if runnable == 0 && next == 0 && !waitingForInput() {
 		panicMsg("deadlock: every thread is blocked with no timeout and nothing can wake them")
 	}
-	armTimer(now, next)
+	ready := sched.Ready()
+	var slice int64
+	if sched.Current() != 0 && ready > 0 {
+		slice = sched.SliceEnd()
+	}
+	at := timerFor(me, slice, next)
+	k.timerAt = at
+	armTimer(now, at)
+	if ready > 0 && ncpu > 1 {
+		kick(me, ready)
+	}
 }
 
 // pageFault serves demand-zero faults on user VMAs; any other fault of the
@@ -96,6 +133,13 @@ func pageFault(tf *amd64.TrapFrame) {
 	}
 	v := vmas.At(i)
 	write := tf.ErrCode&errWrite != 0
+	if e := pte(addr, false); e != nil && *e&ptePresent != 0 && (!write || *e&pteWrite != 0) {
+		// The page allows the access now: another CPU filled it first,
+		// or this CPU's TLB held an entry from before an mprotect that
+		// granted more. Drop the entry and let the access retry.
+		amd64.Invlpg(uintptr(addr))
+		return
+	}
 	switch {
 	case v.Prot == mem.PROT_NONE:
 		segv(tf, linux.SEGV_ACCERR, addr, "access to a PROT_NONE mapping")
@@ -151,7 +195,7 @@ func exception(tf *amd64.TrapFrame) {
 // panic (exit 125); in a program without a handler it is Linux's default
 // action, death by the signal (exit 128+sig), with the same report.
 func fatalSignal(tf *amd64.TrapFrame, sig uint64, why string) {
-	if depth > 1 || sched.Current() == 0 {
+	if inKernel() || sched.Current() == 0 {
 		fault(tf, why)
 		return
 	}

@@ -14,9 +14,15 @@
 //
 //	expire deadlines -> keep running the current thread unless it blocked,
 //	exited or used up its time slice -> else take the next Runnable thread
-//	round-robin, or the idle thread (STI; HLT) if there is none.
+//	this CPU may run, round-robin, or the idle thread (STI; HLT) if there
+//	is none.
 //
-// One CPU today. Thread 0 is CPU 0's idle thread.
+// One table, one queue, for all CPUs: the kernel lock (guest/kernel/smp.go)
+// serializes every decision, so a Runnable thread is taken by exactly one
+// CPU, which marks it Running. Slot 0 is the idle thread of every CPU: its
+// code (idle_amd64.s) keeps no state and touches no stack (interrupts
+// arrive on IST stacks), so each idle CPU runs its own copy of the same
+// frame.
 package sched
 
 import "rt0/guest/arch/amd64"
@@ -52,10 +58,13 @@ const (
 
 // Thread is one thread of the single process.
 type Thread struct {
-	State    State
-	Wait     Wait
-	Tid      int32
-	_        int32
+	State State
+	Wait  Wait
+	Tid   int32
+	CPU   int32 // the CPU it runs on while Running (then the one it last ran on)
+	// Affinity is the set of CPUs it may run on (bit n: CPU n), as
+	// sched_setaffinity sets it; 0 means all of them.
+	Affinity uint64
 	WaitAddr uint64
 	Deadline int64 // monotonic ns at which the wait times out; 0: never
 	// TimeoutRet is the syscall result to deliver if Deadline passes.
@@ -80,6 +89,7 @@ type Thread struct {
 type Table struct {
 	t       [MaxThreads]Thread
 	lastTid int32 // the last tid given out: the first thread gets 1
+	cursor  int   // the slot picked last: the round-robin goes on from there
 }
 
 // NewTable returns an empty table.
@@ -164,7 +174,15 @@ func NewMain(rip, rsp uint64) int {
 
 // Block puts thread i to sleep. deadline 0 means no timeout; timeoutRet is
 // what its syscall returns if the deadline passes first.
+//
+// The running thread's frame is saved at once (from the trap frame the
+// kernel noted in amd64.CPU.Frame): from then on the table's copy is the
+// thread, and whoever wakes it — on any CPU, later or in this same kernel
+// entry — writes its result there.
 func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
+	if c := amd64.This(); i == int(c.Current) && c.Frame != 0 {
+		table.t[i].Frame = *(*amd64.TrapFrame)(amd64.Ptr(uintptr(c.Frame)))
+	}
 	table.Block(i, w, addr, deadline, timeoutRet)
 }
 
@@ -261,46 +279,65 @@ func (tb *Table) Counts() (live, runnable int) {
 // Schedule decides which thread the trap returns to. tf is the frame on the
 // kernel stack: the current thread's state, or the place to load another's.
 // It keeps the current thread if it is still Running and its slice has time
-// left (or nobody else wants the CPU).
+// left (or nobody else wants the CPU). It also keeps this CPU's busy time:
+// the nanoseconds it ran threads other than idle.
 func Schedule(tf *amd64.TrapFrame, now int64) {
 	c := amd64.This()
 	cur := int(c.Current)
-	next, end := table.Pick(cur, now, c.SliceEnd)
+	next, end := table.Pick(cur, int(c.ID), now, c.SliceEnd)
 	c.SliceEnd = end
-	if next != cur {
+	// A current thread that is no longer Running blocked (its frame was
+	// saved then) and may have been woken already, in this very entry:
+	// its frame is then the table's, even if it keeps the CPU.
+	if next != cur || (cur != 0 && table.t[cur].State != Running) {
+		if cur != 0 {
+			c.BusyNS += uint64(now - c.RunSince)
+		}
+		c.RunSince = now
 		table.Switch(tf, cur, next)
+		table.t[next].CPU = int32(c.ID)
 		c.Current = uint64(next)
 	}
 }
 
-// Pick chooses the slot to run after a trap on a CPU that runs slot cur,
-// whose time slice ends at sliceEnd, and returns it with the slice's new
-// end. next == cur keeps the current thread (its frame is the one on the
-// kernel stack). The rule: the current thread keeps the CPU while it is
-// Running and its slice has time left; else the next Runnable slot after
-// cur, round-robin (slot 0, the idle thread, never competes); else the
-// current thread again with a fresh slice if it can run; else idle.
-func (tb *Table) Pick(cur int, now, sliceEnd int64) (next int, end int64) {
+// Eligible reports whether thread t may run on cpu.
+func (t *Thread) Eligible(cpu int) bool {
+	return t.Affinity == 0 || cpu < 64 && t.Affinity&(1<<uint(cpu)) != 0
+}
+
+// Pick chooses the slot to run after a trap on CPU cpu, which runs slot
+// cur, whose time slice ends at sliceEnd, and returns it with the slice's
+// new end. next == cur keeps the current thread (its frame is the one on
+// the kernel stack). The rule: the current thread keeps the CPU while it is
+// Running, may run here and its slice has time left; else the next
+// Runnable slot this CPU may run, round-robin from the last one any CPU
+// picked (slot 0, the idle thread, never competes); else the current
+// thread again with a fresh slice if it can run; else idle.
+func (tb *Table) Pick(cur, cpu int, now, sliceEnd int64) (next int, end int64) {
 	ct := &tb.t[cur]
-	if cur != 0 && ct.State == Running && now < sliceEnd {
+	stay := cur != 0 && ct.State == Running && ct.Eligible(cpu)
+	if stay && now < sliceEnd {
 		return cur, sliceEnd
 	}
 	next = -1
-	for k := 1; k <= MaxThreads-1; k++ {
-		i := (cur + k) % MaxThreads
+	for k := 1; k <= MaxThreads; k++ {
+		i := (tb.cursor + k) % MaxThreads
 		if i == 0 {
 			continue
 		}
-		if tb.t[i].State == Runnable {
+		if t := &tb.t[i]; t.State == Runnable && t.Eligible(cpu) {
 			next = i
 			break
 		}
 	}
 	if next < 0 {
-		if cur != 0 && ct.State == Running {
+		if stay {
 			return cur, now + Quantum // nobody else: keep going
 		}
 		next = 0
+	}
+	if next != 0 {
+		tb.cursor = next
 	}
 	if next == cur {
 		return cur, sliceEnd
@@ -308,19 +345,36 @@ func (tb *Table) Pick(cur int, now, sliceEnd int64) (next int, end int64) {
 	return next, now + Quantum
 }
 
-// Switch saves the frame tf of slot cur (unless it exited) and loads slot
-// next's in its place: cur becomes Runnable if it was Running (the idle
-// thread always is), next Running.
-func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
-	ct := &tb.t[cur]
-	if ct.State != Free {
-		ct.Frame = *tf
-		if ct.State == Running {
-			ct.State = Runnable
+// Ready returns the number of Runnable threads: ready to run, and not
+// running on any CPU.
+func (tb *Table) Ready() int {
+	n := 0
+	for i := 1; i < MaxThreads; i++ {
+		if tb.t[i].State == Runnable {
+			n++
 		}
 	}
+	return n
+}
+
+// Ready is Ready on the kernel's table.
+func Ready() int { return table.Ready() }
+
+// Switch saves the frame tf of slot cur if it was Running (it becomes
+// Runnable) and loads slot next's in its place (next becomes Running).
+// next may be cur: a thread that blocked and was woken in the same kernel
+// entry goes on from its table frame, which its waker changed.
+//
+// The idle thread's frame is never saved: idle keeps no state, so every
+// CPU restarts it from the frame InitIdle built, which therefore never
+// changes (an AP enters it without the kernel lock).
+func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
+	ct := &tb.t[cur]
 	if cur == 0 {
 		ct.State = Runnable // idle is always ready
+	} else if ct.State == Running {
+		ct.Frame = *tf // preempted; a blocked thread's frame was saved by Block
+		ct.State = Runnable
 	}
 	nt := &tb.t[next]
 	*tf = nt.Frame

@@ -58,7 +58,7 @@ func TestPickRoundRobin(t *testing.T) {
 	tb := NewTable()
 	s := runnable(t, tb, 3) // 1 2 3
 	tb.T(0).State = Running // idle runs
-	next, end := tb.Pick(0, 100, 0)
+	next, end := tb.Pick(0, 0, 100, 0)
 	if next != s[0] || end != 100+Quantum {
 		t.Fatalf("from idle: %d, %d; want %d, %d", next, end, s[0], 100+Quantum)
 	}
@@ -68,14 +68,14 @@ func TestPickRoundRobin(t *testing.T) {
 		t.Errorf("after switch: idle %v, %d %v", tb.T(0).State, s[0], tb.T(s[0]).State)
 	}
 	// Slice not over: keep.
-	if n, e := tb.Pick(s[0], 100+Quantum-1, end); n != s[0] || e != end {
+	if n, e := tb.Pick(s[0], 0, 100+Quantum-1, end); n != s[0] || e != end {
 		t.Errorf("mid-slice: %d, %d; want to keep %d, %d", n, e, s[0], end)
 	}
 	// Slice over: the next one, then the next, wrapping past the end of
 	// the table and skipping the idle slot.
 	cur, now := s[0], end
 	for _, want := range []int{s[1], s[2], s[0], s[1]} {
-		n, e := tb.Pick(cur, now, now)
+		n, e := tb.Pick(cur, 0, now, now)
 		if n != want || e != now+Quantum {
 			t.Fatalf("after %d: %d, %d; want %d, %d", cur, n, e, want, now+Quantum)
 		}
@@ -90,16 +90,16 @@ func TestPickAlone(t *testing.T) {
 	tb := NewTable()
 	s := runnable(t, tb, 1)
 	tb.T(s[0]).State = Running
-	if n, e := tb.Pick(s[0], 50, 40); n != s[0] || e != 50+Quantum {
+	if n, e := tb.Pick(s[0], 0, 50, 40); n != s[0] || e != 50+Quantum {
 		t.Errorf("alone past its slice: %d, %d; want %d, %d", n, e, s[0], 50+Quantum)
 	}
 	tb.Block(s[0], WaitSleep, 0, 90, -4)
-	if n, _ := tb.Pick(s[0], 60, 50+Quantum); n != 0 {
+	if n, _ := tb.Pick(s[0], 0, 60, 50+Quantum); n != 0 {
 		t.Errorf("blocked, none runnable: %d; want idle (0)", n)
 	}
 	// The idle thread with nothing runnable stays idle.
 	tb.T(0).State = Running
-	if n, _ := tb.Pick(0, 70, 0); n != 0 {
+	if n, _ := tb.Pick(0, 0, 70, 0); n != 0 {
 		t.Errorf("idle, none runnable: %d", n)
 	}
 }
@@ -176,7 +176,7 @@ func TestNoAllocs(t *testing.T) {
 	cur := 0
 	now := int64(0)
 	n := testing.AllocsPerRun(100, func() {
-		next, end := tb.Pick(cur, now, now)
+		next, end := tb.Pick(cur, 0, now, now)
 		if next != cur {
 			tb.Switch(&tf, cur, next)
 			cur = next
@@ -190,5 +190,56 @@ func TestNoAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("%v allocations per round", n)
+	}
+}
+
+// Two CPUs share the queue: a thread Running on one is never picked by the
+// other, and the round-robin goes on from the last pick of either.
+func TestPickTwoCPUs(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 3)
+	var tf0, tf1 amd64.TrapFrame
+	a, _ := tb.Pick(0, 0, 10, 0) // CPU 0, idle
+	tb.Switch(&tf0, 0, a)
+	b, _ := tb.Pick(0, 1, 10, 0) // CPU 1, idle
+	tb.Switch(&tf1, 0, b)
+	if a != s[0] || b != s[1] {
+		t.Fatalf("CPU 0 took %d, CPU 1 %d; want %d, %d", a, b, s[0], s[1])
+	}
+	if tb.Ready() != 1 {
+		t.Errorf("ready %d; want 1", tb.Ready())
+	}
+	// CPU 0's slice ends: it takes the third, not CPU 1's.
+	c, _ := tb.Pick(a, 0, 10+Quantum, 10+Quantum)
+	if c != s[2] {
+		t.Errorf("CPU 0 after its slice: %d; want %d", c, s[2])
+	}
+	tb.Switch(&tf0, a, c)
+	// CPU 1's slice ends: a is Runnable again, b goes back in the queue.
+	if d, _ := tb.Pick(b, 1, 20+Quantum, 10+Quantum); d != a {
+		t.Errorf("CPU 1 after its slice: %d; want %d", d, a)
+	}
+}
+
+// Affinity: a thread pinned to CPU 1 is not picked by CPU 0, and a running
+// thread whose mask no longer holds its CPU leaves it at once.
+func TestPickAffinity(t *testing.T) {
+	tb := NewTable()
+	s := runnable(t, tb, 2)
+	tb.T(s[0]).Affinity = 1 << 1
+	if n, _ := tb.Pick(0, 0, 10, 0); n != s[1] {
+		t.Errorf("CPU 0 picked %d; want %d (slot %d is pinned to CPU 1)", n, s[1], s[0])
+	}
+	if n, _ := tb.Pick(0, 1, 10, 0); n != s[0] {
+		t.Errorf("CPU 1 picked %d; want %d", n, s[0])
+	}
+	var tf amd64.TrapFrame
+	tb.Switch(&tf, 0, s[1])
+	tb.T(s[1]).Affinity = 1 << 1 // moved off CPU 0 while running there
+	if n, _ := tb.Pick(s[1], 0, 20, 1000); n != 0 {
+		t.Errorf("CPU 0 kept %d mid-slice; want idle: it may not run here", n)
+	}
+	if !(&Thread{}).Eligible(63) || (&Thread{Affinity: 1}).Eligible(64) {
+		t.Error("Eligible: an empty mask is every CPU; no CPU beyond 63")
 	}
 }

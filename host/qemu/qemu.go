@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,14 @@ const (
 	DefaultCPU       = "max"
 	DefaultExitGrace = 5 * time.Second
 )
+
+// MaxSMP is the most CPUs rt0's kernel starts (guest/arch/amd64.MaxCPUs).
+const MaxSMP = 64
+
+// DefaultSMP is rt0 run's and rt0 test's -smp: the host's CPUs (what this
+// process may run on), as go test takes GOMAXPROCS from the machine, at
+// most MaxSMP. With TCG each vCPU is a host thread (thread=multi).
+func DefaultSMP() int { return min(runtime.NumCPU(), MaxSMP) }
 
 // Debian's OVMF (package ovmf, which make deps installs): the UEFI
 // firmware code image and its variable store template, for
@@ -99,7 +108,8 @@ type Config struct {
 	// Empty means DefaultMemory.
 	Memory string
 
-	// SMP is the number of virtual CPUs; 0 means 1.
+	// SMP is the number of virtual CPUs; 0 means 1. (rt0 run and rt0
+	// test default to DefaultSMP.)
 	SMP int
 
 	// Accel is AccelTCG, AccelKVM or AccelAuto. Empty means $RT0_ACCEL if
@@ -244,6 +254,11 @@ func (c *Config) args(accel string) ([]string, error) {
 	cpu := c.CPU
 	if cpu == "" {
 		cpu = DefaultCPU
+	}
+	if accel == AccelTCG && smp > 1 {
+		// One host thread per vCPU, so that -smp 2 uses two host cores
+		// (QEMU may default to it; rt0 says so rather than rely on it).
+		accel += ",thread=multi"
 	}
 	args := []string{
 		c.binary(),

@@ -2,6 +2,7 @@
 // traps and before the runtime, where there is no goroutine stack to grow.
 
 #include "textflag.h"
+#include "frame_amd64.h"
 
 TEXT ·Inb(SB),NOSPLIT,$0-9
 	MOVW	port+0(FP), DX
@@ -199,4 +200,63 @@ TEXT ·ReadDR6(SB),NOSPLIT,$0-8
 TEXT ·WriteDR6(SB),NOSPLIT,$0-8
 	MOVQ	v+0(FP), AX
 	MOVQ	AX, DR6
+	RET
+
+// Atomics for the kernel's locks and per-CPU handshakes. On x86-64 an
+// aligned load or store is atomic and ordered with the other loads and
+// stores (TSO); XCHG and LOCK-prefixed instructions are full barriers. They
+// are in assembly so that the compiler can neither cache a load in a
+// register across a spin loop nor reorder around it.
+
+TEXT ·Xchg32(SB),NOSPLIT,$0-20
+	MOVQ	p+0(FP), BX
+	MOVL	v+8(FP), AX
+	XCHGL	AX, 0(BX)
+	MOVL	AX, ret+16(FP)
+	RET
+
+TEXT ·Load32(SB),NOSPLIT,$0-12
+	MOVQ	p+0(FP), BX
+	MOVL	0(BX), AX
+	MOVL	AX, ret+8(FP)
+	RET
+
+TEXT ·Store32(SB),NOSPLIT,$0-12
+	MOVQ	p+0(FP), BX
+	MOVL	v+8(FP), AX
+	XCHGL	AX, 0(BX)
+	RET
+
+TEXT ·Load64(SB),NOSPLIT,$0-16
+	MOVQ	p+0(FP), BX
+	MOVQ	0(BX), AX
+	MOVQ	AX, ret+8(FP)
+	RET
+
+TEXT ·Store64(SB),NOSPLIT,$0-16
+	MOVQ	p+0(FP), BX
+	MOVQ	v+8(FP), AX
+	XCHGQ	AX, 0(BX)
+	RET
+
+TEXT ·Add64(SB),NOSPLIT,$0-24
+	MOVQ	p+0(FP), BX
+	MOVQ	d+8(FP), AX
+	MOVQ	AX, CX
+	LOCK
+	XADDQ	AX, 0(BX)
+	ADDQ	CX, AX
+	MOVQ	AX, ret+16(FP)
+	RET
+
+TEXT ·Pause(SB),NOSPLIT,$0
+	PAUSE
+	RET
+
+// This reads the CPU struct's address from its own first word through GS:
+// one load, where RDMSR(GS_BASE) would be a serializing instruction (and a
+// VM exit under some hypervisors).
+TEXT ·This(SB),NOSPLIT,$0-8
+	MOVQ	CPU_SELF(GS), AX
+	MOVQ	AX, ret+0(FP)
 	RET

@@ -2,9 +2,9 @@ package amd64
 
 import "unsafe"
 
-// MaxCPUs bounds the per-CPU tables. One CPU runs today; everything that is
-// per CPU lives here so that SMP can come later.
-const MaxCPUs = 8
+// MaxCPUs bounds the per-CPU tables, and so the CPUs rt0 starts: one bit
+// each in a 64-bit affinity mask (sched_getaffinity's answer).
+const MaxCPUs = 64
 
 // CPU is one processor's kernel data. Its GS base points here (Go code on
 // linux/amd64 never uses GS), so the SYSCALL stub can find a stack before it
@@ -19,6 +19,14 @@ type CPU struct {
 	// its time slice ends (monotonic ns); both owned by sched.
 	Current  uint64
 	SliceEnd int64
+	// RunSince is when the current thread got the CPU; BusyNS the time
+	// this CPU ran threads other than idle (sched, for rt0.stats).
+	RunSince int64
+	BusyNS   uint64
+	// Frame is the address of the trap frame of the kernel entry from a
+	// thread in progress (0: none), for sched.Block. An address, not a
+	// pointer: the kernel stores no Go pointers (write barriers).
+	Frame uint64
 
 	gdt  [7]uint64 // null, code, data, TSS (2 slots), spare
 	gdtr [5]uint16
@@ -30,8 +38,12 @@ type CPU struct {
 
 var cpus [MaxCPUs]CPU
 
-// This returns the CPU struct of the running processor.
-func This() *CPU { return (*CPU)(Ptr(uintptr(Rdmsr(MSR_GS_BASE)))) }
+// This returns the CPU struct of the running processor (cpu_amd64.s: a load
+// through GS).
+func This() *CPU
+
+// CPUs returns CPU struct id (its index, not its APIC ID).
+func CPUs(id int) *CPU { return &cpus[id] }
 
 // Kernel stacks of each CPU: the SYSCALL stack and one per IST slot.
 const (
@@ -50,26 +62,42 @@ const (
 	ISTStackSize     = 16 << 10
 )
 
-// cpu0Stacks is the boot CPU's stack memory.
-var (
-	cpu0SyscallStack [SyscallStackSize]byte
-	cpu0ISTStacks    [NumStacks - 1][ISTStackSize]byte
-)
+// cpu0Stacks is the boot CPU's stack memory (the APs' comes from the
+// kernel heap, for the CPUs there are).
+var cpu0Stacks [CPUStackBytes]byte
 
-// InitCPU prepares CPU id: its stacks (with their trap gs), GDT, TSS, GS
-// base, and the SYSCALL MSRs. It must run on that CPU.
-func InitCPU(id int) *CPU {
+// CPUStackBytes is the memory PrepareCPU wants for one CPU's stacks.
+const CPUStackBytes = SyscallStackSize + (NumStacks-1)*ISTStackSize
+
+// PrepareCPU fills in CPU id's struct: its address, index and stacks (with
+// their trap gs), carved from the CPUStackBytes at stacks. Any CPU may run
+// it; the boot CPU prepares each AP before starting it.
+func PrepareCPU(id int, stacks uintptr) *CPU {
 	c := &cpus[id]
 	c.Self = uint64(uintptr(unsafe.Pointer(c)))
 	c.ID = uint64(id)
-	c.StackTops[StackSyscall] = uint64(setupStack(uintptr(unsafe.Pointer(&cpu0SyscallStack[0])), SyscallStackSize))
+	c.StackTops[StackSyscall] = uint64(setupStack(stacks, SyscallStackSize))
 	for i := 1; i < NumStacks; i++ {
-		base := uintptr(unsafe.Pointer(&cpu0ISTStacks[i-1][0]))
+		base := stacks + SyscallStackSize + uintptr(i-1)*ISTStackSize
 		c.StackTops[i] = uint64(setupStack(base, ISTStackSize))
 	}
 	c.KStack = c.StackTops[StackSyscall]
+	return c
+}
+
+// LoadCPU makes the running processor CPU id (prepared): its GDT and TSS,
+// its GS base, the shared IDT (InitIDT, once) and the SYSCALL MSRs.
+func LoadCPU(id int) *CPU {
+	c := &cpus[id]
 	loadGDT(c)
 	Wrmsr(MSR_GS_BASE, c.Self)
+	Lidt(uintptr(unsafe.Pointer(&idtr[0])))
 	initSyscall()
 	return c
+}
+
+// InitCPU sets up the boot CPU, CPU 0, on its static stacks.
+func InitCPU() *CPU {
+	PrepareCPU(0, uintptr(unsafe.Pointer(&cpu0Stacks[0])))
+	return LoadCPU(0)
 }

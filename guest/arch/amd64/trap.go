@@ -13,9 +13,10 @@ func trap(tf *TrapFrame) {
 // top and takes the trap return path into it. Defined in trap_amd64.s.
 func enter(tf *TrapFrame, top uint64)
 
-// Enter leaves the kernel for the first time, into the thread in tf. The
-// caller must not be running on this CPU's SYSCALL stack (the boot code runs
-// on its own boot stack).
+// Enter leaves the kernel for the first time, into the thread in tf (which
+// must not be on the stack: an AP calls it from its SYSCALL stack, whose
+// top enter overwrites with the frame; that is safe because enter has read
+// its arguments by then and nothing returns to the caller's frames).
 func Enter(tf *TrapFrame) {
 	enter(tf, This().StackTops[StackSyscall])
 }

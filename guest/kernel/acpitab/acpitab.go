@@ -19,9 +19,30 @@ func u64(b []byte) uint64 { return uint64(u32(b)) | uint64(u32(b[4:]))<<32 }
 // start 8 bytes later (local APIC address, flags).
 const HeaderLen = 36
 
+// MaxCPUs is how many processor entries ParseMADT keeps.
+const MaxCPUs = 64
+
+// CPU is one processor the MADT lists, from a processor local APIC entry
+// (type 0, 8-bit IDs) or a processor local x2APIC entry (type 9, 32-bit IDs,
+// for IDs of 255 and above).
+type CPU struct {
+	APICID uint32
+	UID    uint32 // the ACPI processor UID
+	// Enabled: usable now. OnlineCapable: disabled, but the OS may start
+	// it (ACPI 6.3); a processor with neither flag must not be started.
+	Enabled, OnlineCapable bool
+	X2APIC                 bool // listed by an x2APIC entry
+}
+
 // MADT is what the kernel takes from the MADT.
 type MADT struct {
-	LAPICs    int    // processor local APICs marked enabled
+	LAPICs int // processor entries marked enabled (all of them, kept or not)
+	// CPUs are the processor entries that may be started (enabled or
+	// online capable), in table order, one per APIC ID, at most MaxCPUs;
+	// Dropped counts those left out beyond that.
+	CPUs      [MaxCPUs]CPU
+	NCPUs     int
+	Dropped   int
 	IOAPIC    uint64 // address of the first I/O APIC (0: none)
 	IOAPICGSI uint32 // its first global system interrupt
 	// ISAGSI and ISAFlags are where each ISA IRQ arrives and its MPS INTI
@@ -47,9 +68,9 @@ func ParseMADT(t []byte) MADT {
 		b := t[off : off+l]
 		switch {
 		case typ == 0 && l >= 8: // processor local APIC
-			if u32(b[4:])&1 != 0 {
-				m.LAPICs++
-			}
+			m.addCPU(uint32(b[3]), uint32(b[2]), u32(b[4:]), false)
+		case typ == 9 && l >= 16: // processor local x2APIC
+			m.addCPU(u32(b[4:]), u32(b[12:]), u32(b[8:]), true)
 		case typ == 1 && l >= 12 && m.IOAPIC == 0: // I/O APIC
 			m.IOAPIC = uint64(u32(b[4:]))
 			m.IOAPICGSI = u32(b[8:])
@@ -62,6 +83,33 @@ func ParseMADT(t []byte) MADT {
 		off += l
 	}
 	return m
+}
+
+// addCPU records a processor entry with the given flags (bit 0 enabled,
+// bit 1 online capable). An ID listed twice (firmware that gives both
+// entry types for one processor) counts once.
+func (m *MADT) addCPU(id, uid, flags uint32, x2 bool) {
+	enabled, capable := flags&1 != 0, flags&2 != 0
+	if !enabled && !capable {
+		return
+	}
+	if x2 && id == 0xFFFFFFFF {
+		return
+	}
+	for i := 0; i < m.NCPUs; i++ {
+		if m.CPUs[i].APICID == id {
+			return
+		}
+	}
+	if enabled {
+		m.LAPICs++
+	}
+	if m.NCPUs == MaxCPUs {
+		m.Dropped++
+		return
+	}
+	m.CPUs[m.NCPUs] = CPU{APICID: id, UID: uid, Enabled: enabled, OnlineCapable: capable && !enabled, X2APIC: x2}
+	m.NCPUs++
 }
 
 // FADT is what the kernel takes from the FADT.

@@ -55,6 +55,59 @@ func TestParseMADT(t *testing.T) {
 	}
 }
 
+// TestMADTCPUs checks the processor list: local APIC and x2APIC entries,
+// the enabled and online-capable flags, IDs that are not 0..n-1, and an ID
+// listed by both entry types.
+func TestMADTCPUs(t *testing.T) {
+	x2 := func(id, flags, uid uint32) []byte {
+		b := []byte{9, 16, 0, 0}
+		b = append(b, le32(id)...)
+		b = append(b, le32(flags)...)
+		return append(b, le32(uid)...)
+	}
+	madt := table("APIC",
+		le32(0xFEE00000), le32(1),
+		[]byte{0, 8, 0, 0}, le32(1), // UID 0, APIC 0: enabled
+		[]byte{0, 8, 1, 2}, le32(0), // APIC 2: neither flag: never start
+		[]byte{0, 8, 2, 4}, le32(2), // APIC 4: online capable
+		[]byte{0, 8, 3, 6}, le32(1), // APIC 6: enabled
+		x2(6, 1, 3),                           // APIC 6 again, as x2APIC: once
+		x2(0x100, 1, 9),                       // x2APIC 256: enabled
+		x2(0xFFFFFFFF, 1, 10),                 // the all-ones ID is not a CPU
+		[]byte{9, 12, 0, 0}, le32(7), le32(1), // too short for type 9: skipped
+	)
+	m := ParseMADT(madt)
+	type cpu struct {
+		id, uid     uint32
+		en, cap, x2 bool
+	}
+	want := []cpu{{0, 0, true, false, false}, {4, 2, false, true, false}, {6, 3, true, false, false}, {0x100, 9, true, false, true}}
+	var got []cpu
+	for _, c := range m.CPUs[:m.NCPUs] {
+		got = append(got, cpu{c.APICID, c.UID, c.Enabled, c.OnlineCapable, c.X2APIC})
+	}
+	if len(got) != len(want) {
+		t.Fatalf("CPUs %+v; want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("CPU %d: %+v; want %+v", i, got[i], want[i])
+		}
+	}
+	if m.LAPICs != 3 || m.Dropped != 0 {
+		t.Errorf("LAPICs %d dropped %d; want 3, 0", m.LAPICs, m.Dropped)
+	}
+	// More than MaxCPUs: the first MaxCPUs are kept, the rest counted.
+	var many [][]byte
+	for i := 0; i < MaxCPUs+3; i++ {
+		many = append(many, x2(uint32(1000+i), 1, uint32(i)))
+	}
+	m = ParseMADT(table("APIC", append([][]byte{le32(0), le32(0)}, many...)...))
+	if m.NCPUs != MaxCPUs || m.Dropped != 3 || m.LAPICs != MaxCPUs+3 || m.CPUs[MaxCPUs-1].APICID != 1000+MaxCPUs-1 {
+		t.Errorf("%d CPUs kept, %d dropped, %d enabled", m.NCPUs, m.Dropped, m.LAPICs)
+	}
+}
+
 func fadt(n int) []byte {
 	f := make([]byte, n)
 	copy(f, "FACP")
