@@ -490,6 +490,7 @@ func initFS() {
 		loadArchive(m.Start, m.End)
 	}
 	initFirmwareFiles()
+	initCPUFiles()
 	initEtcHosts()
 }
 

@@ -382,26 +382,44 @@ func apMain(id uint64) {
 	amd64.Enter(&sched.T(0).Frame)
 }
 
-// kick wakes idle CPUs for the Runnable threads this CPU leaves behind:
-// one wake IPI per thread, to CPUs that run idle and have none on its way.
-// Threads still waiting after that (more of them than idle CPUs) get a
-// busy CPU without a slice timer interrupted, so that it arms one.
-func kick(me, ready int) {
-	for i := 0; i < ncpu && ready > 0; i++ {
-		if i == me || amd64.CPUs(i).Current != 0 {
+// kick wakes CPUs for the Runnable threads this CPU leaves behind: for
+// each, an idle CPU it may run on (affinity) that no wake IPI is on its way
+// to. A thread no idle CPU can take gets a busy CPU it may run on that has
+// no slice timer armed (none due within a quantum) interrupted, so that it arms one and the thread gets
+// its turn.
+func kick(me, ready int, now int64) {
+	var claimed [amd64.MaxCPUs]bool // a CPU kicked for an earlier thread of this pass
+	for i := 1; i < sched.MaxThreads && ready > 0; i++ {
+		t := sched.T(i)
+		if t.State != sched.Runnable {
 			continue
 		}
 		ready--
-		if k := &kcpus[i]; k.kicked == 0 {
-			k.kicked = 1
-			ipi(i, vecWake)
+		target := -1
+		for c := 0; c < ncpu; c++ {
+			if c != me && !claimed[c] && amd64.CPUs(c).Current == 0 && t.Eligible(c) {
+				target = c
+				break
+			}
 		}
-	}
-	for i := 0; i < ncpu && ready > 0; i++ {
-		if k := &kcpus[i]; i != me && k.timerAt == 0 && k.kicked == 0 && amd64.CPUs(i).Current != 0 {
+		if target < 0 {
+			if t.Eligible(me) {
+				continue // this CPU's own slice timer is armed: it will take it
+			}
+			for c := 0; c < ncpu; c++ {
+				if at := kcpus[c].timerAt; c != me && !claimed[c] && (at == 0 || at > now+sched.Quantum) && t.Eligible(c) {
+					target = c
+					break
+				}
+			}
+		}
+		if target < 0 {
+			continue
+		}
+		claimed[target] = true
+		if k := &kcpus[target]; k.kicked == 0 {
 			k.kicked = 1
-			ipi(i, vecWake)
-			ready--
+			ipi(target, vecWake)
 		}
 	}
 }

@@ -113,7 +113,7 @@ func reschedule(tf *amd64.TrapFrame, k *kcpu, me int) {
 	k.timerAt = at
 	armTimer(now, at)
 	if ready > 0 && ncpu > 1 {
-		kick(me, ready)
+		kick(me, ready, now)
 	}
 }
 

@@ -2,7 +2,7 @@ package main
 
 // The differential runner: every program in examples/ and testdata/diff/
 // is built for the host and for rt0 from the same source, run both ways
-// (on the host on one CPU, as in the guest, when taskset is there), and
+// (on as many CPUs on both sides, diffCPUs, when taskset is there), and
 // the outputs (standard output and standard error together, as rt0's
 // console carries both) compared byte for byte, with the exit codes. On the
 // host the program is built with go build and run directly, which is what
@@ -27,6 +27,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +194,11 @@ func exitCode(err error) (int, error) {
 
 const diffTimeout = 3 * time.Minute
 
+// diffCPUs is how many CPUs the differential programs get, on both sides:
+// up to 4 (the guest runs them on several CPUs, the way a PC would), no
+// more than the host has (the host side is pinned to that many).
+func diffCPUs() int { return min(4, runtime.NumCPU()) }
+
 func TestDifferential(t *testing.T) {
 	root := testRoot(t)
 	rt0 := buildRT0(t, root)
@@ -215,11 +222,14 @@ func TestDifferential(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), diffTimeout)
 			defer cancel()
-			// The guest has one CPU: so does the host run, where taskset
-			// can arrange it (runtime.NumCPU, GOMAXPROCS).
+			// The guest has diffCPUs CPUs: so does the host run, where
+			// taskset can arrange it (runtime.NumCPU, GOMAXPROCS).
+			ncpu := diffCPUs()
 			host := exec.CommandContext(ctx, exe, spec.args...)
 			if ts, err := exec.LookPath("taskset"); err == nil {
-				host = exec.CommandContext(ctx, ts, append([]string{"-c", "0", exe}, spec.args...)...)
+				host = exec.CommandContext(ctx, ts, append([]string{"-c", fmt.Sprintf("0-%d", ncpu-1), exe}, spec.args...)...)
+			} else {
+				ncpu = runtime.NumCPU()
 			}
 			host.Dir = dir
 			host.Env = append(os.Environ(), spec.env...)
@@ -232,7 +242,7 @@ func TestDifferential(t *testing.T) {
 			}
 
 			// rt0: the same source through rt0 run.
-			args := []string{"run", "-timeout", diffTimeout.String()}
+			args := []string{"run", "-timeout", diffTimeout.String(), "-smp", strconv.Itoa(ncpu)}
 			for _, e := range spec.env {
 				args = append(args, "-env", e)
 			}

@@ -23,7 +23,7 @@ func TestArgs(t *testing.T) {
 	want := []string{
 		"/opt/qemu/bin/qemu-system-x86_64",
 		"-nodefaults", "-no-reboot", "-display", "none",
-		"-accel", "tcg", "-cpu", "max", "-m", "1G", "-smp", "4",
+		"-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1G", "-smp", "4", // one host thread per vCPU
 		"-kernel", "/tmp/k.elf",
 		"-append", `rt0.debug=1 X=y -- "a b"`,
 		"-chardev", "stdio,id=com1,signal=off",
