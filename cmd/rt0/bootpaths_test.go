@@ -47,6 +47,7 @@ type bootPath struct {
 	medium  string // "cd", "usb-xhci" or "usb-ehci"
 	memory  string // "" for qemu's DefaultMemory
 	cpu     string // "" for DefaultCPU (max)
+	smp     int    // CPUs; 0 for 1
 }
 
 func (p bootPath) String() string {
@@ -61,6 +62,9 @@ func (p bootPath) String() string {
 	if p.cpu != "" {
 		s += "/cpu=" + p.cpu
 	}
+	if p.smp != 0 {
+		s += "/smp=" + strconv.Itoa(p.smp)
+	}
 	return s
 }
 
@@ -71,6 +75,7 @@ func (p bootPath) config(img string) qemu.Config {
 		Machine:   p.machine,
 		Memory:    p.memory,
 		CPU:       p.cpu,
+		SMP:       p.smp,
 		Timeout:   imageBootTimeout,
 		ExtraArgs: []string{"-device", "VGA"},
 	}
@@ -103,6 +108,9 @@ func imageBootPaths() []bootPath {
 			bootPath{uefi: uefi, machine: "q35", medium: "usb-xhci", memory: "64M"},
 			bootPath{uefi: uefi, machine: "q35", medium: "usb-xhci", memory: "4G"},
 			bootPath{uefi: uefi, machine: "pc", medium: "cd", cpu: "qemu64"},
+			// The APs as firmware leaves them: SeaBIOS halted, OVMF
+			// parked in its own loop; INIT and SIPI start them all.
+			bootPath{uefi: uefi, machine: "q35", medium: "usb-xhci", smp: 4},
 		)
 	}
 	return paths
@@ -162,6 +170,12 @@ func checkBoot(t *testing.T, p bootPath, res *qemu.Result, want string, code int
 	if !strings.Contains(string(res.Debug), loader) || !strings.Contains(string(res.Debug), "(multiboot v"+proto+")") {
 		t.Errorf("%v: kernel log lacks %q ... (multiboot v%s)", p, loader, proto)
 		ok = false
+	}
+	if p.smp > 1 {
+		if w := fmt.Sprintf("rt0: CPUs: %d in the MADT, %d started", p.smp, p.smp); !strings.Contains(string(res.Debug), w) {
+			t.Errorf("%v: kernel log lacks %q", p, w)
+			ok = false
+		}
 	}
 	if !ok {
 		t.Logf("%v: QEMU: %s\nserial:\n%q\ndebugcon:\n%s\nQEMU stderr:\n%s", p, shell.Quote(res.Args), res.Serial, res.Debug, res.Stderr)
