@@ -11,9 +11,12 @@
 //   - the syscalls hello makes, by name;
 //   - the framebuffer console (GRUB multiboot2 under OVMF): the time to
 //     write lines that scroll the screen, painted by the painter goroutine
-//     vs by the kernel in each write (rt0.painter=off).
+//     vs by the kernel in each write (rt0.painter=off);
+//   - the parallel speed-up of CPU-bound work (testdata/progs/parsha) at
+//     -smp 2 over -smp 1, paired runs (1 2 1 2 ...), with the kernel
+//     lock's contention at -smp 2, and the same program on the host.
 //
-// Run with `make bench` or `go run ./host/bench [-runs 5] [-prog ./examples/hello]`.
+// Run with `make bench` or `go run ./host/bench [-runs 5] [-prog ./examples/hello] [-only speedup]`.
 package main
 
 import (
@@ -41,6 +44,7 @@ var (
 	runs = flag.Int("runs", 5, "boots per timing")
 	prog = flag.String("prog", "./examples/hello", "program to measure")
 	want = flag.String("want", "hello,world", "serial output that marks the program's output")
+	only = flag.String("only", "", "run one measurement only: speedup")
 )
 
 func main() {
@@ -48,6 +52,10 @@ func main() {
 	dir, err := os.MkdirTemp("", "rt0-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
+	if *only == "speedup" {
+		speedup(dir)
+		return
+	}
 
 	img := filepath.Join(dir, "rt0.elf")
 	plain := filepath.Join(dir, "plain.elf")
@@ -67,6 +75,85 @@ func main() {
 	syscalls(img)
 	fmt.Println()
 	screenConsole(dir)
+	fmt.Println()
+	speedup(dir)
+}
+
+var (
+	parshaRE = regexp.MustCompile(`parsha: (\d+) workers, ([0-9.]+) ms`)
+	lockRE   = regexp.MustCompile(`kernel lock taken (\d+) times, (\d+) contended, (\d+) us spinning`)
+)
+
+// speedup boots testdata/progs/parsha at -smp 1 and -smp n (n = 2, at
+// most the host's CPUs), alternating, *runs pairs, and prints the medians
+// and their ratio. On the host the same program runs with GOMAXPROCS 1
+// and n for comparison (the Linux guest of the same QEMU is issue 12's).
+func speedup(dir string) {
+	n := min(2, qemu.DefaultSMP())
+	img := filepath.Join(dir, "parsha.elf")
+	rt0Build("./testdata/progs/parsha", img)
+	var t1, tn []float64
+	var lock string
+	for i := 0; i < *runs; i++ {
+		for _, smp := range []int{1, n} {
+			res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, SMP: smp, Append: "rt0.stats", Timeout: 2 * time.Minute, Accel: qemu.AccelTCG})
+			check(err)
+			m := parshaRE.FindSubmatch(res.Serial)
+			if res.ExitCode != 0 || m == nil {
+				fmt.Fprintf(os.Stderr, "parsha -smp %d failed: exit %d\n%s\n%s", smp, res.ExitCode, res.Serial, res.Debug)
+				os.Exit(1)
+			}
+			ms, _ := strconv.ParseFloat(string(m[2]), 64)
+			if smp == 1 {
+				t1 = append(t1, ms)
+			} else {
+				tn = append(tn, ms)
+				if l := lockRE.FindSubmatch(res.Debug); l != nil {
+					lock = fmt.Sprintf("kernel lock taken %s times, %s contended, %s us spinning", l[1], l[2], l[3])
+				}
+			}
+		}
+	}
+	host := func(p int) float64 {
+		cmd := exec.Command("go", "run", "./testdata/progs/parsha")
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(p))
+		out, err := cmd.Output()
+		check(err, string(out))
+		m := parshaRE.FindSubmatch(out)
+		if m == nil {
+			check(fmt.Errorf("parsha on the host printed %q", out))
+		}
+		ms, _ := strconv.ParseFloat(string(m[2]), 64)
+		return ms
+	}
+	h1, hn := host(1), host(n)
+	fmt.Printf("parallel speed-up, testdata/progs/parsha (SHA-256, fixed work; QEMU TCG thread=multi, %d pairs, median)\n", *runs)
+	fmt.Printf("  rt0 -smp 1: %.1f ms (%.1f-%.1f)\n", medianF(t1), minF(t1), maxF(t1))
+	fmt.Printf("  rt0 -smp %d: %.1f ms (%.1f-%.1f); %s\n", n, medianF(tn), minF(tn), maxF(tn), lock)
+	fmt.Printf("  speed-up: %.2fx (goal >= 1.8x on 2 host cores)\n", medianF(t1)/medianF(tn))
+	fmt.Printf("  host, GOMAXPROCS 1 vs %d: %.1f ms vs %.1f ms: %.2fx\n", n, h1, hn, h1/hn)
+}
+
+func medianF(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func minF(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxF(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
 }
 
 func sizes(img, plain string) {
