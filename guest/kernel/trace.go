@@ -300,6 +300,28 @@ func dumpTrace(status int) {
 		}
 		kprint("\n")
 	}
+	// The APs' start-up (smp.go) and the CPU each live thread ran on last.
+	for i := 1; i < ncpu; i++ {
+		k := &kcpus[i]
+		kprint("rt0: trace ap ")
+		kprintDec(int64(i))
+		kprint(" ")
+		kprintDec(int64(k.apicID))
+		for _, v := range [5]uint64{k.tscSIPI, k.tscReal, k.tscLong, k.tscMain, k.tscSched} {
+			kprint(" ")
+			kprintHex(v)
+		}
+		kprint("\n")
+	}
+	for i := 1; i < sched.MaxThreads; i++ {
+		if t := sched.T(i); t.State != sched.Free {
+			kprint("rt0: trace thread ")
+			kprintDec(int64(t.Tid))
+			kprint(" ")
+			kprintDec(int64(t.CPU))
+			kprint("\n")
+		}
+	}
 	kprint("rt0: trace end status ")
 	kprintDec(int64(status))
 	kprint(" threads ")

@@ -187,7 +187,26 @@ func Resolve(rec *Record, b *bin.Binary, ms []image.Milestone) (*Timeline, error
 		c := &rec.Clones[i]
 		t.Events = append(t.Events, Event{Kind: KindClone, Lane: LaneRuntime, Name: "clone", Base: "clone", Index: -1, TSC: c.TSC, Clone: c})
 	}
-	// One CPU: the TSC orders everything. (Log order breaks ties.)
+	for _, ap := range rec.APs {
+		for _, st := range []struct {
+			name, why string
+			tsc       uint64
+		}{
+			{"sipi", "the boot CPU sends this AP INIT (10 ms before, to all APs at once) and now two startup IPIs naming the trampoline's page below 1 MiB", ap.SIPI},
+			{"trampoline", "the AP runs the trampoline in 16-bit real mode: a GDT, protected mode", ap.Real},
+			{"long mode", "the AP is in 64-bit mode on the boot CPU's page tables, CR0, CR4 and EFER, and jumps to the kernel's apEntry", ap.Long},
+			{"apMain", "the AP's own GDT, TSS, IST stacks, GS base, IDT, SYSCALL MSRs and LAPIC timer; then it waits for the kernel lock", ap.Main},
+			{"first schedule", "the AP leaves the kernel for the first time through the scheduler: a thread, or its idle loop (STI; HLT) until an IPI brings one", ap.Sched},
+		} {
+			if st.tsc == 0 {
+				continue
+			}
+			name := fmt.Sprintf("cpu%d %s", ap.CPU, st.name)
+			t.Events = append(t.Events, Event{Kind: KindKernel, Lane: LaneKernel, Name: name, Base: name, Index: -1, TSC: st.tsc, Why: st.why})
+		}
+	}
+	// The TSC orders everything, on every CPU: they share it (the kernel
+	// calibrated one clock for all). Log order breaks ties.
 	sort.SliceStable(t.Events, func(i, j int) bool { return t.Events[i].TSC < t.Events[j].TSC })
 
 	var base uint64
@@ -223,6 +242,13 @@ func Resolve(rec *Record, b *bin.Binary, ms []image.Milestone) (*Timeline, error
 		}
 	}
 	r.orderCheck()
+	if len(rec.APs) > 0 {
+		all := true
+		for _, ap := range rec.APs {
+			all = all && ap.Main != 0 && ap.Sched >= ap.Main
+		}
+		r.check("SMP: every AP started reached apMain and the scheduler", all, "%d APs", len(rec.APs))
+	}
 	r.summary()
 	return t, nil
 }
@@ -427,6 +453,9 @@ func (r *resolver) clone(e *Event) {
 		e.Why = "clone: another M's thread, started at fn"
 	}
 	e.addDec("tid", c.TID, "the new thread")
+	if cpu, ok := r.rec.ThreadCPU[c.TID]; ok {
+		e.addDec("cpu", uint64(cpu), "the CPU this M's thread ran on last (at exit)")
+	}
 	e.add("fn (R12)", c.Fn, r.fn(c.Fn), "where the new thread starts, on its own g0 stack")
 	e.add("mp (R13)", c.MP, r.sym(c.MP), "the new M")
 	e.add("gp (R9)", c.GP, r.sym(c.GP), "the new M's g0: getg() in mstart on that thread")

@@ -11,6 +11,8 @@
 //	rt0: trace k <name> <tsc>
 //	rt0: trace m <index> <tsc> <rip> <rsp> <fsbase> <rax> ... <r15> <snapaddr> <snap0> ... <snap31>
 //	rt0: trace clone <tsc> <tid> <fn> <mp> <gp> <stk>
+//	rt0: trace ap <cpu> <apic id> <sipi> <trampoline> <long mode> <apMain> <first schedule>   (TSCs)
+//	rt0: trace thread <tid> <cpu>   (each thread alive at exit, and the CPU it ran on last)
 //	rt0: trace end status <status> threads <n>
 //
 // Parse reads those lines into a Record; Resolve names and decodes them
@@ -43,12 +45,14 @@ type Record struct {
 	// Calibration is the TSC calibration's duration in cycles, if the
 	// kernel reports it (0 if not).
 	Calibration uint64
-	Kernel      []Stamp // the kernel's own milestones, in log order
-	Hits        []Hit   // milestone records, in log order (an index may repeat)
-	Clones      []Clone // the first clone syscalls
-	Ended       bool    // the end line was seen
-	Status      int     // the program's exit status (end line)
-	Threads     int     // threads alive at exit (end line)
+	Kernel      []Stamp        // the kernel's own milestones, in log order
+	Hits        []Hit          // milestone records, in log order (an index may repeat)
+	Clones      []Clone        // the first clone syscalls
+	APs         []AP           // the application processors started, in CPU order
+	ThreadCPU   map[uint64]int // tid -> the CPU it ran on last, for threads alive at exit
+	Ended       bool           // the end line was seen
+	Status      int            // the program's exit status (end line)
+	Threads     int            // threads alive at exit (end line)
 }
 
 // Stamp is a kernel milestone: a TSC value taken as boot goes.
@@ -105,6 +109,17 @@ type Clone struct {
 	TSC, TID, Fn, MP, GP, Stack uint64
 }
 
+// AP is one application processor's start-up: its CPU number and APIC
+// ID, and the TSC when the boot CPU sent its startup IPIs, saw it run the
+// trampoline and reach long mode, when it entered apMain and when it first
+// left the kernel through the scheduler. (The boot CPU watches the first
+// two stages in a poll loop, so an AP faster than the loop shows them at
+// the apMain time.)
+type AP struct {
+	CPU, APICID                   int
+	SIPI, Real, Long, Main, Sched uint64
+}
+
 // ErrNoTrace says the log holds no trace (the kernel ran without
 // rt0.trace, or stopped before its exit).
 var ErrNoTrace = errors.New("no startup trace in the kernel log (was rt0.trace on, and did the kernel reach its exit?)")
@@ -150,6 +165,38 @@ func Parse(log []byte) (*Record, error) {
 			var v []uint64
 			if v, err = hexes(f[1:], 6); err == nil {
 				r.Clones = append(r.Clones, Clone{v[0], v[1], v[2], v[3], v[4], v[5]})
+			}
+		case "ap":
+			if len(f) != 8 {
+				err = fmt.Errorf("want 7 fields, have %d", len(f)-1)
+				break
+			}
+			var cpu, id int
+			var v []uint64
+			if cpu, err = strconv.Atoi(f[1]); err != nil {
+				break
+			}
+			if id, err = strconv.Atoi(f[2]); err != nil {
+				break
+			}
+			if v, err = hexes(f[3:], 5); err == nil {
+				r.APs = append(r.APs, AP{cpu, id, v[0], v[1], v[2], v[3], v[4]})
+			}
+		case "thread":
+			if len(f) != 3 {
+				err = fmt.Errorf("want 2 fields, have %d", len(f)-1)
+				break
+			}
+			var tid uint64
+			var cpu int
+			if tid, err = strconv.ParseUint(f[1], 10, 64); err != nil {
+				break
+			}
+			if cpu, err = strconv.Atoi(f[2]); err == nil {
+				if r.ThreadCPU == nil {
+					r.ThreadCPU = map[uint64]int{}
+				}
+				r.ThreadCPU[tid] = cpu
 			}
 		case "end":
 			r.Ended = true
