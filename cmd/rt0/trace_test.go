@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -27,9 +28,14 @@ import (
 // bootTrace boots target with rt0.trace and returns the image and the
 // resolved timeline.
 func bootTrace(t *testing.T, target, wantSerial string) (*bin.Binary, *trace.Timeline) {
+	return bootTraceSMP(t, target, wantSerial, 1)
+}
+
+// bootTraceSMP is bootTrace on a machine of smp CPUs.
+func bootTraceSMP(t *testing.T, target, wantSerial string, smp int) (*bin.Binary, *trace.Timeline) {
 	t.Helper()
 	elfPath := boottest.Build(t, target)
-	res := boottest.Boot(t, elfPath, qemu.Config{Append: traceOption})
+	res := boottest.Boot(t, elfPath, qemu.Config{Append: traceOption, SMP: smp})
 	if string(res.Serial) != wantSerial || res.ExitCode != 0 {
 		t.Fatalf("%s: serial %q, exit %d", target, res.Serial, res.ExitCode)
 	}
@@ -93,8 +99,8 @@ func checkStartup(t *testing.T, b *bin.Binary, tl *trace.Timeline) {
 	}
 	var kernel []string
 	for _, e := range tl.Events {
-		if e.Kind == trace.KindKernel {
-			kernel = append(kernel, e.Base)
+		if e.Kind == trace.KindKernel && !strings.HasPrefix(e.Base, "cpu") || e.Base == "cpu" {
+			kernel = append(kernel, e.Base) // the boot CPU's stamps (APs: TestTraceSMP)
 		}
 	}
 	if strings.Join(kernel, " ") != "boot32 entry64 cpu memory clock files runtime exit" {
@@ -171,6 +177,26 @@ func checkStartup(t *testing.T, b *bin.Binary, tl *trace.Timeline) {
 	}
 	if s := tl.Summary; s.Kernel == 0 || s.Runtime == 0 || s.Calibration == 0 || s.ToMain != s.Kernel+s.Runtime {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// With 4 CPUs the startup trace holds as on one, and shows each AP
+// starting, in order, and procresize building 4 Ps.
+func TestTraceSMP(t *testing.T) {
+	b, tl := bootTraceSMP(t, "examples/hello", "hello,world\n", 4)
+	checkStartup(t, b, tl)
+	for cpu := 1; cpu < 4; cpu++ {
+		var prev uint64
+		for _, st := range []string{"sipi", "trampoline", "long mode", "apMain", "first schedule"} {
+			e := event(t, tl, fmt.Sprintf("cpu%d %s", cpu, st))
+			if e.TSC < prev {
+				t.Errorf("cpu%d %s before the stage before it", cpu, st)
+			}
+			prev = e.TSC
+		}
+	}
+	if v, ok := event(t, tl, "runtime.procresize").Value("AX (nprocs)"); !ok || v.V != 4 {
+		t.Errorf("procresize nprocs %+v, want 4", v)
 	}
 }
 

@@ -714,8 +714,16 @@ func (r *resolver) milestone(e *Event) {
 		if okStatus && status == 1 {
 			e.note("gp.atomicstatus", "_Grunnable at entry: execute sets m.curg = gp, gp.m, then casgstatus(gp, _Grunnable, _Grunning)")
 		}
-		r.check("execute"+sfx+": gp is the new g", rnd.g != 0 && gp == rnd.g, "AX %#x, runqput's gp %#x", gp, rnd.g)
-		r.check("execute"+sfx+": goid = the new g's", okGoid && rnd.haveGoid && goid == rnd.goid, "goid %d, newproc made goid %d", goid, rnd.goid)
+		// After main.main, an execute with no newproc before it in its
+		// round is not the go statement's goroutine (the program made
+		// none): on several CPUs another M reschedules a goroutine that
+		// was parked. Only a round that made a goroutine is checked.
+		if n == 1 || rnd.g != 0 {
+			r.check("execute"+sfx+": gp is the new g", rnd.g != 0 && gp == rnd.g, "AX %#x, runqput's gp %#x", gp, rnd.g)
+			r.check("execute"+sfx+": goid = the new g's", okGoid && rnd.haveGoid && goid == rnd.goid, "goid %d, newproc made goid %d", goid, rnd.goid)
+		} else {
+			e.note("gp", "not a new goroutine: main.main made none before this execute (another M scheduling a parked one)")
+		}
 		r.check("execute"+sfx+": _Grunnable at entry", okStatus && status == 1, "atomicstatus %d (%s)", status, statusName(status))
 
 	case "gogo":
@@ -751,7 +759,7 @@ func (r *resolver) milestone(e *Event) {
 		r.check("gogo"+sfx+": gobuf.g = gp", okG && bg == rnd.execG && gp == bg, "gobuf.g %#x, DX %#x, execute's gp %#x", bg, gp, rnd.execG)
 		if n == 1 {
 			r.check("gogo: target PC is runtime.main", okPC && r.isFunc(pc, "runtime.main"), "gobuf.pc %#x = %s", pc, r.fn(pc))
-		} else {
+		} else if rnd.fn != 0 {
 			r.check("gogo"+sfx+": target PC is newproc"+sfx+"'s fn", okPC && pc == rnd.fn, "gobuf.pc %#x = %s, fn %#x", pc, r.fn(pc), rnd.fn)
 		}
 

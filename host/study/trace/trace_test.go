@@ -73,6 +73,9 @@ func TestParseErrors(t *testing.T) {
 		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace m 0 0x1 0x2\n",
 		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace clone 0x1 0x2 0x3\n",
 		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace end status x threads 1\n",
+		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace ap 1 1 0x1 0x2 0x3 0x4\n",
+		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace ap x 1 0x1 0x2 0x3 0x4 0x5\n",
+		"rt0: trace begin tsc-hz 100 milestones 1\nrt0: trace thread 2\n",
 	}
 	for _, b := range bad {
 		if _, err := Parse([]byte(b)); err == nil || errors.Is(err, ErrNoTrace) {
@@ -84,6 +87,20 @@ func TestParseErrors(t *testing.T) {
 	r, err := Parse([]byte("noise\r\nrt0: trace begin tsc-hz 1000 milestones 2 calibration 77\r\nrt0: trace future 1 2\r\nrt0: trace k boot32 10\r\n"))
 	if err != nil || r.TSCHz != 1000 || r.Calibration != 77 || len(r.Kernel) != 1 || r.Kernel[0].TSC != 0x10 || r.Ended {
 		t.Errorf("lenient parse: %+v, %v", r, err)
+	}
+}
+
+// The SMP lines: each AP's stages, and the CPU of each live thread.
+func TestParseSMP(t *testing.T) {
+	r, err := Parse([]byte("rt0: trace begin tsc-hz 1000 milestones 1\nrt0: trace ap 1 2 0x10 0x11 0x12 0x13 0x20\nrt0: trace thread 1 0\nrt0: trace thread 2 1\nrt0: trace end status 0 threads 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.APs) != 1 || r.APs[0] != (AP{CPU: 1, APICID: 2, SIPI: 0x10, Real: 0x11, Long: 0x12, Main: 0x13, Sched: 0x20}) {
+		t.Errorf("APs %+v", r.APs)
+	}
+	if len(r.ThreadCPU) != 2 || r.ThreadCPU[1] != 0 || r.ThreadCPU[2] != 1 {
+		t.Errorf("thread CPUs %v", r.ThreadCPU)
 	}
 }
 
