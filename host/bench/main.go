@@ -41,10 +41,12 @@ import (
 )
 
 var (
-	runs = flag.Int("runs", 5, "boots per timing")
-	prog = flag.String("prog", "./examples/hello", "program to measure")
-	want = flag.String("want", "hello,world", "serial output that marks the program's output")
-	only = flag.String("only", "", "run one measurement only: speedup")
+	runs    = flag.Int("runs", 5, "boots per timing")
+	prog    = flag.String("prog", "./examples/hello", "program to measure")
+	want    = flag.String("want", "hello,world", "serial output that marks the program's output")
+	only    = flag.String("only", "", "run one measurement only: speedup, or soak (not part of the default run)")
+	soakFor = flag.Duration("soak", 10*time.Minute, "how long -only soak runs testdata/progs/soak")
+	soakSMP = flag.Int("soak-smp", 4, "CPUs of the soak's machine")
 )
 
 func main() {
@@ -52,8 +54,12 @@ func main() {
 	dir, err := os.MkdirTemp("", "rt0-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
-	if *only == "speedup" {
+	switch *only {
+	case "speedup":
 		speedup(dir)
+		return
+	case "soak":
+		soak(dir)
 		return
 	}
 
@@ -132,6 +138,30 @@ func speedup(dir string) {
 	fmt.Printf("  rt0 -smp %d: %.1f ms (%.1f-%.1f); %s\n", n, medianF(tn), minF(tn), maxF(tn), lock)
 	fmt.Printf("  speed-up: %.2fx (goal >= 1.8x on 2 host cores)\n", medianF(t1)/medianF(tn))
 	fmt.Printf("  host, GOMAXPROCS 1 vs %d: %.1f ms vs %.1f ms: %.2fx\n", n, h1, hn, h1/hn)
+}
+
+// soak boots testdata/progs/soak (GC churn, goroutines and channels,
+// pipes, loopback TCP, timers, all at once) for -soak on -soak-smp CPUs and
+// reports how it ended: the program's last line, the kernel's per-CPU busy
+// time and the kernel lock's cost. A hang is a timeout (the QEMU run is
+// bounded by the duration plus two minutes); a kernel stop is exit 125.
+func soak(dir string) {
+	img := filepath.Join(dir, "soak.elf")
+	rt0Build("./testdata/progs/soak", img)
+	start := time.Now()
+	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, SMP: *soakSMP, Memory: "512M",
+		Append: "rt0.stats -- " + soakFor.String(), Timeout: *soakFor + 2*time.Minute, Accel: qemu.AccelTCG})
+	check(err)
+	lines := strings.Split(strings.TrimSpace(string(res.Serial)), "\n")
+	fmt.Printf("soak: %v on -smp %d, QEMU wall %v, exit %d (%s)\n", *soakFor, *soakSMP, time.Since(start).Round(time.Second), res.ExitCode, res.Reason)
+	fmt.Printf("  program: %s\n", lines[len(lines)-1])
+	if m := regexp.MustCompile(`rt0: cpus: .*`).Find(res.Debug); m != nil {
+		fmt.Printf("  kernel:  %s\n", m)
+	}
+	if res.ExitCode != 0 || !strings.HasPrefix(lines[len(lines)-1], "soak ok") {
+		fmt.Printf("  FAILED\nserial:\n%s\nkernel log:\n%s", res.Serial, res.Debug)
+		os.Exit(1)
+	}
 }
 
 func medianF(v []float64) float64 {
