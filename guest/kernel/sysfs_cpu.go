@@ -13,22 +13,26 @@ import "rt0/guest/arch/amd64"
 // They are written once at boot (initFS), after the APs have started:
 // CPUs do not come and go.
 
-// cpuFile accumulates a file's text before it is written.
+// cpuFile accumulates a file's text before it is written. Its methods are
+// not inlined (they would add kilobytes to a function that runs once).
 type cpuFile struct {
 	buf [512]byte
 	n   int
 }
 
+//go:noinline
 func (f *cpuFile) s(s string) *cpuFile {
 	f.n += copy(f.buf[f.n:], s)
 	return f
 }
 
+//go:noinline
 func (f *cpuFile) b(b []byte) *cpuFile {
 	f.n += copy(f.buf[f.n:], b)
 	return f
 }
 
+//go:noinline
 func (f *cpuFile) dec(v uint64) *cpuFile {
 	var d [20]byte
 	i := len(d)

@@ -44,7 +44,7 @@ var (
 	runs    = flag.Int("runs", 5, "boots per timing")
 	prog    = flag.String("prog", "./examples/hello", "program to measure")
 	want    = flag.String("want", "hello,world", "serial output that marks the program's output")
-	only    = flag.String("only", "", "run one measurement only: speedup, or soak (not part of the default run)")
+	only    = flag.String("only", "", "run one measurement only: sizes, speedup, or soak (not part of the default run)")
 	soakFor = flag.Duration("soak", 10*time.Minute, "how long -only soak runs testdata/progs/soak")
 	soakSMP = flag.Int("soak-smp", 4, "CPUs of the soak's machine")
 )
@@ -55,6 +55,15 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 	switch *only {
+	case "sizes":
+		img, plain := filepath.Join(dir, "rt0.elf"), filepath.Join(dir, "plain.elf")
+		rt0Build(*prog, img)
+		cmd := exec.Command("go", "build", "-o", plain, *prog)
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		check(err, string(out))
+		sizes(img, plain)
+		return
 	case "speedup":
 		speedup(dir)
 		return
