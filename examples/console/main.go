@@ -7,6 +7,10 @@
 // under /sys/firmware, and rt0's kernel creates the same files at boot.
 package main
 
+// Its banner names the CPU count, which the machine decides:
+//
+//rt0diff:smp-varies ^rt0 console: Go \S+ on linux/amd64, \d+ CPU, GOMAXPROCS \d+\. Type help\.$
+
 import (
 	"bufio"
 	"fmt"

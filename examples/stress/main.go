@@ -4,6 +4,12 @@
 // the kernel lost a wake-up, a page or a timer.
 package main
 
+// On several CPUs the three AfterFunc callbacks, each in a goroutine of its
+// own, may report out of order (one whose P is busy starts after the next
+// one, 10 ms later), on Linux as on rt0:
+//
+//rt0diff:smp-varies ^timers: (10|20|30) (10|20|30) (10|20|30) true$
+
 import (
 	"fmt"
 	"os"

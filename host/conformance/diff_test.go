@@ -17,6 +17,15 @@ package main
 //	//rt0diff:known why      a known kernel gap makes the outputs differ: the
 //	                         difference is logged, not failed (remove the
 //	                         line once the kernel is fixed)
+//	//rt0diff:smp-varies RE  in the run on several CPUs (below), a line that
+//	                         matches the regular expression RE may differ
+//	                         from the host's if the host's matches RE too
+//	                         (what the CPU count or the order of goroutines
+//	                         on several CPUs decides)
+//
+// Each program runs on rt0 twice: on one CPU, as on the host, byte for
+// byte; then with -smp smpCPUs, compared with the same host output but for
+// the smp-varies lines.
 
 import (
 	"bufio"
@@ -27,6 +36,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -42,6 +52,8 @@ type diffSpec struct {
 	env   []string
 	files bool
 	known string
+	// smpVaries are the //rt0diff:smp-varies expressions.
+	smpVaries []*regexp.Regexp
 }
 
 // splitWords splits a directive's words: spaces separate, double quotes
@@ -108,6 +120,12 @@ func readSpec(dir string) (diffSpec, error) {
 			s.files = true
 		case "known":
 			s.known = strings.TrimSpace(val)
+		case "smp-varies":
+			re, err := regexp.Compile(strings.TrimSpace(val))
+			if err != nil {
+				return s, fmt.Errorf("%s: //rt0diff:smp-varies: %v", dir, err)
+			}
+			s.smpVaries = append(s.smpVaries, re)
 		default:
 			return s, fmt.Errorf("%s: unknown directive //rt0diff:%s", dir, key)
 		}
@@ -244,31 +262,9 @@ func TestDifferential(t *testing.T) {
 				t.Fatalf("host run: %v", err)
 			}
 
-			// rt0: the same source through rt0 run.
-			args := []string{"run", "-timeout", diffTimeout.String(), "-smp", strconv.Itoa(ncpu)}
-			for _, e := range spec.env {
-				args = append(args, "-env", e)
-			}
-			if spec.files {
-				args = append(args, "-files", dir)
-			}
-			args = append(args, "./"+filepath.ToSlash(rel))
-			args = append(args, spec.args...)
-			run := exec.Command(rt0, args...)
-			run.Dir = root
-			run.Env = os.Environ()
-			if os.Getenv("RT0ROOT") == "" {
-				run.Env = append(run.Env, "RT0ROOT="+root)
-			}
-			var rt0Out, rt0Err bytes.Buffer
-			run.Stdout, run.Stderr = &rt0Out, &rt0Err
-			run.Stdin = strings.NewReader("")
-			start := time.Now()
-			rt0Code, err := exitCode(run.Run())
-			if err != nil {
-				t.Fatalf("rt0 run: %v", err)
-			}
-			t.Logf("host exit %d, rt0 exit %d (%v)", hostCode, rt0Code, time.Since(start).Round(time.Millisecond))
+			// rt0: the same source through rt0 run, on one CPU.
+			rt0Out, rt0Err, rt0Code, wall := runRT0(t, rt0, root, rel, spec, 1)
+			t.Logf("host exit %d, rt0 exit %d (%v)", hostCode, rt0Code, wall.Round(time.Millisecond))
 
 			report := t.Errorf
 			if spec.known != "" {
@@ -286,8 +282,75 @@ func TestDifferential(t *testing.T) {
 			if hostCode != rt0Code {
 				report("exit codes differ: host %d, rt0 %d\nrt0's messages:\n%s", hostCode, rt0Code, rt0Err.Bytes())
 			}
+
+			// Again on several CPUs, against the same host output.
+			smpOut, smpErr, smpCode, smpWall := runRT0(t, rt0, root, rel, spec, smpCPUs)
+			t.Logf("rt0 -smp %d: exit %d (%v)", smpCPUs, smpCode, smpWall.Round(time.Millisecond))
+			if line, ok := sameOnSMP(hostOut.Bytes(), smpOut.Bytes(), spec.smpVaries); !ok || hostCode != smpCode {
+				report("-smp %d: outputs differ at line %d (beyond //rt0diff:smp-varies)\n--- host (exit %d):\n%s\n--- rt0 -smp %d (exit %d):\n%s\n--- rt0's messages:\n%s",
+					smpCPUs, line, hostCode, hostOut.Bytes(), smpCPUs, smpCode, smpOut.Bytes(), smpErr.Bytes())
+			}
 		})
 	}
+}
+
+// smpCPUs is the CPU count of the second rt0 run of each program.
+const smpCPUs = 4
+
+// runRT0 runs program rel through rt0 run on smp CPUs: stdout, stderr
+// (rt0's messages), the exit code and the wall time.
+func runRT0(t *testing.T, rt0, root, rel string, spec diffSpec, smp int) (*bytes.Buffer, *bytes.Buffer, int, time.Duration) {
+	t.Helper()
+	args := []string{"run", "-timeout", diffTimeout.String(), "-smp", strconv.Itoa(smp)}
+	for _, e := range spec.env {
+		args = append(args, "-env", e)
+	}
+	if spec.files {
+		args = append(args, "-files", filepath.Join(root, rel))
+	}
+	args = append(args, "./"+filepath.ToSlash(rel))
+	args = append(args, spec.args...)
+	run := exec.Command(rt0, args...)
+	run.Dir = root
+	run.Env = os.Environ()
+	if os.Getenv("RT0ROOT") == "" {
+		run.Env = append(run.Env, "RT0ROOT="+root)
+	}
+	var out, errOut bytes.Buffer
+	run.Stdout, run.Stderr = &out, &errOut
+	run.Stdin = strings.NewReader("")
+	start := time.Now()
+	code, err := exitCode(run.Run())
+	if err != nil {
+		t.Fatalf("rt0 run: %v", err)
+	}
+	return &out, &errOut, code, time.Since(start)
+}
+
+// sameOnSMP compares outputs line by line; a pair of lines that differ
+// passes if both match one of the program's smp-varies expressions. It
+// returns the first line (1-based) that fails.
+func sameOnSMP(host, rt0 []byte, varies []*regexp.Regexp) (int, bool) {
+	h, r := strings.Split(string(host), "\n"), strings.Split(string(rt0), "\n")
+	if len(h) != len(r) {
+		return min(len(h), len(r)) + 1, false
+	}
+	for i := range h {
+		if h[i] == r[i] {
+			continue
+		}
+		ok := false
+		for _, re := range varies {
+			if re.MatchString(h[i]) && re.MatchString(r[i]) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return i + 1, false
+		}
+	}
+	return 0, true
 }
 
 func firstDiff(a, b []byte) int {
