@@ -6,7 +6,9 @@ package boottest
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -120,4 +122,51 @@ func TestBootStressSMP(t *testing.T) {
 	if got != want || res.ExitCode != 0 {
 		t.Errorf("serial %q exit %d; want %q exit 0", res.Serial, res.ExitCode, want)
 	}
+}
+
+// madt returns an ACPI MADT listing processors with the given APIC IDs
+// (all enabled), QEMU's I/O APIC and its IRQ 0 -> GSI 2 override.
+func madt(ids ...byte) []byte {
+	le32 := func(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+	t := make([]byte, 36)
+	copy(t, "APIC")
+	t[8] = 3 // revision
+	copy(t[10:], "RT0   ")
+	copy(t[16:], "RT0TEST ")
+	t = append(t, le32(0xFEE00000)...)
+	t = append(t, le32(1)...) // PCAT_COMPAT: there are 8259s
+	for i, id := range ids {
+		t = append(t, 0, 8, byte(i), id)
+		t = append(t, le32(1)...)
+	}
+	t = append(t, 1, 12, 0, 0)
+	t = append(t, le32(0xFEC00000)...)
+	t = append(t, le32(0)...)
+	t = append(t, 2, 10, 0, 0)
+	t = append(t, le32(2)...)
+	t = append(t, 0, 0)
+	n := uint32(len(t))
+	copy(t[4:], le32(n))
+	var sum byte
+	for _, b := range t {
+		sum += b
+	}
+	t[9] = -sum
+	return t
+}
+
+// A processor the MADT lists but that never answers its startup IPIs (APIC
+// ID 7 on a 2-CPU machine) is reported and left out, after its bounded
+// wait; the program runs on the CPUs that did start.
+func TestBootAPNotAnswering(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "madt.bin")
+	if err := os.WriteFile(file, madt(0, 1, 7), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := Boot(t, Build(t, "testdata/progs/smp"), qemu.Config{SMP: 2, ExtraArgs: []string{"-acpitable", "file=" + file}})
+	// The report is on the console too: the user sees it.
+	wantOutput(t, res, "rt0: CPU with APIC ID 7 did not answer its startup IPIs within 1 s: left out\n"+smpWant(2), 0)
+	wantContains(t, "kernel log", res.Debug,
+		"rt0: CPU with APIC ID 7 did not answer its startup IPIs within 1 s: left out",
+		"rt0: CPUs: 3 in the MADT, 2 started; APIC IDs 0 1")
 }
