@@ -30,6 +30,7 @@ func boot(magic, info uint64) {
 	initClock()
 	stamp(kmClock)
 	initIOAPIC()
+	initPCI()
 	initKeyboard()
 	enableSerialInput()
 	initFiles()

@@ -1,0 +1,77 @@
+package pci
+
+import "testing"
+
+// bus is a fake configuration space: registers by (bus, dev, fn, off).
+type bus map[[4]uint8]uint32
+
+func (b bus) read(bu, d, f, off uint8) uint32 {
+	if v, ok := b[[4]uint8{bu, d, f, off}]; ok {
+		return v
+	}
+	if _, ok := b[[4]uint8{bu, d, f, 0}]; ok {
+		return 0
+	}
+	return 0xFFFFFFFF
+}
+
+func (b bus) add(bu, d, f uint8, vendor, device uint16, class uint32, header uint8) {
+	b[[4]uint8{bu, d, f, 0}] = uint32(device)<<16 | uint32(vendor)
+	b[[4]uint8{bu, d, f, 0x08}] = class << 8
+	b[[4]uint8{bu, d, f, 0x0C}] = uint32(header) << 16
+}
+
+func TestScan(t *testing.T) {
+	b := bus{}
+	b.add(0, 0, 0, 0x8086, 0x29c0, 0x060000, 0)     // host bridge
+	b.add(0, 2, 0, 0x8086, 0x100e, 0x020000, 0)     // e1000
+	b[[4]uint8{0, 2, 0, 0x10}] = 0xfeb80000         // BAR0: memory
+	b[[4]uint8{0, 2, 0, 0x14}] = 0xc001             // BAR1: I/O
+	b[[4]uint8{0, 2, 0, 0x3C}] = 0x010b             // INTA, line 11
+	b.add(0, 31, 0, 0x8086, 0x2918, 0x060100, 0x80) // multi-function: ISA bridge
+	b.add(0, 31, 3, 0x8086, 0x2930, 0x0c0500, 0)    // its function 3: SMBus
+	b.add(0, 30, 0, 0x1b36, 0x0001, 0x060400, 1)    // a PCI bridge to bus 1
+	b[[4]uint8{0, 30, 0, 0x18}] = 0x000100
+	b.add(1, 0, 0, 0x1af4, 0x1041, 0x020000, 0)  // virtio-net behind it
+	b.add(0, 29, 0, 0x1b36, 0x0001, 0x060400, 1) // a bridge whose secondary bus is 0: not re-walked
+	b[[4]uint8{0, 29, 0, 0x18}] = 0x000000
+	var tb Table
+	Scan(b.read, &tb)
+	type dev struct {
+		bus, d, f uint8
+		id        uint16
+	}
+	want := []dev{{0, 0, 0, 0x29c0}, {0, 2, 0, 0x100e}, {0, 29, 0, 1}, {0, 30, 0, 1}, {1, 0, 0, 0x1041}, {0, 31, 0, 0x2918}, {0, 31, 3, 0x2930}}
+	if tb.N != len(want) {
+		t.Fatalf("%d devices, want %d: %+v", tb.N, len(want), tb.Dev[:tb.N])
+	}
+	for i, w := range want {
+		d := tb.Dev[i]
+		if (dev{d.Bus, d.Dev, d.Fn, d.DeviceID}) != w {
+			t.Errorf("device %d: %02x:%02x.%d %04x, want %+v", i, d.Bus, d.Dev, d.Fn, d.DeviceID, w)
+		}
+	}
+	e := tb.Dev[1]
+	if e.Class != 2 || e.Sub != 0 || e.BAR[0] != 0xfeb80000 || e.BAR[1] != 0xc001 || e.IRQLine != 11 || e.IRQPin != 1 || ClassName(e.Class, e.Sub) != "Ethernet controller" {
+		t.Errorf("e1000: %+v", e)
+	}
+	if n := testing.AllocsPerRun(10, func() { Scan(b.read, &tb) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+// More functions than the table holds are counted, not written.
+func TestScanFull(t *testing.T) {
+	b := bus{}
+	for d := uint8(0); d < 32; d++ {
+		b.add(0, d, 0, 0x1234, uint16(d), 0x020000, 0x80)
+		for f := uint8(1); f < 8; f++ {
+			b.add(0, d, f, 0x1234, uint16(d)<<8|uint16(f), 0x020000, 0)
+		}
+	}
+	var tb Table
+	Scan(b.read, &tb)
+	if tb.N != MaxDevices || tb.Dropped != 32*8-MaxDevices {
+		t.Errorf("N %d dropped %d", tb.N, tb.Dropped)
+	}
+}
