@@ -73,6 +73,13 @@ var (
 	stopping uint32
 )
 
+// The MADT parser keeps as many processor entries as the kernel has CPU
+// slots: both constants fail to compile here if they ever differ.
+const (
+	_ = uint(amd64.MaxCPUs - acpitab.MaxCPUs)
+	_ = uint(acpitab.MaxCPUs - amd64.MaxCPUs)
+)
+
 // thisCPU returns the kernel state of the running CPU, and its number.
 func thisCPU() (*kcpu, int) {
 	id := int(amd64.This().ID)
@@ -322,7 +329,9 @@ func logCPUs() {
 	if cpusDropped > 0 {
 		kprint(" (")
 		kprintDec(int64(cpusDropped))
-		kprint(" beyond rt0's limit of 64 left out)")
+		kprint(" beyond rt0's limit of ")
+		kprintDec(amd64.MaxCPUs)
+		kprint(" left out)")
 	}
 	kprint(", ")
 	kprintDec(int64(ncpu))

@@ -107,16 +107,14 @@ func sysTgkill(tgid, tid, sig uint64) int64 {
 	if sig >= nsig || int64(tgid) != 1 && tgid != 0 {
 		return -linux.EINVAL
 	}
-	for i := 1; i < sched.MaxThreads; i++ {
-		t := sched.T(i)
-		if t.State != sched.Free && uint64(t.Tid) == tid {
-			if sig != 0 {
-				signalThread(i, sig)
-			}
-			return 0
-		}
+	i := threadByTid(tid)
+	if i < 0 {
+		return -linux.ESRCH
 	}
-	return -linux.ESRCH
+	if sig != 0 {
+		signalThread(i, sig)
+	}
+	return 0
 }
 
 // sysKill sends to the process: pid 1 (or 0, -1: everyone there is).

@@ -109,8 +109,13 @@ func affinityTarget(pid uint64) int {
 	if pid == 0 {
 		return sched.Current()
 	}
+	return threadByTid(pid)
+}
+
+// threadByTid returns the slot of the live thread with the given tid, or -1.
+func threadByTid(tid uint64) int {
 	for i := 1; i < sched.MaxThreads; i++ {
-		if t := sched.T(i); t.State != sched.Free && uint64(t.Tid) == pid {
+		if t := sched.T(i); t.State != sched.Free && uint64(t.Tid) == tid {
 			return i
 		}
 	}
@@ -197,8 +202,6 @@ func sysGetcpu(cpuAddr, nodeAddr uint64) int64 {
 	}
 	return 0
 }
-
-func numCPUs() int { return ncpu }
 
 // sysFutex: FUTEX_WAIT sleeps if the 32-bit word at addr still holds val
 // (the compare and the sleep are atomic: the kernel runs with interrupts

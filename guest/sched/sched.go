@@ -114,8 +114,9 @@ func Current() int { return int(amd64.This().Current) }
 // Cur returns the thread running on this CPU.
 func Cur() *Thread { return &table.t[amd64.This().Current] }
 
-// InitIdle makes slot 0 CPU 0's idle thread: ring 0, interrupts on, running
-// idleLoop (STI; HLT) on its own small stack.
+// InitIdle makes slot 0 the idle thread of every CPU: ring 0, interrupts
+// on, running idleLoop (STI; HLT), which touches no stack (the one its
+// frame names is never used: interrupts arrive on IST stacks).
 func InitIdle() {
 	t := &table.t[0]
 	t.State = Running

@@ -1,6 +1,7 @@
 package qemu
 
 import (
+	"rt0/guest/arch/amd64"
 	"slices"
 	"strings"
 	"testing"
@@ -170,5 +171,15 @@ func TestMinimalKernelHeader(t *testing.T) {
 	}
 	if len(img) > 8192 {
 		t.Errorf("image too large: %d", len(img))
+	}
+}
+
+// MaxSMP is the kernel's own limit, not a copy that could drift from it.
+func TestMaxSMPIsTheKernels(t *testing.T) {
+	if MaxSMP != amd64.MaxCPUs {
+		t.Errorf("qemu.MaxSMP %d, guest/arch/amd64.MaxCPUs %d", MaxSMP, amd64.MaxCPUs)
+	}
+	if n := DefaultSMP(); n < 1 || n > MaxSMP {
+		t.Errorf("DefaultSMP %d outside 1..%d", n, MaxSMP)
 	}
 }

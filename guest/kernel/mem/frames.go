@@ -28,7 +28,7 @@
 //
 // Nothing here allocates, panics on purpose or writes a pointer after Init,
 // and all fields are plain integers except the bitmap slice, which Init sets
-// once. Frames does no locking: callers serialize (one CPU, interrupts off,
+// once. Frames does no locking: callers serialize (the kernel lock, interrupts off,
 // or their own lock).
 package mem
 
