@@ -281,10 +281,13 @@ func startAP(p *amd64.TrampolineParams, page uintptr, apicID uint32) {
 		kfree(stacks, amd64.CPUStackBytes)
 		return
 	}
-	if k.tscLong == 0 {
+	// The boot CPU sees the stages in its poll loop, later than they
+	// happen; apMain's own TSC proves both were passed by then, so no
+	// stage is recorded after it (nor the trampoline after long mode).
+	if k.tscLong == 0 || k.tscLong > k.tscMain {
 		k.tscLong = k.tscMain
 	}
-	if k.tscReal == 0 {
+	if k.tscReal == 0 || k.tscReal > k.tscLong {
 		k.tscReal = k.tscLong
 	}
 	ncpu++
