@@ -28,13 +28,31 @@ const (
 	SymVDSOClockGettime = KernelPkg + ".vdsoClockGettime" // __vdso_clock_gettime's code
 	SymFontGlyphs       = KernelPkg + ".fontGlyphs"       // the console font table
 	SymTraceTable       = KernelPkg + ".traceTable"       // the startup tracer's breakpoints
+	SymKernelData       = KernelPkg + ".kernelData"       // where the kernel's own variables are
 )
+
+// KernelDataEntries is the capacity of the kernelData table
+// (entry_amd64.s): a count word, then this many [start, end) pairs of
+// 32-bit addresses, the runs of the image's data and bss that hold the
+// variables of packages below the runtime. System calls refuse user
+// pointers into them (EFAULT), as Linux refuses pointers into its own
+// memory.
+const KernelDataEntries = 256
+
+// AboveRuntimePkgs are the guest packages that run as ordinary Go, in
+// goroutines, and are never linked by the kernel: their variables are the
+// program's, not the kernel's. Every other package under GuestPrefix is
+// the kernel's (host/rules checks that the kernel links exactly those).
+var AboveRuntimePkgs = []string{"rt0/guest/painter"}
+
+// GuestPrefix is the import path prefix of rt0's guest packages.
+const GuestPrefix = "rt0/guest/"
 
 // KernelSymbols lists every Sym constant, for the test that finds each in
 // a built kernel.
 var KernelSymbols = []string{
 	SymLinkinfo, SymEntry64, SymBoot, SymBootStack, SymCgoInitHook,
-	SymVDSOImage, SymVDSOClockGettime, SymFontGlyphs, SymTraceTable,
+	SymVDSOImage, SymVDSOClockGettime, SymFontGlyphs, SymTraceTable, SymKernelData,
 }
 
 // The linkinfo table: 8-byte words at these offsets. The linker fills the

@@ -33,6 +33,12 @@ GLOBL ·linkinfo(SB), NOPTR, $88
 DATA ·traceTable+0(SB)/8, $0
 GLOBL ·traceTable(SB), NOPTR, $(8+30*16)
 
+// kernelData: where the kernel's own variables are (usermem.go), written by
+// host/image.Patch: a count, then 256 [start, end) pairs of 32-bit addresses
+// (contract.KernelDataEntries).
+DATA ·kernelData+0(SB)/8, $0
+GLOBL ·kernelData(SB), NOPTR, $(8+256*8)
+
 
 // Seven pages for the boot page tables (PML4, PDPT, 4 PDs + alignment
 // slack), in the bss: stub32 builds them there before long mode, and
@@ -145,6 +151,12 @@ TEXT ·linkinfoAddr(SB),NOSPLIT,$0-8
 // fontGlyphsAddr returns &fontGlyphs.
 TEXT ·fontGlyphsAddr(SB),NOSPLIT,$0-8
 	MOVQ	$·fontGlyphs(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// kernelDataAddr returns &kernelData.
+TEXT ·kernelDataAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·kernelData(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
 

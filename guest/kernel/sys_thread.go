@@ -218,9 +218,9 @@ func sysFutex(addr, op, val, timeout uint64) int64 {
 		}
 		var deadline int64
 		if timeout != 0 {
-			ns, ok := readTimespec(timeout)
-			if !ok {
-				return -linux.EINVAL
+			ns, e := readTimespec(timeout)
+			if e != 0 {
+				return e
 			}
 			now := nanotime()
 			if op&127 == linux.FUTEX_WAIT_BITSET {

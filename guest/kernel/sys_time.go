@@ -75,17 +75,17 @@ func sleepUntil(deadline int64) int64 {
 }
 
 func sysNanosleep(req uint64) int64 {
-	ns, ok := readTimespec(req)
-	if !ok {
-		return -linux.EINVAL
+	ns, e := readTimespec(req)
+	if e != 0 {
+		return e
 	}
 	return sleepUntil(nanotime() + ns)
 }
 
 func sysClockNanosleep(clk, flags, req uint64) int64 {
-	ns, ok := readTimespec(req)
-	if !ok {
-		return -linux.EINVAL
+	ns, e := readTimespec(req)
+	if e != 0 {
+		return e
 	}
 	if _, ok := clockNow(clk); !ok {
 		return -linux.EINVAL

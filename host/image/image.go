@@ -23,7 +23,8 @@
 // e_entry, _rt0_amd64_linux), &runtime.m0.tls (the linker refuses references
 // to runtime.m0 from other packages; the offset of tls comes from DWARF),
 // main.main and the image bounds; and the tables the kernel reserves for the
-// tracer, the console font and the vDSO. The boot page tables (an identity
+// tracer, the console font, the vDSO and where its own variables are
+// (kerneldata.go). The boot page tables (an identity
 // map of the first 4 GiB in 2 MiB pages) are built by the stub itself, in
 // the kernel's bss, so they cost no bytes in the file.
 package image
@@ -212,6 +213,9 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 		return nil, nil, err
 	}
 	if err := writeVDSO(syms, out, lay.Base); err != nil {
+		return nil, nil, err
+	}
+	if err := writeKernelData(f, syms, out, lay.Base); err != nil {
 		return nil, nil, err
 	}
 
