@@ -207,6 +207,9 @@ func lookup(d int32, name []byte) int32 {
 
 // mknod creates name in directory d (which must not have it).
 func mknod(d int32, name []byte, k inodeKind, mode uint32) (int32, int64) {
+	if len(name) > 255 {
+		return -1, -linux.ENAMETOOLONG
+	}
 	i := newInode(k, mode)
 	if i < 0 {
 		return -1, -linux.ENOSPC
@@ -281,18 +284,21 @@ func walk(start int32, path []byte, follow, parent bool) (dir int32, last []byte
 			end++
 		}
 		name, rest := path[:end], path[end:]
-		if len(name) > 255 {
-			return -1, nil, -1, -linux.ENAMETOOLONG
-		}
-		if ino(cur).kind != iDir {
-			return -1, nil, -1, -linux.ENOTDIR
-		}
 		isLast := true
 		for _, c := range rest {
 			if c != '/' {
 				isLast = false
 				break
 			}
+		}
+		// A name too long is an error when it is looked up; in parent
+		// mode the last one is the caller's to look up (parentOf), and
+		// rename looks both parents up first, as Linux does.
+		if len(name) > 255 && !(isLast && parent) {
+			return -1, nil, -1, -linux.ENAMETOOLONG
+		}
+		if ino(cur).kind != iDir {
+			return -1, nil, -1, -linux.ENOTDIR
 		}
 		if isLast && parent {
 			node := lookup(cur, name)
@@ -359,7 +365,13 @@ func (n *inode) parentOrSelf(self int32) int32 {
 }
 
 // dirFor returns the directory a *at syscall's dirfd names.
-func dirFor(dirfd uint64) (int32, int64) {
+//
+// An absolute path starts at the root whatever dirfd is: Linux does not
+// look dirfd up then, so a bad one is no error.
+func dirFor(dirfd uint64, path []byte) (int32, int64) {
+	if len(path) > 0 && path[0] == '/' {
+		return 0, 0
+	}
 	if int32(dirfd) == atFDCWD {
 		return fsys.cwd, 0
 	}

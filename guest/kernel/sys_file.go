@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/linux"
+import (
+	"rt0/guest/linux"
+	"rt0/guest/sched"
+)
 
 // File descriptors, Linux's two levels: a descriptor (a small number, with
 // its close-on-exec flag) refers to an open file description (what open
@@ -262,7 +265,15 @@ func sysPwrite(fd, buf, n, off uint64) int64 {
 }
 
 // iovecs applies rw to each (base, len) of the user iovec array.
+//
+// Linux looks the descriptor up first, then the count, then each iovec.
+// When a later iovec would wait (an empty pipe after the first buffer
+// filled), the call returns what it moved so far instead: the thread, put
+// to sleep by that buffer's read, is woken at once with the partial count.
 func sysReadv(fd, iov, cnt uint64, write bool) int64 {
+	if getFile(fd) == nil {
+		return -linux.EBADF
+	}
 	if cnt > 1024 {
 		return -linux.EINVAL
 	}
@@ -278,6 +289,10 @@ func sysReadv(fd, iov, cnt uint64, write bool) int64 {
 			r = sysWrite(fd, base, n)
 		} else {
 			r = sysRead(fd, base, n)
+		}
+		if r == blocked && total > 0 {
+			sched.Wake(sched.Current(), total)
+			return blocked
 		}
 		if r < 0 {
 			if total > 0 {

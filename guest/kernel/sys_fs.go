@@ -27,7 +27,7 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	if e != 0 {
 		return e
 	}
-	start, e := dirFor(dirfd)
+	start, e := dirFor(dirfd, p)
 	if e != 0 {
 		return e
 	}
@@ -35,6 +35,9 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	dir, name, node, e := walk(start, p, fl&linux.O_NOFOLLOW == 0, fl&linux.O_CREAT != 0)
 	if e != 0 {
 		return e
+	}
+	if len(name) > 255 {
+		return -linux.ENAMETOOLONG // O_CREAT's last name (walk leaves it to the caller)
 	}
 	if fl&linux.O_CREAT != 0 {
 		if node >= 0 && fl&linux.O_EXCL != 0 {
@@ -305,6 +308,9 @@ func sysFstat(fd, st uint64) int64 {
 }
 
 func sysNewfstatat(dirfd, path, st, flags uint64) int64 {
+	if flags&linux.AT_EMPTY_PATH != 0 && emptyAt(dirfd, path) {
+		return sysFstat(dirfd, st)
+	}
 	if flags&linux.AT_EMPTY_PATH != 0 {
 		if p, e := userPath(path, 0); e == -linux.ENOENT || (e == 0 && len(p) == 0) {
 			if int32(dirfd) == atFDCWD {
@@ -415,6 +421,20 @@ func direntType(i int32) byte {
 }
 
 func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
+	// An empty name means dirfd itself (a link opened with O_PATH):
+	// a bad one is EBADF, one that is not a link ENOENT.
+	if p, e := userPath(path, 0); e == -linux.ENOENT && p == nil && emptyPath(path) {
+		if int32(dirfd) == atFDCWD {
+			return -linux.ENOENT
+		}
+		f := getFile(dirfd)
+		if f == nil {
+			return -linux.EBADF
+		}
+		if f.kind != fdFile || ino(f.ino).kind != iLink {
+			return -linux.ENOENT
+		}
+	}
 	node, e := resolveAt(dirfd, path, false)
 	if e != 0 {
 		return e
@@ -441,6 +461,13 @@ func sysReadlink(path, buf, size uint64) int64 {
 	return sysReadlinkat(atCWD, path, buf, size)
 }
 
+// emptyPath reports whether the user string at addr is "" (readable, and
+// its first byte NUL).
+func emptyPath(addr uint64) bool {
+	b, ok := userBytes(addr, 1, false)
+	return ok && b[0] == 0
+}
+
 // resolveAt resolves a *at syscall's (dirfd, path) to an inode, following
 // a final symlink if follow is set.
 func resolveAt(dirfd, path uint64, follow bool) (int32, int64) {
@@ -448,7 +475,7 @@ func resolveAt(dirfd, path uint64, follow bool) (int32, int64) {
 	if e != 0 {
 		return -1, e
 	}
-	start, e := dirFor(dirfd)
+	start, e := dirFor(dirfd, p)
 	if e != 0 {
 		return -1, e
 	}
@@ -459,15 +486,50 @@ func resolveAt(dirfd, path uint64, follow bool) (int32, int64) {
 // parentOf resolves the parent directory and last name of a path that a
 // creating or removing call names.
 func parentOf(dirfd, path uint64, k int) (dir int32, name []byte, node int32, e int64) {
+	dir, name, node, e = parentAt(dirfd, path, k)
+	if e == 0 && len(name) > 255 {
+		return -1, nil, -1, -linux.ENAMETOOLONG
+	}
+	return dir, name, node, e
+}
+
+// parentAt is parentOf without the check of the last name's length.
+func parentAt(dirfd, path uint64, k int) (dir int32, name []byte, node int32, e int64) {
 	p, e := userPath(path, k)
 	if e != 0 {
 		return -1, nil, -1, e
 	}
-	start, e := dirFor(dirfd)
+	start, e := dirFor(dirfd, p)
 	if e != 0 {
 		return -1, nil, -1, e
 	}
 	return walk(start, p, false, true)
+}
+
+// sysLinkat fails as link(2) does on a filesystem without hard links
+// (one name per inode here): EPERM, but only once both names are good —
+// the old one exists, the new one's directory exists and the name is free
+// — so that a bad path fails with the errno Linux gives it.
+func sysLinkat(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
+	if flags&linux.AT_EMPTY_PATH != 0 && emptyPath(oldpath) {
+		// The file olddirfd is open on.
+		if int32(olddirfd) == atFDCWD {
+			return -linux.EPERM // the working directory: a directory
+		}
+		if getFile(olddirfd) == nil {
+			return -linux.EBADF
+		}
+	} else if _, e := resolveAt(olddirfd, oldpath, flags&linux.AT_SYMLINK_FOLLOW != 0); e != 0 {
+		return e
+	}
+	_, _, node, e := parentOf(newdirfd, newpath, 1)
+	if e != 0 {
+		return e
+	}
+	if node >= 0 {
+		return -linux.EEXIST
+	}
+	return -linux.EPERM
 }
 
 func sysMkdirat(dirfd, path, mode uint64) int64 {
@@ -545,9 +607,16 @@ func sysUnlinkat(dirfd, path, flags uint64) int64 {
 // or an empty directory for a directory), like rename(2).
 func sysRenameat2(olddirfd, oldpath, newdirfd, newpath, flags uint64) int64 {
 	const noReplace = 1
-	od, oname, on, e := parentOf(olddirfd, oldpath, 0)
+	// Both parents first, then the names (too long: ENAMETOOLONG).
+	od, oname, on, e := parentAt(olddirfd, oldpath, 0)
 	if e != 0 {
 		return e
+	}
+	if _, _, _, e := parentAt(newdirfd, newpath, 1); e != 0 {
+		return e
+	}
+	if len(oname) > 255 {
+		return -linux.ENAMETOOLONG
 	}
 	if string(oname) == "." || string(oname) == ".." {
 		return -linux.EBUSY // a directory by "." or "..": Linux does not move it
@@ -756,6 +825,14 @@ func sysFchmod(fd, mode uint64) int64 {
 func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 	var node int32
 	if path == 0 {
+		// The descriptor itself (no flags allowed), or, for AT_FDCWD,
+		// a NULL name: EFAULT.
+		if int32(dirfd) == atFDCWD {
+			return -linux.EFAULT
+		}
+		if flags != 0 {
+			return -linux.EINVAL
+		}
 		f := getFile(dirfd)
 		if f == nil || f.kind != fdFile {
 			return -linux.EBADF
@@ -779,6 +856,11 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 	// times[0] is the access time, times[1] the modification time; each
 	// may say UTIME_NOW or UTIME_OMIT.
 	const utimeNow, utimeOmit = 1<<30 - 1, 1<<30 - 2
+	for k := 0; k < 2; k++ {
+		if nsec := int64(le64(b[16*k+8:])); (nsec < 0 || nsec >= 1e9) && nsec != utimeNow && nsec != utimeOmit {
+			return -linux.EINVAL // both are checked before either is set
+		}
+	}
 	for k, field := range [2]*int64{&ino(node).atime, &ino(node).mtime} {
 		sec, nsec := int64(le64(b[16*k:])), int64(le64(b[16*k+8:]))
 		switch nsec {
@@ -786,9 +868,6 @@ func sysUtimensat(dirfd, path, times, flags uint64) int64 {
 		case utimeNow:
 			*field = now
 		default:
-			if nsec < 0 || nsec >= 1e9 {
-				return -linux.EINVAL
-			}
 			*field = sec*1e9 + nsec
 		}
 	}
@@ -803,8 +882,17 @@ func sysUmask(mask uint64) int64 {
 	return int64(old)
 }
 
-// sysStatfs describes the in-memory filesystem (TMPFS_MAGIC).
-func sysStatfs(buf uint64) int64 {
+// sysStatfs describes the in-memory filesystem (TMPFS_MAGIC) that path is
+// on (every path is on it, but it must exist, as on Linux).
+func sysStatfs(path, buf uint64) int64 {
+	if _, e := resolveAt(atCWD, path, true); e != 0 {
+		return e
+	}
+	return statfsInto(buf)
+}
+
+// statfsInto writes the filesystem's struct statfs.
+func statfsInto(buf uint64) int64 {
 	p, ok := userBytes(buf, 120, true)
 	if !ok {
 		return -linux.EFAULT

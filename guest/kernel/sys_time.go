@@ -40,17 +40,25 @@ func sysClockGetres(clk, ts uint64) int64 {
 	return 0
 }
 
-func sysGettimeofday(tv uint64) int64 {
-	if tv == 0 {
-		return 0
+// sysGettimeofday writes the time and, if asked, a zero struct timezone
+// (UTC), each only when its pointer is not NULL.
+func sysGettimeofday(tv, tz uint64) int64 {
+	if tv != 0 {
+		p, ok := userBytes(tv, 16, true)
+		if !ok {
+			return -linux.EFAULT
+		}
+		now := walltime()
+		put64(p[0:], uint64(now/1e9))
+		put64(p[8:], uint64(now%1e9/1000))
 	}
-	p, ok := userBytes(tv, 16, true)
-	if !ok {
-		return -linux.EFAULT
+	if tz != 0 {
+		p, ok := userBytes(tz, 8, true)
+		if !ok {
+			return -linux.EFAULT
+		}
+		clear(p)
 	}
-	now := walltime()
-	put64(p[0:], uint64(now/1e9))
-	put64(p[8:], uint64(now%1e9/1000))
 	return 0
 }
 
@@ -83,12 +91,17 @@ func sysNanosleep(req uint64) int64 {
 }
 
 func sysClockNanosleep(clk, flags, req uint64) int64 {
+	// The clock first (one without sleeps: EOPNOTSUPP), then the time.
+	switch clk {
+	case linux.CLOCK_REALTIME, linux.CLOCK_MONOTONIC, linux.CLOCK_BOOTTIME, linux.CLOCK_PROCESS_CPUTIME_ID:
+	case linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_REALTIME_COARSE, linux.CLOCK_MONOTONIC_COARSE:
+		return -linux.EOPNOTSUPP
+	default:
+		return -linux.EINVAL
+	}
 	ns, e := readTimespec(req)
 	if e != 0 {
 		return e
-	}
-	if _, ok := clockNow(clk); !ok {
-		return -linux.EINVAL
 	}
 	if flags&linux.TIMER_ABSTIME == 0 {
 		return sleepUntil(nanotime() + ns)

@@ -74,7 +74,7 @@ var groups = []group{
 		k("ENOSYS", unix.ENOSYS), k("ENOTEMPTY", unix.ENOTEMPTY), k("ELOOP", unix.ELOOP),
 		k("ENOTSOCK", unix.ENOTSOCK), k("EDESTADDRREQ", unix.EDESTADDRREQ), k("EMSGSIZE", unix.EMSGSIZE),
 		k("EPROTOTYPE", unix.EPROTOTYPE), k("ENOPROTOOPT", unix.ENOPROTOOPT), k("EPROTONOSUPPORT", unix.EPROTONOSUPPORT),
-		k("ESOCKTNOSUPPORT", unix.ESOCKTNOSUPPORT), k("EOPNOTSUPP", unix.EOPNOTSUPP), k("EAFNOSUPPORT", unix.EAFNOSUPPORT),
+		k("ESOCKTNOSUPPORT", unix.ESOCKTNOSUPPORT), k("EOPNOTSUPP", unix.EOPNOTSUPP), k("EAFNOSUPPORT", unix.EAFNOSUPPORT), k("ENOPKG", unix.ENOPKG),
 		k("EADDRINUSE", unix.EADDRINUSE), k("EADDRNOTAVAIL", unix.EADDRNOTAVAIL), k("ENETUNREACH", unix.ENETUNREACH),
 		k("ECONNRESET", unix.ECONNRESET), k("ENOBUFS", unix.ENOBUFS), k("EISCONN", unix.EISCONN),
 		k("ENOTCONN", unix.ENOTCONN), k("ETIMEDOUT", unix.ETIMEDOUT), k("ECONNREFUSED", unix.ECONNREFUSED),
@@ -89,10 +89,22 @@ var groups = []group{
 		k("O_ACCMODE", unix.O_ACCMODE), k("O_RDONLY", unix.O_RDONLY), k("O_WRONLY", unix.O_WRONLY), k("O_RDWR", unix.O_RDWR),
 		k("O_CREAT", unix.O_CREAT), k("O_EXCL", unix.O_EXCL), k("O_TRUNC", unix.O_TRUNC), k("O_APPEND", unix.O_APPEND),
 		k("O_NONBLOCK", unix.O_NONBLOCK), k("O_DIRECTORY", unix.O_DIRECTORY), k("O_NOFOLLOW", unix.O_NOFOLLOW),
-		k("O_CLOEXEC", unix.O_CLOEXEC), k("O_PATH", unix.O_PATH),
+		k("O_CLOEXEC", unix.O_CLOEXEC), k("O_PATH", unix.O_PATH), k("O_DIRECT", unix.O_DIRECT), k("O_TMPFILE", unix.O_TMPFILE),
 	}},
 	{"The *at(2) calls' flags.", true, []konst{
 		k("AT_SYMLINK_NOFOLLOW", unix.AT_SYMLINK_NOFOLLOW), k("AT_REMOVEDIR", unix.AT_REMOVEDIR), k("AT_EMPTY_PATH", unix.AT_EMPTY_PATH),
+		k("AT_SYMLINK_FOLLOW", unix.AT_SYMLINK_FOLLOW), k("AT_NO_AUTOMOUNT", unix.AT_NO_AUTOMOUNT),
+		k("AT_STATX_FORCE_SYNC", unix.AT_STATX_FORCE_SYNC), k("AT_STATX_DONT_SYNC", unix.AT_STATX_DONT_SYNC),
+		k("RENAME_NOREPLACE", unix.RENAME_NOREPLACE), k("RENAME_EXCHANGE", unix.RENAME_EXCHANGE), k("RENAME_WHITEOUT", unix.RENAME_WHITEOUT),
+		k("UTIME_NOW", unix.UTIME_NOW), k("UTIME_OMIT", unix.UTIME_OMIT),
+	}},
+	{"File types (mknod(2), stat(2)).", true, []konst{
+		k("S_IFMT", unix.S_IFMT), k("S_IFDIR", unix.S_IFDIR), k("S_IFREG", unix.S_IFREG), k("S_IFCHR", unix.S_IFCHR),
+		k("S_IFBLK", unix.S_IFBLK), k("S_IFIFO", unix.S_IFIFO), k("S_IFSOCK", unix.S_IFSOCK),
+	}},
+	{"splice(2) flags; the last resource limit.", true, []konst{
+		k("SPLICE_F_MOVE", unix.SPLICE_F_MOVE), k("SPLICE_F_NONBLOCK", unix.SPLICE_F_NONBLOCK), k("SPLICE_F_MORE", unix.SPLICE_F_MORE),
+		k("SPLICE_F_GIFT", unix.SPLICE_F_GIFT), k("RLIMIT_RTTIME", unix.RLIMIT_RTTIME),
 	}},
 	{"mmap(2) and madvise(2).", true, []konst{
 		k("MAP_SHARED", unix.MAP_SHARED), k("MAP_PRIVATE", unix.MAP_PRIVATE), k("MAP_FIXED", unix.MAP_FIXED),

@@ -43,6 +43,7 @@ const (
 	ESOCKTNOSUPPORT = 94
 	EOPNOTSUPP      = 95
 	EAFNOSUPPORT    = 97
+	ENOPKG          = 65
 	EADDRINUSE      = 98
 	EADDRNOTAVAIL   = 99
 	ENETUNREACH     = 101
@@ -87,6 +88,8 @@ const (
 	O_NOFOLLOW  = 0x20000
 	O_CLOEXEC   = 0x80000
 	O_PATH      = 0x200000
+	O_DIRECT    = 0x4000
+	O_TMPFILE   = 0x410000
 )
 
 // The *at(2) calls' flags.
@@ -94,6 +97,35 @@ const (
 	AT_SYMLINK_NOFOLLOW = 0x100
 	AT_REMOVEDIR        = 0x200
 	AT_EMPTY_PATH       = 0x1000
+	AT_SYMLINK_FOLLOW   = 0x400
+	AT_NO_AUTOMOUNT     = 0x800
+	AT_STATX_FORCE_SYNC = 0x2000
+	AT_STATX_DONT_SYNC  = 0x4000
+	RENAME_NOREPLACE    = 0x1
+	RENAME_EXCHANGE     = 0x2
+	RENAME_WHITEOUT     = 0x4
+	UTIME_NOW           = 0x3fffffff
+	UTIME_OMIT          = 0x3ffffffe
+)
+
+// File types (mknod(2), stat(2)).
+const (
+	S_IFMT   = 0xf000
+	S_IFDIR  = 0x4000
+	S_IFREG  = 0x8000
+	S_IFCHR  = 0x2000
+	S_IFBLK  = 0x6000
+	S_IFIFO  = 0x1000
+	S_IFSOCK = 0xc000
+)
+
+// splice(2) flags; the last resource limit.
+const (
+	SPLICE_F_MOVE     = 0x1
+	SPLICE_F_NONBLOCK = 0x2
+	SPLICE_F_MORE     = 0x4
+	SPLICE_F_GIFT     = 0x8
+	RLIMIT_RTTIME     = 0xf
 )
 
 // mmap(2) and madvise(2).
