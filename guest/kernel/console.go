@@ -35,7 +35,7 @@ func initSerial() {
 	// turning the FIFO on clears it. (rt0 run waits for "rt0: input
 	// ready"; a plain qemu -serial stdio with piped input does not.)
 	for i := 0; i < 16 && amd64.Inb(com1+5)&1 != 0; i++ {
-		inputPush(amd64.Inb(com1))
+		consoleByte(amd64.Inb(com1))
 	}
 	amd64.Outb(com1+2, 0xC7) // FIFO on, both cleared, interrupt at 14 bytes (or a short timeout)
 	amd64.Outb(com1+4, 0x1E) // loopback, to test the chip
@@ -55,7 +55,7 @@ func drainSerial() {
 		return // (an absent UART reads as 0xFF: "data ready", forever)
 	}
 	for i := 0; i < 4096 && !inputFull() && amd64.Inb(com1+5)&1 != 0; i++ {
-		inputPush(amd64.Inb(com1))
+		consoleByte(amd64.Inb(com1))
 	}
 }
 

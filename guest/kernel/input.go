@@ -28,6 +28,26 @@ func inputLen() uint32 { return input.tail - input.head }
 // bytes (a UART holds them and the sender waits) until a read makes room.
 func inputFull() bool { return inputLen() == uint32(len(input.ring)) }
 
+// consoleByte takes a byte from a console device. ^C (VINTR) and ^\
+// (VQUIT) are a terminal's signal keys: SIGINT and SIGQUIT for the program
+// (its first thread, which stands for the process), never input. There is
+// no termios to turn that off (rt0's console is not a tty). Any other byte
+// is queued.
+func consoleByte(b byte) {
+	switch b {
+	case 0x03, 0x1c:
+		sig := uint64(linux.SIGINT)
+		if b == 0x1c {
+			sig = linux.SIGQUIT
+		}
+		if i := mainThread(); i > 0 {
+			signalThread(i, sig)
+		}
+		return
+	}
+	inputPush(b)
+}
+
 // inputPush queues a byte from a device (the caller checked inputFull).
 func inputPush(b byte) {
 	if inputFull() {

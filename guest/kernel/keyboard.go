@@ -159,14 +159,12 @@ func lineInput(c byte) {
 			kbd.n--
 			screenPut('\b')
 		}
-	case 0x03: // ^C
+	case 0x03, 0x1c: // ^C, ^\: the line is dropped, the signal sent
 		screenPut('^')
-		screenPut('C')
+		screenPut("C\\"[c>>4&1])
 		screenPut('\n')
 		kbd.n = 0
-		if i := mainThread(); i > 0 {
-			signalThread(i, 2) // SIGINT
-		}
+		consoleByte(c)
 	case 0x04: // ^D: send what is typed; alone, end of file
 		flushLine()
 		if !inputFull() {

@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
+
+	"rt0/contract"
 )
 
 // TestStub32Decode decodes the 32-bit stub with x86asm and compares it with
@@ -269,6 +271,7 @@ func TestPatchHello(t *testing.T) {
 		case a >= sym(traceTableSym) && a < sym(traceTableSym)+8+16*TraceTableEntries:
 		case a >= sym(fontTableSym) && a < sym(fontTableSym)+FontGlyphs*FontRows:
 		case a >= sym(vdsoImageSym) && a < sym(vdsoImageSym)+vdsoSize:
+		case a >= sym(contract.SymKernelData) && a < sym(contract.SymKernelData)+8+8*contract.KernelDataEntries:
 		default:
 			t.Fatalf("byte at %#x changed outside what Patch owns", a)
 		}

@@ -133,6 +133,19 @@ func main() {
 	}
 	show("mkfifo", syscall.Mkfifo(p("fifo"), 0o644))
 
+	// readv past the data in a pipe: the first buffer fills, the second
+	// would wait; Linux returns the partial count (the pipe's writer is
+	// still open, so a wait would be forever).
+	if fds := [2]int{}; syscall.Pipe(fds[:]) == nil {
+		syscall.Write(fds[1], []byte("12345"))
+		b1, b2 := make([]byte, 5), make([]byte, 10)
+		iov := []syscall.Iovec{{Base: &b1[0], Len: 5}, {Base: &b2[0], Len: 10}}
+		n, _, e := syscall.Syscall(syscall.SYS_READV, uintptr(fds[0]), uintptr(unsafe.Pointer(&iov[0])), 2)
+		fmt.Printf("%-40s %d %v %q\n", "readv past a pipe's data", int(n), e == 0, b1)
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+	}
+
 	// Processes: no children to wait for; our own executable.
 	_, err = syscall.Wait4(-1, nil, syscall.WNOHANG, nil)
 	show("wait4(-1) without children", err)
