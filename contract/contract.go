@@ -69,5 +69,6 @@ const (
 	LinkPatched    = 64 // post-link: 1 once patched
 	LinkMainMain   = 72 // post-link: main.main (0 if absent), for timing and tracing
 	LinkROEnd      = 80 // post-link: end of the read-only segments, page aligned
-	LinkSize       = 88
+	LinkTextEnd    = 88 // post-link: end of the executable segment, page aligned
+	LinkSize       = 96
 )

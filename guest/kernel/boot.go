@@ -25,6 +25,7 @@ func boot(magic, info uint64) {
 	initPhysMem()
 	initACPI() // before paging unmaps page 0, where the BIOS data area says where the EBDA is
 	initPaging()
+	guardStacks(0)
 	initScreen()
 	stamp(kmMemory)
 	initClock()
@@ -70,6 +71,9 @@ func kernelOptions() {
 	}
 	_, strace = args.Option(argsBuf[:], "strace")
 	_, showStats = args.Option(argsBuf[:], "stats")
+	if t, ok := args.Option(argsBuf[:], "crashtest"); ok {
+		setCrashTest(t)
+	}
 	_, trace.on = args.Option(argsBuf[:], "trace")
 	if cwd, ok := args.Option(argsBuf[:], "cwd"); ok {
 		_, _, node, e := walk(0, cwd, true, false)

@@ -26,7 +26,8 @@ DATA ·linkinfo+56(SB)/8, $0	// loadEnd (end of file-backed data)
 DATA ·linkinfo+64(SB)/8, $0	// patched
 DATA ·linkinfo+72(SB)/8, $0	// mainMain: &main.main, for timing and tracing
 DATA ·linkinfo+80(SB)/8, $0	// roEnd: end of the read-only segments
-GLOBL ·linkinfo(SB), NOPTR, $88
+DATA ·linkinfo+88(SB)/8, $0	// textEnd: end of the executable segment
+GLOBL ·linkinfo(SB), NOPTR, $96
 
 // traceTable: the startup tracer's milestones (guest/kernel/trace.go), written by
 // host/image.Patch: a count, then 30 (address, snapshot register) pairs.

@@ -83,6 +83,9 @@ func kalloc(n uint64) (uint64, bool) {
 			pushFreeVA(k, a)
 			return 0, false
 		}
+		if nxe {
+			*pte(a+off, false) |= pteNX // heap data is never code
+		}
 	}
 	kheap.inUse += size
 	kheap.capacity += size

@@ -15,6 +15,7 @@ type linkInfo struct {
 	Patched    uint64
 	MainMain   uint64 // main.main, 0 if the program has none
 	ROEnd      uint64 // end of the read-only segments (text, rodata)
+	TextEnd    uint64 // end of the executable segment (text)
 }
 
 // bootTSC is the TSC at the first instruction of the 32-bit stub.

@@ -58,7 +58,8 @@ func initPaging() {
 		*e = pd | ptePresent | pteWrite
 	}
 	unmapNullPage(pdpt)
-	protectImage(pdpt)
+	protectImage()
+	noExecute()
 	amd64.WriteCR3(uint64(pml4))
 }
 
@@ -66,32 +67,131 @@ func initPaging() {
 // pclntab) read-only, in 4 KiB pages, as Linux's loader does: a program
 // that writes to a string constant faults (SIGSEGV), and a kernel bug
 // cannot overwrite code.
-func protectImage(pdpt uintptr) {
+func protectImage() {
 	li := links()
 	start, end := li.ImageStart&^4095, li.ROEnd
 	if end <= start || end > 1<<30 {
 		return
 	}
-	pd := uintptr(*amd64.U64(pdpt) & pteAddr) // the first GiB
-	for big := start &^ (2<<20 - 1); big < end; big += 2 << 20 {
-		e := amd64.U64(pd + uintptr(big>>21)*8)
-		if *e&pteHuge == 0 {
-			continue // already split (the first 2 MiB: the null page)
+	for a := start; a < end; a += 4096 {
+		if e, ok := identityLeaf(a); ok {
+			*e &^= pteWrite
 		}
+	}
+}
+
+// identityLeaf returns the 4 KiB entry that maps identity-mapped address
+// va, splitting the 2 MiB page that holds it first (the new table keeps
+// its flags). The caller reloads CR3 (or invalidates) after changing it.
+func identityLeaf(va uint64) (*uint64, bool) {
+	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
+	pdpte := *amd64.U64(pdpt + uintptr(va>>30&511)*8)
+	if va >= userBase || pdpte&ptePresent == 0 || pdpte&pteHuge != 0 {
+		return nil, false
+	}
+	pde := amd64.U64(uintptr(pdpte&pteAddr) + uintptr(va>>21&511)*8)
+	if *pde&ptePresent == 0 {
+		return nil, false
+	}
+	if *pde&pteHuge != 0 {
 		pt, ok := allocZeroed()
 		if !ok {
-			return
+			return nil, false
+		}
+		base := *pde & pteAddr &^ (2<<20 - 1)
+		flags := *pde & (ptePresent | pteWrite | pteNX)
+		for i := uint64(0); i < 512; i++ {
+			*amd64.U64(uintptr(pt) + uintptr(i)*8) = base + i<<12 | flags
+		}
+		*pde = pt | ptePresent | pteWrite
+	}
+	return amd64.U64(uintptr(*pde&pteAddr) + uintptr(va>>12&511)*8), true
+}
+
+// noExecute makes every page of the identity map no-execute but the
+// image's text and the first MiB (where firmware code and the APs'
+// real-mode trampoline run): kernel data, stacks, page tables, the heap
+// and every frame can then hold no code, so a kernel bug that jumps into
+// data faults instead of running it. (The kernel heap's own pages get NX
+// when kalloc maps them.) Needs EFER.NXE, which the APs copy.
+func noExecute() {
+	if _, _, _, d := amd64.Cpuid(0x80000001, 0); d&(1<<20) == 0 {
+		kprint("rt0: the CPU has no NX bit: kernel data stays executable\n")
+		return
+	}
+	amd64.Wrmsr(amd64.MSR_EFER, amd64.Rdmsr(amd64.MSR_EFER)|amd64.EFER_NXE)
+	nxe = true
+	li := links()
+	exec := func(lo, hi uint64) bool { // [lo, hi) holds code
+		return lo < 1<<20 || lo < li.TextEnd && hi > li.ImageStart&^4095
+	}
+	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
+	for gb := uint64(0); gb < 512; gb++ {
+		pdpte := *amd64.U64(pdpt + uintptr(gb)*8)
+		if pdpte&ptePresent == 0 || pdpte&pteHuge != 0 {
+			continue
 		}
 		for i := uint64(0); i < 512; i++ {
-			*amd64.U64(uintptr(pt) + uintptr(i)*8) = (big + i<<12) | ptePresent | pteWrite
+			pde := amd64.U64(uintptr(pdpte&pteAddr) + uintptr(i)*8)
+			big := gb<<30 | i<<21
+			switch {
+			case *pde&ptePresent == 0:
+			case *pde&pteHuge != 0:
+				if !exec(big, big+2<<20) {
+					*pde |= pteNX
+				}
+			default:
+				for j := uint64(0); j < 512; j++ {
+					if a := big | j<<12; !exec(a, a+4096) {
+						*amd64.U64(uintptr(*pde&pteAddr) + uintptr(j)*8) |= pteNX
+					}
+				}
+			}
 		}
-		*e = pt | ptePresent | pteWrite
 	}
-	for a := start; a < end; a += 4096 {
-		pde := *amd64.U64(pd + uintptr(a>>21)*8)
-		pte := amd64.U64(uintptr(pde&pteAddr) + uintptr((a>>12)&511)*8)
-		*pte &^= pteWrite
+}
+
+// nxe is set once EFER.NXE is on: the NX bit may be used.
+var nxe bool
+
+// guardStacks unmaps the guard page under each of CPU id's kernel stacks
+// (amd64.StackGuard). The boot CPU's are in the image's bss (identity
+// map), the APs' in the kernel heap; a guard's frame stays allocated.
+func guardStacks(id int) {
+	c := amd64.CPUs(id)
+	for i := 0; i < amd64.NumStacks; i++ {
+		g := uint64(amd64.StackGuard(uintptr(c.Stacks), i))
+		var e *uint64
+		if g >= kheapBase {
+			e = pte(g, false)
+		} else {
+			e, _ = identityLeaf(g)
+		}
+		if e != nil {
+			*e &^= ptePresent
+			amd64.Invlpg(uintptr(g))
+		}
 	}
+}
+
+// stackNames name the kernel stacks in reports (amd64.Stack*).
+var stackNames = [amd64.NumStacks]string{"system call", "exception", "page fault", "double fault", "NMI", "interrupt", "debug"}
+
+// guardHit reports which CPU's which kernel stack overflowed into the
+// guard page that holds addr, if any.
+func guardHit(addr uint64) (cpu, stack int, ok bool) {
+	for id := 0; id < amd64.MaxCPUs; id++ {
+		c := amd64.CPUs(id)
+		if c.Stacks == 0 {
+			continue
+		}
+		for i := 0; i < amd64.NumStacks; i++ {
+			if g := uint64(amd64.StackGuard(uintptr(c.Stacks), i)); addr >= g && addr < g+amd64.GuardBytes {
+				return id, i, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // unmapNullPage splits the first 2 MiB of the identity map into 4 KiB pages

@@ -242,6 +242,7 @@ func startAP(p *amd64.TrampolineParams, page uintptr, apicID uint32) {
 		return
 	}
 	c := amd64.PrepareCPU(id, uintptr(stacks))
+	guardStacks(id)
 	k := &kcpus[id]
 	*k = kcpu{apicID: apicID}
 	p.RSP = c.KStack

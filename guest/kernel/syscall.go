@@ -51,6 +51,9 @@ func syscall(tf *amd64.TrapFrame) {
 	nr := tf.RAX
 	syscallNR = nr
 	a0, a1, a2, a3, a4 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8
+	if crashTest != 0 {
+		runCrashTest()
+	}
 	r, done := precheck(nr, a0, a1, a2, a3, a4, tf.R9)
 	if !done {
 		switch nr {

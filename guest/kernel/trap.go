@@ -122,6 +122,22 @@ func reschedule(tf *amd64.TrapFrame, k *kcpu, me int) {
 func pageFault(tf *amd64.TrapFrame) {
 	addr := amd64.ReadCR2()
 	const errPresent, errWrite, errFetch = 1, 2, 16
+	if inKernel() {
+		if cpu, stack, ok := guardHit(addr); ok {
+			logToConsole = true
+			kprint("\nrt0: kernel stack overflow: CPU ")
+			kprintDec(int64(cpu))
+			kprint("'s ")
+			kprint(stackNames[stack])
+			kprint(" stack ran into its guard page\n")
+			fault(tf, "kernel stack overflow")
+			return
+		}
+		if tf.ErrCode&(errPresent|errFetch) == errPresent|errFetch {
+			fault(tf, "instruction fetch from no-execute memory")
+			return
+		}
+	}
 	i, ok := vmas.Find(addr)
 	if !ok {
 		if tf.ErrCode&errPresent != 0 {

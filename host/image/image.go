@@ -61,6 +61,7 @@ const (
 	liPatched    = contract.LinkPatched
 	liMainMain   = contract.LinkMainMain
 	liROEnd      = contract.LinkROEnd
+	liTextEnd    = contract.LinkTextEnd
 	liSize       = contract.LinkSize
 )
 
@@ -201,6 +202,15 @@ func PatchLayout(in []byte) ([]byte, *Layout, error) {
 		roEnd = (p.Vaddr + p.Memsz + 4095) &^ 4095
 	}
 	le.PutUint64(lib[liROEnd:], roEnd)
+	// The executable segment (text) is the first; the kernel maps the
+	// rest of memory no-execute.
+	var textEnd uint64
+	for _, p := range loads {
+		if p.Flags&elf.PF_X != 0 {
+			textEnd = (p.Vaddr + p.Memsz + 4095) &^ 4095
+		}
+	}
+	le.PutUint64(lib[liTextEnd:], textEnd)
 	if mm, ok := findSym(syms, "main.main"); ok {
 		lay.MainMain = mm.Value
 		le.PutUint64(lib[liMainMain:], mm.Value)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -327,6 +328,7 @@ func TestLinkinfoLayout(t *testing.T) {
 		liPatched:    "patched",
 		liMainMain:   "mainMain",
 		liROEnd:      "roEnd",
+		liTextEnd:    "textEnd",
 	}
 	for o, w := range want {
 		if !strings.Contains("$"+offs[o], w) && !strings.Contains(offs[o], w) {
@@ -350,8 +352,11 @@ func TestLinkinfoLayout(t *testing.T) {
 			t.Errorf("cgoinit_amd64.s reads linkinfo+%d; m0.tls is at %d", o, liM0TLS)
 		}
 	}
-	if !strings.Contains(string(src), "GLOBL ·linkinfo(SB), NOPTR, $88") || liSize != 88 {
-		t.Error("linkinfo size mismatch")
+	if !strings.Contains(string(src), fmt.Sprintf("GLOBL ·linkinfo(SB), NOPTR, $%d\n", liSize)) {
+		t.Errorf("linkinfo's GLOBL is not %d bytes", liSize)
+	}
+	if !strings.Contains(string(src), fmt.Sprintf("GLOBL ·kernelData(SB), NOPTR, $(8+%d*8)\n", contract.KernelDataEntries)) {
+		t.Errorf("kernelData's GLOBL is not 8+%d*8 bytes", contract.KernelDataEntries)
 	}
 	if !strings.Contains(string(src), "$(7*4096)") || PageTableBytes != 7*4096 {
 		t.Error("bootPageTables size mismatch")
@@ -528,7 +533,7 @@ func TestLinkinfoStruct(t *testing.T) {
 	want := map[string]int64{
 		"Magic": liMagic, "Entry64": liEntry64, "PageTables": liPageTables, "GoEntry": liGoEntry,
 		"M0TLS": liM0TLS, "ImageStart": liImageStart, "ImageEnd": liImageEnd, "LoadEnd": liLoadEnd,
-		"Patched": liPatched, "MainMain": liMainMain, "ROEnd": liROEnd,
+		"Patched": liPatched, "MainMain": liMainMain, "ROEnd": liROEnd, "TextEnd": liTextEnd,
 	}
 	var off int64
 	seen := 0

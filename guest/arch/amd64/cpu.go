@@ -17,6 +17,7 @@ const (
 	MSR_GS_BASE      = 0xC0000101
 	MSR_APIC_BASE    = 0x1B
 	EFER_SCE         = 1 << 0
+	EFER_NXE         = 1 << 11 // no-execute pages (the NX bit, 63, of an entry)
 	CR0_MP           = 1 << 1
 	CR0_EM           = 1 << 2
 	CR0_WP           = 1 << 16

@@ -34,6 +34,7 @@ type CPU struct {
 
 	// Stack tops, for the TSS's interrupt stack table and for reports.
 	StackTops [NumStacks]uint64
+	Stacks    uint64 // where its stack memory starts (StackGuard)
 }
 
 var cpus [MaxCPUs]CPU
@@ -63,26 +64,53 @@ const (
 )
 
 // cpu0Stacks is the boot CPU's stack memory (the APs' comes from the
-// kernel heap, for the CPUs there are).
-var cpu0Stacks [CPUStackBytes]byte
+// kernel heap, for the CPUs there are); a page more than one CPU needs,
+// so that its stacks start on a page.
+var cpu0Stacks [CPUStackBytes + GuardBytes]byte
 
-// CPUStackBytes is the memory PrepareCPU wants for one CPU's stacks.
-const CPUStackBytes = SyscallStackSize + (NumStacks-1)*ISTStackSize
+// Each stack has a guard page below it, which the kernel unmaps
+// (StackGuard): a stack that overflows faults there, and the fault is
+// reported as what it is, instead of writing over the stack below.
+const GuardBytes = 4096
+
+// CPUStackBytes is the memory PrepareCPU wants for one CPU's stacks: each
+// stack and its guard page, from a page-aligned base.
+const CPUStackBytes = NumStacks*GuardBytes + SyscallStackSize + (NumStacks-1)*ISTStackSize
+
+// stackBase returns where stack i of the memory at stacks begins (above
+// its guard page), and its size.
+func stackBase(stacks uintptr, i int) (uintptr, uintptr) {
+	if i == StackSyscall {
+		return stacks + GuardBytes, SyscallStackSize
+	}
+	return stacks + GuardBytes + SyscallStackSize + uintptr(i-1)*(GuardBytes+ISTStackSize) + GuardBytes, ISTStackSize
+}
+
+// StackGuard returns the guard page below stack i of the memory at stacks.
+func StackGuard(stacks uintptr, i int) uintptr {
+	b, _ := stackBase(stacks, i)
+	return b - GuardBytes
+}
 
 // PrepareCPU fills in CPU id's struct: its address, index and stacks (with
-// their trap gs), carved from the CPUStackBytes at stacks. Any CPU may run
-// it; the boot CPU prepares each AP before starting it.
+// their trap gs), carved from the CPUStackBytes at stacks (page aligned).
+// Any CPU may run it; the boot CPU prepares each AP before starting it.
 func PrepareCPU(id int, stacks uintptr) *CPU {
 	c := &cpus[id]
 	c.Self = uint64(uintptr(unsafe.Pointer(c)))
 	c.ID = uint64(id)
-	c.StackTops[StackSyscall] = uint64(setupStack(stacks, SyscallStackSize))
-	for i := 1; i < NumStacks; i++ {
-		base := stacks + SyscallStackSize + uintptr(i-1)*ISTStackSize
-		c.StackTops[i] = uint64(setupStack(base, ISTStackSize))
+	c.Stacks = uint64(stacks)
+	for i := 0; i < NumStacks; i++ {
+		base, size := stackBase(stacks, i)
+		c.StackTops[i] = uint64(setupStack(base, size))
 	}
 	c.KStack = c.StackTops[StackSyscall]
 	return c
+}
+
+// CPU0Stacks returns the page-aligned start of the boot CPU's stacks.
+func CPU0Stacks() uintptr {
+	return (uintptr(unsafe.Pointer(&cpu0Stacks[0])) + GuardBytes - 1) &^ (GuardBytes - 1)
 }
 
 // LoadCPU makes the running processor CPU id (prepared): its GDT and TSS,
@@ -98,6 +126,6 @@ func LoadCPU(id int) *CPU {
 
 // InitCPU sets up the boot CPU, CPU 0, on its static stacks.
 func InitCPU() *CPU {
-	PrepareCPU(0, uintptr(unsafe.Pointer(&cpu0Stacks[0])))
+	PrepareCPU(0, CPU0Stacks())
 	return LoadCPU(0)
 }

@@ -75,3 +75,36 @@ func TestScanFull(t *testing.T) {
 		t.Errorf("N %d dropped %d", tb.N, tb.Dropped)
 	}
 }
+
+// Whatever a configuration space says — devices everywhere, bridges whose
+// secondary buses point back at buses already seen or at themselves,
+// multi-function bits on every device — the scan ends, and the table
+// holds at most its capacity.
+func FuzzScan(f *testing.F) {
+	f.Add([]byte{0x86, 0x80, 0x00, 0x10, 0, 0, 0x04, 0x06, 0, 0, 0x81, 0}, uint8(1))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, uint8(0))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x81, 0x01, 0x01, 0x00}, uint8(7))
+	f.Fuzz(func(t *testing.T, space []byte, salt uint8) {
+		if len(space) == 0 {
+			return
+		}
+		calls := 0
+		read := func(bus, dev, fn, off uint8) uint32 {
+			calls++
+			k := (int(bus)*31 + int(dev)*7 + int(fn)*3 + int(off) + int(salt)) % len(space)
+			var v uint32
+			for i := 0; i < 4; i++ {
+				v |= uint32(space[(k+i)%len(space)]) << (8 * i)
+			}
+			return v
+		}
+		var tb Table
+		Scan(read, &tb)
+		if tb.N > len(tb.Dev) {
+			t.Fatalf("%d devices in a table of %d", tb.N, len(tb.Dev))
+		}
+		if calls > 256*32*8*8 {
+			t.Fatalf("%d configuration reads: the scan revisits buses", calls)
+		}
+	})
+}
