@@ -44,7 +44,7 @@ var (
 	runs    = flag.Int("runs", 5, "boots per timing")
 	prog    = flag.String("prog", "./examples/hello", "program to measure")
 	want    = flag.String("want", "hello,world", "serial output that marks the program's output")
-	only    = flag.String("only", "", "run one measurement only: sizes, speedup, or soak (not part of the default run)")
+	only    = flag.String("only", "", "run one measurement only: sizes, speedup, soak or fuzz (the last two are not part of the default run)")
 	soakFor = flag.Duration("soak", 10*time.Minute, "how long -only soak runs testdata/progs/soak")
 	soakSMP = flag.Int("soak-smp", 4, "CPUs of the soak's machine")
 )
@@ -69,6 +69,9 @@ func main() {
 		return
 	case "soak":
 		soak(dir)
+		return
+	case "fuzz":
+		fuzz(dir)
 		return
 	}
 
@@ -168,6 +171,41 @@ func soak(dir string) {
 		fmt.Printf("  kernel:  %s\n", m)
 	}
 	if res.ExitCode != 0 || !strings.HasPrefix(lines[len(lines)-1], "soak ok") {
+		fmt.Printf("  FAILED\nserial:\n%s\nkernel log:\n%s", res.Serial, res.Debug)
+		os.Exit(1)
+	}
+}
+
+// fuzz boots the system call fuzzer's chaos phase for -soak on -soak-smp
+// CPUs, one thread a CPU, from a seed of the clock (printed, so that a
+// failure can be replayed with -seed), aimed at the kernel's VMA table
+// too. It reports the calls made; a kernel stop is exit 125, a call that
+// hangs the fuzzer's own watchdog's failure.
+func fuzz(dir string) {
+	img := filepath.Join(dir, "sysfuzz.elf")
+	rt0Build("./testdata/progs/sysfuzz", img)
+	f, err := elf.Open(img)
+	check(err)
+	syms, err := f.Symbols()
+	check(err)
+	var vmas uint64
+	for _, s := range syms {
+		if s.Name == "rt0/guest/kernel.vmas" {
+			vmas = s.Value + 64
+		}
+	}
+	seed := time.Now().UnixNano() & 0xffffffff
+	args := fmt.Sprintf("-seed %d -compare 0 -duration %v -threads %d -kernel %#x", seed, *soakFor, *soakSMP, vmas)
+	start := time.Now()
+	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, SMP: *soakSMP, Memory: "512M",
+		Append: "-- " + args, Timeout: *soakFor + 2*time.Minute, Accel: qemu.AccelTCG})
+	check(err)
+	lines := strings.Split(strings.TrimSpace(string(res.Serial)), "\n")
+	fmt.Printf("fuzz: sysfuzz %s on -smp %d, QEMU wall %v, exit %d (%s)\n", args, *soakSMP, time.Since(start).Round(time.Second), res.ExitCode, res.Reason)
+	for _, l := range lines[max(0, len(lines)-2):] {
+		fmt.Printf("  program: %s\n", l)
+	}
+	if res.ExitCode != 0 || lines[len(lines)-1] != "sysfuzz ok" {
 		fmt.Printf("  FAILED\nserial:\n%s\nkernel log:\n%s", res.Serial, res.Debug)
 		os.Exit(1)
 	}

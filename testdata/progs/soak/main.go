@@ -1,6 +1,6 @@
 // Command soak keeps the runtime and the kernel busy for a while (the
 // duration is its argument, default 10s): GC churn, goroutines and
-// channels, pipes, loopback TCP and timers, all at once, each checking
+// channels, pipes, loopback TCP, timers and signals, all at once, each checking
 // what it gets. It prints one line per minute and "soak ok" at the end, or
 // the first wrong result and exit status 1. host/bench runs it for 10
 // minutes on 4 CPUs (go run ./host/bench -only soak).
@@ -12,9 +12,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -37,7 +39,7 @@ func main() {
 		}
 	}
 	end := time.Now().Add(d)
-	var counts [5]atomic.Int64
+	var counts [6]atomic.Int64
 	var wg sync.WaitGroup
 	run := func(i int, f func()) {
 		wg.Add(1)
@@ -135,16 +137,29 @@ func main() {
 		}
 	})
 
+	// Signals: one sent to the process arrives, handled by the runtime
+	// on some thread, while everything above runs.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1)
+	run(5, func() {
+		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		select {
+		case <-sigs:
+		case <-time.After(5 * time.Second):
+			fail("SIGUSR1 did not arrive in 5 s")
+		}
+	})
+
 	tick := time.NewTicker(time.Minute)
 	go func() {
 		for t := range tick.C {
 			_ = t
-			fmt.Printf("soak: gc %d, fan-outs %d, pipe trips %d, tcp trips %d, timers %d\n",
-				counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load(), counts[4].Load())
+			fmt.Printf("soak: gc %d, fan-outs %d, pipe trips %d, tcp trips %d, timers %d, signals %d\n",
+				counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load(), counts[4].Load(), counts[5].Load())
 		}
 	}()
 	wg.Wait()
 	tick.Stop()
-	fmt.Printf("soak ok: %v on %d CPUs: gc %d, fan-outs %d, pipe trips %d, tcp trips %d, timers %d\n", d, runtime.NumCPU(),
-		counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load(), counts[4].Load())
+	fmt.Printf("soak ok: %v on %d CPUs: gc %d, fan-outs %d, pipe trips %d, tcp trips %d, timers %d, signals %d\n", d, runtime.NumCPU(),
+		counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load(), counts[4].Load(), counts[5].Load())
 }
