@@ -419,12 +419,14 @@ var unknownLogged [8]uint64 // bitmap of numbers already reported
 
 // unknownSyscall logs an unserved syscall, once per number.
 func unknownSyscall(nr uint64) {
-	if nr < 512 {
-		if unknownLogged[nr/64]&(1<<(nr%64)) != 0 {
-			return
-		}
-		unknownLogged[nr/64] |= 1 << (nr % 64)
+	// Each number once; the numbers past 511 (none exists on Linux yet)
+	// share the last bit, so that a program trying random numbers cannot
+	// flood the log.
+	k := min(nr, 511)
+	if unknownLogged[k/64]&(1<<(k%64)) != 0 {
+		return
 	}
+	unknownLogged[k/64] |= 1 << (k % 64)
 	kprint("rt0: unknown syscall ")
 	kprintDec(int64(nr))
 	kprint(" (")

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"rt0/host/build"
@@ -49,7 +50,16 @@ func TestBootSysfuzz(t *testing.T) {
 				}
 			}
 			if diffs > 0 {
-				t.Errorf("%d of %d compared calls answered unlike Linux", diffs, compare)
+				var u syscall.Utsname
+				syscall.Uname(&u)
+				rel := make([]byte, 0, len(u.Release))
+				for _, c := range u.Release {
+					if c == 0 {
+						break
+					}
+					rel = append(rel, byte(c))
+				}
+				t.Errorf("%d of %d compared calls answered unlike Linux %s", diffs, compare, rel)
 			}
 			m := regexp.MustCompile(`chaos: (\d+) calls on 2 threads`).FindStringSubmatch(string(res.Serial))
 			if m == nil {

@@ -735,9 +735,10 @@ func sockaddr(r *rand.Rand) uintptr {
 		binary.LittleEndian.PutUint16(b, unix.AF_INET6)
 		binary.BigEndian.PutUint16(b[2:], uint16([]int{1, 0}[r.IntN(2)]))
 		b[23] = 1
-	case 3: // AF_UNIX, a name in the directory
+	case 3: // AF_UNIX, a name in the working directory (relative: cut
+		// short by a short length, it is still a name there)
 		binary.LittleEndian.PutUint16(b, unix.AF_UNIX)
-		copy(b[2:], filepath.Join(dir, "sock"))
+		copy(b[2:], "sock")
 	default: // a family nobody has
 		binary.LittleEndian.PutUint16(b, uint16(200+r.IntN(50)))
 	}
@@ -954,12 +955,36 @@ type worker struct {
 	calls   atomic.Int64
 	inCall  atomic.Bool
 	current atomic.Value // the call, as text
+	fd      atomic.Int64 // its descriptor, or -1
 }
 
 var workers []*worker
 
+// creators are the calls that make descriptors. A new descriptor may
+// block (accept, eventfd and pipe without their flags), and after closes
+// it at once; while it exists no other thread may make a call, or one could
+// read from it and wait forever — on Linux too. So creators hold fdLock
+// for writing across the call and after, every other call for reading.
+var (
+	creators = map[string]bool{"open": true, "creat": true, "openat": true, "dup": true, "dup2": true, "dup3": true,
+		"fcntl": true, "epoll_create": true, "epoll_create1": true, "eventfd": true, "eventfd2": true, "socket": true,
+		"accept": true, "accept4": true, "pipe": true, "pipe2": true, "socketpair": true}
+	fdLock sync.RWMutex
+)
+
 func do(w *worker, c call, a [6]uintptr) string {
+	if creators[c.name] {
+		fdLock.Lock()
+		defer fdLock.Unlock()
+	} else {
+		fdLock.RLock()
+		defer fdLock.RUnlock()
+	}
 	w.current.Store(fmt.Sprintf("%s(%#x, %#x, %#x, %#x, %#x, %#x)", c.name, a[0], a[1], a[2], a[3], a[4], a[5]))
+	w.fd.Store(-1)
+	if len(c.args) > 0 && c.args[0] == aFD {
+		w.fd.Store(int64(int32(a[0])))
+	}
 	w.inCall.Store(true)
 	r, _, e := unix.Syscall6(c.nr, a[0], a[1], a[2], a[3], a[4], a[5])
 	w.inCall.Store(false)
@@ -1035,7 +1060,21 @@ func watchdog(seed uint64) {
 		for i, w := range workers {
 			n := w.calls.Load()
 			if n == last[i] && w.inCall.Load() {
-				die("seed %d: thread %d: a call has not returned for 10 s: %v", seed, i, w.current.Load())
+				fmt.Printf("sysfuzz: thread %d: in %v for 10 s\n", i, w.current.Load())
+			}
+		}
+		for i, w := range workers {
+			n := w.calls.Load()
+			if n == last[i] && w.inCall.Load() {
+				desc := ""
+				if fd := int(w.fd.Load()); fd >= 0 {
+					// What the descriptor is, for the report.
+					fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+					var st unix.Stat_t
+					unix.Fstat(fd, &st)
+					desc = fmt.Sprintf(" (fd %d: flags %#x %v, mode %#o)", fd, fl, err, st.Mode)
+				}
+				die("seed %d: thread %d: a call has not returned for 10 s: %v%s", seed, i, w.current.Load(), desc)
 			}
 			last[i] = n
 		}
