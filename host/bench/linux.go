@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"rt0/host/linuxguest"
+	"rt0/host/qemu"
+)
+
+// linuxVs boots testdata/progs/vsbench on rt0 and as the init of a Linux
+// guest (host/linuxguest), -runs pairs in turn (rt0, Linux, rt0, Linux,
+// ...) on the same machine flags (TCG, -cpu max, -m 512M, -smp
+// -linux-smp), and prints each benchmark's median ns/op on both, the
+// spread (min-max), and the ratio rt0/Linux. A side whose spread is over
+// half its median gives no ratio: the table says "noisy" instead.
+func linuxVs(dir string) {
+	ctx := context.Background()
+	kernel, err := linuxguest.Kernel(ctx)
+	check(err)
+	img := filepath.Join(dir, "vsbench.elf")
+	rt0Build("./testdata/progs/vsbench", img)
+	plain := filepath.Join(dir, "vsbench")
+	cmd := exec.Command("go", "build", "-o", plain, "./testdata/progs/vsbench")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	check(err, string(out))
+	initrd := filepath.Join(dir, "vsbench.cpio")
+	check(linuxguest.Initramfs(plain, initrd))
+
+	machine := qemu.Config{Accel: qemu.AccelTCG, CPU: "max", Memory: "512M", SMP: *linuxSMP}
+	args := []string{"-benchtime", linuxBenchtime.String()}
+	if *linuxOnly != "" {
+		args = append(args, "-only", *linuxOnly)
+	}
+	res := map[string]map[string][]float64{"rt0": {}, "linux": {}}
+	var order []string
+	parse := func(side string, serial []byte) {
+		for _, m := range benchRE.FindAllStringSubmatch(string(serial), -1) {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			if _, ok := res["rt0"][m[1]]; !ok && side == "rt0" {
+				order = append(order, m[1])
+			}
+			res[side][m[1]] = append(res[side][m[1]], v)
+		}
+	}
+	timeout := 10 * time.Minute
+	for i := 0; i < *runs; i++ {
+		c := machine
+		c.Kernel = img
+		c.Append = "-- " + strings.Join(args, " ")
+		c.Timeout = timeout
+		r, err := qemu.Run(ctx, c)
+		check(err)
+		if !strings.Contains(string(r.Serial), "vsbench done") {
+			check(fmt.Errorf("rt0 run %d did not finish (exit %d, %s):\n%s", i, r.ExitCode, r.Reason, r.Serial))
+		}
+		parse("rt0", r.Serial)
+		l, err := linuxguest.Run(ctx, kernel, initrd, linuxguest.Config{Machine: machine, Args: args, Timeout: timeout})
+		check(err)
+		if !strings.Contains(string(l.Serial), "vsbench done") {
+			check(fmt.Errorf("Linux run %d did not finish (%s):\n%s", i, l.Reason, l.Serial))
+		}
+		parse("linux", l.Serial)
+		fmt.Fprintf(os.Stderr, "bench: pair %d of %d done\n", i+1, *runs)
+	}
+	fmt.Printf("rt0 vs Linux (%s, %s), same QEMU: -accel tcg -cpu max -m 512M -smp %d; %d pairs, median ns/op [min-max]\n",
+		filepath.Base(kernel), goVersion(), *linuxSMP, *runs)
+	fmt.Printf("%-18s %26s %26s %8s\n", "benchmark", "rt0", "Linux", "rt0/Linux")
+	for _, name := range order {
+		a, b := res["rt0"][name], res["linux"][name]
+		if len(b) == 0 {
+			continue
+		}
+		ma, mb := medianF(a), medianF(b)
+		ratio := fmt.Sprintf("%8.2f", ma/mb)
+		if noisy(a) || noisy(b) {
+			ratio = "   noisy"
+		}
+		fmt.Printf("%-18s %26s %26s %s\n", name, spread(a), spread(b), ratio)
+	}
+}
+
+var (
+	benchRE        = regexp.MustCompile(`(?m)^bench (\S+) (\d+)`)
+	linuxSMP       = flag.Int("linux-smp", 1, "CPUs of both machines in -only linux")
+	linuxBenchtime = flag.Duration("linux-benchtime", 300*time.Millisecond, "time per benchmark in -only linux")
+	linuxOnly      = flag.String("linux-only", "", "benchmarks of -only linux (default all)")
+)
+
+func spread(v []float64) string {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return fmt.Sprintf("%.0f [%.0f-%.0f]", medianF(s), s[0], s[len(s)-1])
+}
+
+// noisy: the spread is more than half the median.
+func noisy(v []float64) bool {
+	return maxF(v)-minF(v) > medianF(v)/2
+}
