@@ -37,6 +37,7 @@ func stop(code int) {
 		kprint(" us since boot\n")
 		printMilestones()
 		printCPUStats()
+		printSyscallPath()
 	}
 	if trace.on {
 		dumpTrace(code)

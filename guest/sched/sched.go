@@ -90,6 +90,10 @@ type Table struct {
 	t       [MaxThreads]Thread
 	lastTid int32 // the last tid given out: the first thread gets 1
 	cursor  int   // the slot picked last: the round-robin goes on from there
+	// top is one past the highest slot ever taken: the loops over the
+	// table stop there, not at MaxThreads (a Go program has a handful of
+	// threads; the way out of every system call walks the table).
+	top int
 }
 
 // NewTable returns an empty table.
@@ -104,6 +108,10 @@ const Quantum = 10_000_000 // 10 ms
 
 // T returns thread slot i.
 func T(i int) *Thread { return &table.t[i] }
+
+// Top returns one past the highest slot ever taken: loops over the
+// threads may stop there.
+func Top() int { return table.top }
 
 // T returns thread slot i of tb.
 func (tb *Table) T(i int) *Thread { return &tb.t[i] }
@@ -153,6 +161,9 @@ func (tb *Table) New() (int, bool) {
 			*t = Thread{}
 			tb.lastTid++
 			t.Tid = tb.lastTid
+			if i >= tb.top {
+				tb.top = i + 1
+			}
 			return i, true
 		}
 	}
@@ -221,7 +232,7 @@ func WakeFutex(addr uint64, n int) int { return table.WakeFutex(addr, n) }
 // WakeFutex is WakeFutex on tb.
 func (tb *Table) WakeFutex(addr uint64, n int) int {
 	woken := 0
-	for i := 1; i < MaxThreads && woken < n; i++ {
+	for i := 1; i < tb.top && woken < n; i++ {
 		t := &tb.t[i]
 		if t.State == Blocked && t.Wait == WaitFutex && t.WaitAddr == addr {
 			tb.Wake(i, 0)
@@ -236,7 +247,7 @@ func Expire(now int64) { table.Expire(now) }
 
 // Expire is Expire on tb.
 func (tb *Table) Expire(now int64) {
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < tb.top; i++ {
 		t := &tb.t[i]
 		if t.State == Blocked && t.Deadline != 0 && t.Deadline <= now {
 			tb.Wake(i, t.TimeoutRet)
@@ -250,7 +261,7 @@ func NextDeadline() int64 { return table.NextDeadline() }
 // NextDeadline is NextDeadline on tb.
 func (tb *Table) NextDeadline() int64 {
 	var d int64
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < tb.top; i++ {
 		t := &tb.t[i]
 		if t.State == Blocked && t.Deadline != 0 && (d == 0 || t.Deadline < d) {
 			d = t.Deadline
@@ -265,7 +276,7 @@ func Counts() (live, runnable int) { return table.Counts() }
 
 // Counts is Counts on tb.
 func (tb *Table) Counts() (live, runnable int) {
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < tb.top; i++ {
 		switch tb.t[i].State {
 		case Runnable, Running:
 			runnable++
@@ -321,8 +332,8 @@ func (tb *Table) Pick(cur, cpu int, now, sliceEnd int64) (next int, end int64) {
 		return cur, sliceEnd
 	}
 	next = -1
-	for k := 1; k <= MaxThreads; k++ {
-		i := (tb.cursor + k) % MaxThreads
+	for k := 1; k <= tb.top; k++ {
+		i := (tb.cursor + k) % tb.top
 		if i == 0 {
 			continue
 		}
@@ -350,7 +361,7 @@ func (tb *Table) Pick(cur, cpu int, now, sliceEnd int64) (next int, end int64) {
 // running on any CPU.
 func (tb *Table) Ready() int {
 	n := 0
-	for i := 1; i < MaxThreads; i++ {
+	for i := 1; i < tb.top; i++ {
 		if tb.t[i].State == Runnable {
 			n++
 		}

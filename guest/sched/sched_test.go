@@ -42,7 +42,11 @@ func TestNewTids(t *testing.T) {
 	if c, _ := tb.New(); c != a || tb.T(c).Tid != 4 {
 		t.Errorf("reused slot %d tid %d; want slot %d, tid 4", c, tb.T(c).Tid, a)
 	}
-	for i := 1; i < MaxThreads; i++ {
+	for {
+		i, ok := tb.New()
+		if !ok {
+			break
+		}
 		tb.T(i).State = Runnable
 	}
 	if live, run := tb.Counts(); live != MaxThreads-1 || run != MaxThreads-1 {
