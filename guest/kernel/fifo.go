@@ -99,7 +99,7 @@ func fifoWait(k int32, fl uint32) int64 {
 // finished any.
 func fifoWake(k int32, readers bool) bool {
 	woke := false
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		t := sched.T(i)
 		if t.State != sched.Blocked || t.Wait != sched.WaitFifo || t.WaitAddr != uint64(k) {
 			continue

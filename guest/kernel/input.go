@@ -112,7 +112,7 @@ func consoleRead(f *ofd, buf, n uint64) int64 {
 
 // inputWake completes the reads that waited for input.
 func inputWake() {
-	for i := 1; i < sched.MaxThreads && inputReady(); i++ {
+	for i := 1; i < sched.Top() && inputReady(); i++ {
 		t := sched.T(i)
 		if t.State != sched.Blocked || t.Wait != sched.WaitRead {
 			continue
@@ -133,7 +133,7 @@ func waitingForInput() bool {
 	if !input.enabled {
 		return false
 	}
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		if t := sched.T(i); t.State == sched.Blocked && t.Wait == sched.WaitRead {
 			return true
 		}

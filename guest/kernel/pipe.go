@@ -233,7 +233,7 @@ func pipeChanged(k int32) {
 	p := &pipes[k]
 	for again := true; again; {
 		again = false
-		for i := 1; i < sched.MaxThreads; i++ {
+		for i := 1; i < sched.Top(); i++ {
 			t := sched.T(i)
 			if t.State != sched.Blocked || t.WaitAddr != uint64(k) {
 				continue
@@ -288,7 +288,7 @@ func pipeChanged(k int32) {
 		}
 	}
 	// Every description of this pipe (or of a socket on it) saw an edge.
-	for o := range ofds {
+	for o := range ofds[:ofdTop] {
 		f := &ofds[o]
 		if f.kind == fdPipe && f.ino == k || f.kind == fdSocket && (sockets[f.ino].rx == k || sockets[f.ino].tx == k) {
 			fileChanged(f)

@@ -127,7 +127,7 @@ func vcsaChanged() {
 	if !fsys.ready {
 		return
 	}
-	for i := range ofds {
+	for i := range ofds[:ofdTop] {
 		f := &ofds[i]
 		if f.kind == fdFile && f.ino >= 0 && ino(f.ino).kind == iDev && ino(f.ino).dev == devVcsa && f.count != screen.Gen {
 			fileChanged(f)

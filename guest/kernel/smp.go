@@ -402,7 +402,7 @@ func apMain(id uint64) {
 // its turn.
 func kick(me, ready int, now int64) {
 	var claimed [amd64.MaxCPUs]bool // a CPU kicked for an earlier thread of this pass
-	for i := 1; i < sched.MaxThreads && ready > 0; i++ {
+	for i := 1; i < sched.Top() && ready > 0; i++ {
 		t := sched.T(i)
 		if t.State != sched.Runnable {
 			continue

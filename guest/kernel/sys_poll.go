@@ -183,7 +183,7 @@ func readiness(f *ofd) uint32 {
 // fileChanged tells the epoll instances watching description f that its
 // state changed (an edge), and finishes the waits that it satisfies.
 func fileChanged(f *ofd) {
-	for fd := range fdt {
+	for fd := range fdt[:fdTop] {
 		if fdt[fd] == 0 || &ofds[ofdOf(uint64(fd))] != f {
 			continue
 		}
@@ -254,7 +254,7 @@ func epollForget(fd int32) {
 
 // pollWake finishes the epoll waits that the state change of fd satisfies.
 func pollWake(fd int32) {
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		t := sched.T(i)
 		if t.State != sched.Blocked || t.Wait != sched.WaitPoll {
 			continue

@@ -134,7 +134,7 @@ func sysKill(pid, sig uint64) int64 {
 // mainThread returns the slot of the program's first thread (pid 1), or
 // the lowest live one if it has exited.
 func mainThread() int {
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		if t := sched.T(i); t.State != sched.Free {
 			return i
 		}

@@ -757,7 +757,7 @@ func queueConnection(l, c int32) {
 	L.tail = c
 	L.pending++
 	wakeAcceptors(l, 0)
-	for o := range ofds {
+	for o := range ofds[:ofdTop] {
 		if ofds[o].kind == fdSocket && ofds[o].ino == l {
 			fileChanged(&ofds[o])
 		}
@@ -810,7 +810,7 @@ func acceptOne(l int32, addr, lenp, flags uint64) int64 {
 // wakeAcceptors finishes the accepts blocked on listener l: with a
 // connection each while there are some, or with error e (if not 0).
 func wakeAcceptors(l int32, e int64) {
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		t := sched.T(i)
 		if t.State != sched.Blocked || t.Wait != sched.WaitAccept || t.WaitAddr != uint64(l) {
 			continue

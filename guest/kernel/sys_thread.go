@@ -114,7 +114,7 @@ func affinityTarget(pid uint64) int {
 
 // threadByTid returns the slot of the live thread with the given tid, or -1.
 func threadByTid(tid uint64) int {
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		if t := sched.T(i); t.State != sched.Free && uint64(t.Tid) == tid {
 			return i
 		}

@@ -313,7 +313,7 @@ func dumpTrace(status int) {
 		}
 		kprint("\n")
 	}
-	for i := 1; i < sched.MaxThreads; i++ {
+	for i := 1; i < sched.Top(); i++ {
 		if t := sched.T(i); t.State != sched.Free {
 			kprint("rt0: trace thread ")
 			kprintDec(int64(t.Tid))

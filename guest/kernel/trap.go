@@ -85,6 +85,9 @@ func trap(tf *amd64.TrapFrame) {
 			sysPath.lock += t1 - t0
 			sysPath.handler += t2 - t1
 			sysPath.resched += t3 - t2
+			if nr := syscallNR; nr < uint64(len(syscallCycles)) {
+				syscallCycles[nr] += t2 - t1
+			}
 		}
 		amd64.This().Frame = 0
 		unlockKernel()
@@ -112,7 +115,20 @@ func printSyscallPath() {
 	kprint(" (")
 	kprintDec(int64(sysPath.n))
 	kprint(" calls)\n")
+	kprint("rt0: system call handlers, TSC cycles per call:")
+	for nr, c := range syscallCycles {
+		if n := syscallCounts[nr]; c != 0 && n != 0 {
+			kprint(" ")
+			kprint(linux.SyscallName(uint64(nr)))
+			kprint("=")
+			kprintDec(int64(c / n))
+		}
+	}
+	kprint("\n")
 }
+
+// syscallCycles adds up each system call's handler cycles (sysPath).
+var syscallCycles [512]uint64
 
 // inKernel reports whether the running CPU is in a nested trap: the
 // kernel itself faulted.
