@@ -503,6 +503,7 @@ func initFS() {
 	}
 	initFirmwareFiles()
 	initCPUFiles()
+	initPCIFiles()
 	initEtcHosts()
 }
 

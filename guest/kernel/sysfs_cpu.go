@@ -13,27 +13,40 @@ import "rt0/guest/arch/amd64"
 // They are written once at boot (initFS), after the APs have started:
 // CPUs do not come and go.
 
-// cpuFile accumulates a file's text before it is written. Its methods are
-// not inlined (they would add kilobytes to a function that runs once).
-type cpuFile struct {
+// textFile accumulates a file's text before it is written (the CPU and
+// PCI files). Its methods are not inlined (they would add kilobytes to a
+// function that runs once).
+type textFile struct {
 	buf [512]byte
 	n   int
 }
 
 //go:noinline
-func (f *cpuFile) s(s string) *cpuFile {
+func (f *textFile) s(s string) *textFile {
 	f.n += copy(f.buf[f.n:], s)
 	return f
 }
 
 //go:noinline
-func (f *cpuFile) b(b []byte) *cpuFile {
+func (f *textFile) b(b []byte) *textFile {
 	f.n += copy(f.buf[f.n:], b)
 	return f
 }
 
+// hex appends the low digits hexadecimal digits of v, lower case.
+//
 //go:noinline
-func (f *cpuFile) dec(v uint64) *cpuFile {
+func (f *textFile) hex(v uint64, digits int) *textFile {
+	const hexDigits = "0123456789abcdef"
+	for k := digits - 1; k >= 0; k-- {
+		f.buf[f.n] = hexDigits[v>>(4*uint(k))&15]
+		f.n++
+	}
+	return f
+}
+
+//go:noinline
+func (f *textFile) dec(v uint64) *textFile {
 	var d [20]byte
 	i := len(d)
 	for {
@@ -52,7 +65,7 @@ func initCPUFiles() {
 	if e != 0 {
 		return
 	}
-	var list cpuFile
+	var list textFile
 	list.s("0")
 	if ncpu > 1 {
 		list.s("-").dec(uint64(ncpu - 1))
@@ -64,7 +77,7 @@ func initCPUFiles() {
 		}
 	}
 	for c := 0; c < ncpu; c++ {
-		var name cpuFile
+		var name textFile
 		name.s("cpu").dec(uint64(c))
 		mknod(dir, name.buf[:name.n], iDir, 0o755)
 	}
@@ -117,7 +130,7 @@ func initCPUFiles() {
 	}
 	off := uint64(0)
 	for n := 0; n < ncpu; n++ {
-		var f cpuFile
+		var f textFile
 		f.s("processor\t: ").dec(uint64(n)).s("\nvendor_id\t: ").b(vendor[:])
 		f.s("\ncpu family\t: ").dec(uint64(family)).s("\nmodel\t\t: ").dec(uint64(model))
 		f.s("\nmodel name\t: ").b(brand[:bn]).s("\nstepping\t: ").dec(uint64(a1 & 0xF))

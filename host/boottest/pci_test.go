@@ -38,3 +38,20 @@ func TestBootPCI(t *testing.T) {
 		})
 	}
 }
+
+// A Go program finds the devices where Linux lists them: the directories of
+// /sys/bus/pci/devices, with vendor, device and class files.
+func TestBootPCIFiles(t *testing.T) {
+	img := Build(t, "testdata/progs/pcifiles")
+	res := Boot(t, img, qemu.Config{Machine: "pc", ExtraArgs: []string{
+		"-device", "e1000", "-device", "pci-bridge,id=br1,chassis_nr=1", "-device", "virtio-net-pci,bus=br1,addr=3"}})
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d", res.ExitCode)
+	}
+	wantContains(t, "output", res.Serial,
+		"0000:00:00.0 0x8086 0x1237 0x060000\n", // the host bridge
+		"0000:00:01.1 0x8086 0x7010 0x010180\n", // PIIX IDE, function 1
+		" 0x8086 0x100e 0x020000\n",             // the e1000
+		" 0x1b36 0x0001 0x060400\n",             // the PCI-to-PCI bridge
+		"0000:01:03.0 0x1af4 0x1000 0x020000\n") // virtio-net behind it
+}
