@@ -161,7 +161,11 @@ func lineInput(c byte) {
 		}
 	case 0x03, 0x1c: // ^C, ^\: the line is dropped, the signal sent
 		screenPut('^')
-		screenPut("C\\"[c>>4&1])
+		if c == 0x03 {
+			screenPut('C')
+		} else {
+			screenPut('\\')
+		}
 		screenPut('\n')
 		kbd.n = 0
 		consoleByte(c)

@@ -156,10 +156,7 @@ func sysDup(fd uint64) int64 {
 
 func sysDup3(old, new, flags uint64) int64 {
 	if getFile(old) == nil || new >= maxFDs {
-		return -linux.EBADF
-	}
-	if old == new {
-		return -linux.EINVAL
+		return -linux.EBADF // (unknown flags and old == new: precheck)
 	}
 	if fdt[new] != 0 {
 		closeFD(new)

@@ -421,9 +421,10 @@ func direntType(i int32) byte {
 }
 
 func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
-	// An empty name means dirfd itself (a link opened with O_PATH):
-	// a bad one is EBADF, one that is not a link ENOENT.
-	if p, e := userPath(path, 0); e == -linux.ENOENT && p == nil && emptyPath(path) {
+	var node int32
+	if emptyPath(path) {
+		// An empty name means dirfd itself (a link opened with
+		// O_PATH): a bad one is EBADF, one that is not a link ENOENT.
 		if int32(dirfd) == atFDCWD {
 			return -linux.ENOENT
 		}
@@ -434,18 +435,18 @@ func sysReadlinkat(dirfd, path, buf, size uint64) int64 {
 		if f.kind != fdFile || ino(f.ino).kind != iLink {
 			return -linux.ENOENT
 		}
-	}
-	node, e := resolveAt(dirfd, path, false)
-	if e != 0 {
-		return e
+		node = f.ino
+	} else {
+		var e int64
+		if node, e = resolveAt(dirfd, path, false); e != 0 {
+			return e
+		}
 	}
 	n := ino(node)
 	if n.kind != iLink {
 		return -linux.EINVAL
 	}
-	if int64(size) <= 0 {
-		return -linux.EINVAL
-	}
+	size = uint64(int32(size)) // an int, positive (precheck)
 	t := n.contents()
 	if uint64(len(t)) < size {
 		size = uint64(len(t))

@@ -113,7 +113,8 @@ func Initramfs(init, out string) error {
 }
 
 // Config is one Linux guest run: the machine as qemu.Config says it (SMP,
-// Memory, CPU, Accel) and the program's arguments.
+// Memory, CPU, Accel), the program's arguments, and the bound of the run
+// (0: 10 minutes; QEMU is killed at it).
 type Config struct {
 	Machine qemu.Config
 	Args    []string
@@ -128,6 +129,9 @@ func Run(ctx context.Context, kernel, initrd string, c Config) (*qemu.Result, er
 	m.Kernel = kernel
 	m.Initrd = []string{initrd}
 	m.Timeout = c.Timeout
+	if m.Timeout == 0 {
+		m.Timeout = 10 * time.Minute // every run is bounded
+	}
 	// Kernel parameters, then -- and init's arguments.
 	m.Append = "console=ttyS0 quiet loglevel=0 panic=-1 -- " + strings.Join(c.Args, " ")
 	return qemu.Run(ctx, m)
