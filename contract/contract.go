@@ -43,7 +43,13 @@ const KernelDataEntries = 256
 // goroutines, and are never linked by the kernel: their variables are the
 // program's, not the kernel's. Every other package under GuestPrefix is
 // the kernel's (host/rules checks that the kernel links exactly those).
-var AboveRuntimePkgs = []string{"rt0/guest/painter"}
+var AboveRuntimePkgs = []string{
+	"rt0/guest/painter",
+	// The network: drivers and the TCP/IP stack, linked into programs that
+	// import package net.
+	"rt0/guest/net/pcidev", "rt0/guest/net/link", "rt0/guest/net/virtionet",
+	"rt0/guest/net/e1000", "rt0/guest/net/netstack",
+}
 
 // GuestPrefix is the import path prefix of rt0's guest packages.
 const GuestPrefix = "rt0/guest/"
