@@ -480,6 +480,8 @@ func initFS() {
 	mknod(dev, []byte("random"), iDev, 0o444)
 	ino(lookup(dev, []byte("random"))).dev = devRandom
 	makeScreenDevices(dev)
+	pciNode(dev, []byte("rt0net"), devNetSvc, 0)
+	pciNode(dev, []byte("kmsg"), devKmsg, 0)
 	proc, _ := mkdirs([]byte("proc"), 0o555)
 	self, e := mknod(proc, []byte("self"), iDir, 0o555)
 	if e == 0 {

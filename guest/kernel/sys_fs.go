@@ -102,6 +102,12 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	if n.kind == iFifo && fl&linux.O_PATH == 0 {
 		return fifoOpen(node, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
 	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 && socketCall == nil {
+		return -linux.ENODEV // a program without sockets has no network
+	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 && netsvcState.open {
+		return -linux.EBUSY // one service
+	}
 	if n.kind == iDev && n.dev == devTTY && fl&linux.O_PATH == 0 {
 		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
 		return allocFD(fdConsole, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
@@ -115,6 +121,9 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	n.opens++
 	if n.kind == iDev && n.dev == devUIO && fl&linux.O_PATH == 0 {
 		uioOpened(f, int(n.data))
+	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 {
+		socketOp(sockOpNetOpen, ofdIndex(f), 0, 0, 0)
 	}
 	return fd
 }

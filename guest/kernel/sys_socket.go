@@ -44,6 +44,7 @@ const (
 	sockOpen
 	sockListening
 	sockConnected
+	sockConnecting // to another host, through the network service (sys_socket_net.go)
 )
 
 // sockAddr is an address and port; IPv4 addresses are kept IPv4-mapped
@@ -82,6 +83,13 @@ type socket struct {
 	pair  int32
 	nlPid uint32               // netlink: the port id
 	opts  [len(optSlots)]int32 // the options a program may read back
+	// The network service's (sys_socket_net.go): the generation that
+	// tells this socket from the slot's later ones, the error a failed
+	// non-blocking connect left for SO_ERROR, and whether the service
+	// listens for this listener.
+	gen     uint32
+	soError int32
+	ext     bool
 }
 
 // optSlots are the (level<<16 | name) of the options kept per socket:
@@ -198,6 +206,11 @@ func socketReadiness(k int32) uint32 {
 			ev |= linux.EPOLLHUP
 		}
 		return ev
+	case sockConnecting:
+		return 0
+	}
+	if s.soError != 0 {
+		return linux.EPOLLOUT | linux.EPOLLERR | linux.EPOLLHUP // a failed connect
 	}
 	return linux.EPOLLOUT | linux.EPOLLHUP // not connected, as Linux says of a fresh TCP socket
 }
@@ -220,6 +233,9 @@ func socketClose(k int32) {
 		}
 		ringDrop(s.rx, true)
 	case s.state == sockListening:
+		if s.ext && netsvcState.open {
+			netUnlisten(k)
+		}
 		// Connections never accepted are closed: their clients see EOF.
 		for c := s.head; c >= 0; {
 			next := sockets[c].next
@@ -278,6 +294,8 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case sockOpClose:
 		socketClose(int32(a0))
 		return 0
+	case sockOpNetOpen, sockOpNetRead, sockOpNetIoctl, sockOpNetReady, sockOpNetClose:
+		return netOp(nr, a0, a1, a2)
 	case linux.SYS_SOCKET:
 		return sysSocket(a0, a1, a2)
 	case linux.SYS_SOCKETPAIR:
@@ -633,8 +651,8 @@ func sockBind(s *socket, a, n uint64) int64 {
 	if e != 0 {
 		return e
 	}
-	if !isAny(&sa.ip) && !isLoopback(&sa.ip) {
-		return -linux.EADDRNOTAVAIL // the only interface is the loopback
+	if !isAny(&sa.ip) && !isLocal(&sa.ip) {
+		return -linux.EADDRNOTAVAIL // not an address of this machine's
 	}
 	if sa.port == 0 {
 		if !ephemeral(s, sa.ip) {
@@ -668,8 +686,12 @@ func sockListen(k, backlog int32) int64 {
 	case !s.bound && !ephemeral(s, anyAddr(s)):
 		return -linux.EADDRINUSE
 	}
+	was := s.state
 	s.state = sockListening
 	s.backlog = min(max(backlog, 1), maxBacklog)
+	if was != sockListening && netShouldListen(s) {
+		netListen(k)
+	}
 	return 0
 }
 
@@ -692,6 +714,8 @@ func connectable(s *socket) int64 {
 		return -linux.EISCONN
 	case sockListening:
 		return -linux.EINVAL
+	case sockConnecting:
+		return -linux.EALREADY
 	}
 	return 0
 }
@@ -711,7 +735,10 @@ func sockConnect(k int32, a, n uint64) int64 {
 			sa.ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
 	}
-	if !isLoopback(&sa.ip) {
+	if !isLocal(&sa.ip) {
+		if netsvcState.open {
+			return netConnect(k, sa)
+		}
 		return -linux.ENETUNREACH
 	}
 	l := findListener(&sa)
@@ -722,6 +749,9 @@ func sockConnect(k int32, a, n uint64) int64 {
 		local := [16]byte{15: 1}
 		if isV4(&sa.ip) {
 			local = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
+		}
+		if isIfAddr(&sa.ip) {
+			local = sa.ip // to the interface's address: from it
 		}
 		if !ephemeral(s, local) {
 			return -linux.EADDRNOTAVAIL
@@ -910,7 +940,10 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 			v[0] = 1
 		}
 	case level == linux.SOL_SOCKET && name == linux.SO_ERROR:
-		// Connections are made at once: no error waits to be reported.
+		// Loopback connections are made at once; a failed connect to
+		// another host leaves its error here, read once.
+		v[0] = uint32(s.soError)
+		s.soError = 0
 	}
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {

@@ -35,6 +35,8 @@ const (
 	devPCIResource
 	devUIO
 	devPagemap
+	devNetSvc // /dev/rt0net, the network service's (sys_socket_net.go)
+	devKmsg   // /dev/kmsg: a write is a line of the kernel log
 )
 
 // Linux's resource flags (include/linux/ioport.h).
@@ -130,6 +132,8 @@ func pciDevRead(f *ofd, node *inode, off, buf, n uint64) int64 {
 		return uioRead(f, int(node.data), buf, n)
 	case devPagemap:
 		return pagemapRead(off, buf, n)
+	case devNetSvc:
+		return socketOp(sockOpNetRead, ofdIndex(f), buf, n, 0)
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {
@@ -153,6 +157,8 @@ func pciDevWrite(node *inode, off uint64, p []byte) int64 {
 	switch node.dev {
 	case devUIO:
 		return uioWrite(int(node.data), p)
+	case devKmsg:
+		return kmsgWrite(p)
 	case devPCIConfig:
 		if off >= pciConfigSize {
 			return -linux.ENOSPC
@@ -260,4 +266,24 @@ func pagemapRead(off, buf, n uint64) int64 {
 		put64(p[i:], e)
 	}
 	return int64(n)
+}
+
+// kmsgWrite logs a write to /dev/kmsg, as Linux does: one record per
+// write, a "<N>" priority prefix dropped, a newline added if missing. The
+// drivers and the network service above the runtime log through it.
+func kmsgWrite(p []byte) int64 {
+	n := int64(len(p))
+	if len(p) > 2 && p[0] == '<' {
+		for i := 1; i < len(p) && i < 5; i++ {
+			if p[i] == '>' {
+				p = p[i+1:]
+				break
+			}
+		}
+	}
+	kprintBytes(p)
+	if len(p) == 0 || p[len(p)-1] != '\n' {
+		kprint("\n")
+	}
+	return n
 }

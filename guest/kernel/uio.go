@@ -191,6 +191,9 @@ func uioReadiness(f *ofd) uint32 {
 	if u := isUIO(f); u >= 0 && f.count != uint64(uios[u].count) {
 		return linux.EPOLLIN
 	}
+	if f.ino >= 0 && ino(f.ino).dev == devNetSvc && f.flags&linux.O_PATH == 0 {
+		return uint32(socketOp(sockOpNetReady, 0, 0, 0, 0))
+	}
 	return 0
 }
 
