@@ -113,6 +113,9 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	f := getFile(uint64(fd))
 	f.ino = node
 	n.opens++
+	if n.kind == iDev && n.dev == devUIO && fl&linux.O_PATH == 0 {
+		uioOpened(f, int(n.data))
+	}
 	return fd
 }
 
@@ -131,6 +134,9 @@ func fileRead(f *ofd, off, buf, n uint64) int64 {
 	case iDir:
 		return -linux.EISDIR
 	case iDev:
+		if node.dev >= devPCIConfig {
+			return pciDevRead(f, node, off, buf, n)
+		}
 		p, ok := userBytes(buf, n, true)
 		if !ok {
 			return -linux.EFAULT
@@ -168,12 +174,15 @@ func fileWriteUser(f *ofd, off, buf, n uint64) int64 {
 	case iDir:
 		return -linux.EISDIR
 	case iDev:
-		if node.dev != devFB {
+		if node.dev != devFB && node.dev < devPCIConfig {
 			return int64(n) // /dev/null and friends swallow writes
 		}
 		p, ok := userBytes(buf, n, false)
 		if !ok {
 			return -linux.EFAULT
+		}
+		if node.dev >= devPCIConfig {
+			return pciDevWrite(node, off, p)
 		}
 		return screenDevWrite(node.dev, off, p)
 	}
