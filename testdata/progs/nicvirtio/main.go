@@ -5,20 +5,31 @@
 // then broadcasts a DHCPDISCOVER and prints the address the DHCPOFFER
 // offers (10.0.2.15). Each question is repeated every second; no answer
 // within 10 s ends the program with status 1.
+//
+// With -flood N it then sends N ARP requests back to back from two
+// goroutines (more than the transmit ring holds, so senders wait for the
+// device; past 65536, so the ring indices wrap) and counts the frames
+// that come back.
 package main
 
 import (
 	"bytes"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"rt0/guest/net/link"
 	"rt0/guest/net/pcidev"
 	"rt0/guest/net/virtionet"
 )
+
+// delivered counts the frames Receive delivered, dropped those of them
+// the program had no room for.
+var delivered, dropped atomic.Int64
 
 var (
 	broadcast = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
@@ -33,6 +44,8 @@ const (
 )
 
 func main() {
+	flood := flag.Int("flood", 0, "then send this many ARP requests and count the replies")
+	flag.Parse()
 	nic := open()
 	mac := nic.MAC()
 	fmt.Printf("%s MAC %s link %s\n", nic.Model(), macString(mac), map[bool]string{true: "up", false: "down"}[nic.LinkUp()])
@@ -40,9 +53,11 @@ func main() {
 	frames := make(chan []byte, 64)
 	go func() {
 		err := nic.Receive(func(f []byte) {
+			delivered.Add(1)
 			select {
 			case frames <- append([]byte(nil), f...):
 			default: // the program is not keeping up: drop
+				dropped.Add(1)
 			}
 		})
 		fail("receive: %v", err)
@@ -53,6 +68,49 @@ func main() {
 	fmt.Printf("ARP reply: %s is at %s\n", gateway, macString([6]byte(reply)))
 	offer := ask(nic, frames, deadline, "DHCPOFFER", dhcpDiscover(mac), dhcpOffer)
 	fmt.Printf("DHCP offer: %s\n", netip.AddrFrom4([4]byte(offer)))
+	if *flood > 0 {
+		floodARP(nic, frames, *flood)
+	}
+}
+
+// floodARP sends n ARP requests as fast as Send takes them, from two
+// goroutines, and counts what comes back until a second passes with
+// nothing. Slirp and QEMU drop much of a flood (QEMU queues only so many
+// frames for a guest without free receive buffers), so the counts vary.
+func floodARP(nic link.Device, frames chan []byte, n int) {
+	start, delivered0, dropped0 := time.Now(), delivered.Load(), dropped.Load()
+	req := arpRequest(nic.MAC())
+	sent := make(chan int)
+	for g := 0; g < 2; g++ {
+		go func() {
+			for i := g; i < n; i += 2 {
+				if err := nic.Send(req); err != nil {
+					fail("flood send: %v", err)
+				}
+			}
+			sent <- 1
+		}()
+	}
+	replies, senders := 0, 2
+	for idle := time.NewTimer(time.Second); ; {
+		select {
+		case f := <-frames:
+			if arpReplyFrom(f, gateway) != nil {
+				replies++
+			}
+			idle.Reset(time.Second)
+		case <-sent:
+			senders--
+			idle.Reset(time.Second)
+		case <-idle.C:
+			if senders > 0 {
+				fail("flood: senders stuck; %d replies so far", replies)
+			}
+			fmt.Printf("flood: sent %d ARP requests in %v; the driver delivered %d frames, the program dropped %d, %d were ARP replies\n",
+				n, time.Since(start).Round(100*time.Millisecond), delivered.Load()-delivered0, dropped.Load()-dropped0, replies)
+			return
+		}
+	}
 }
 
 // open finds the first virtio-net function and opens it.
