@@ -168,9 +168,12 @@ func openPCI(d *pcidev.Dev) (*pciTransport, error) {
 		}
 		found[uint8(typ)] = true
 	}
-	for _, typ := range []uint8{capTypeCommon, capTypeNotify, capTypeISR, capTypeDevice} {
-		if !found[typ] {
-			return nil, fmt.Errorf("%v: no virtio 1.0 structure of type %d among its capabilities: not a modern (virtio 1.0) device, or QEMU's disable-modern is on", d, typ)
+	for _, need := range []struct {
+		typ  uint8
+		name string
+	}{{capTypeCommon, "common configuration"}, {capTypeNotify, "notification"}, {capTypeISR, "ISR status"}, {capTypeDevice, "device configuration"}} {
+		if !found[need.typ] {
+			return nil, fmt.Errorf("%v: no virtio 1.0 %s capability: a legacy-only device (QEMU's disable-modern=on)?", d, need.name)
 		}
 	}
 	if t.common.length < commonSize {

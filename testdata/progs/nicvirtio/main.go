@@ -125,7 +125,7 @@ func open() link.Device {
 		}
 		nic, err := virtionet.Open(d)
 		if err != nil {
-			fail("open %v: %v", d, err)
+			fail("open: %v", err)
 		}
 		return nic
 	}
