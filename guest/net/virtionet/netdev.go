@@ -134,9 +134,10 @@ func initDevice(t *pciTransport) (*netDevice, error) {
 			return nil, err
 		}
 	} else {
-		// The device has no address of its own: "the driver SHOULD
-		// generate a random one"; a fixed locally administered one is
-		// enough for one NIC on a user network.
+		// The device has no address of its own; the spec expects the
+		// driver to make one up (typically random and locally
+		// administered). A fixed one is enough for one NIC on a user
+		// network.
 		n.mac = [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
 	}
 	if features&featureNetStatus != 0 && t.cfg.length < netConfigStatus+2 {
@@ -151,9 +152,8 @@ func initDevice(t *pciTransport) (*netDevice, error) {
 		return nil, err
 	}
 	n.start()
-	// No notification before DRIVER_OK ("The driver MUST NOT send any
-	// buffer available notifications to the device before setting
-	// DRIVER_OK"): the receive buffers wait in the ring until then.
+	// No buffer notification before DRIVER_OK ("Device Initialization"
+	// forbids it): the receive buffers wait in the ring until then.
 	t.addStatus(statusDriverOK)
 	if t.status()&statusDeviceNeedsReset != 0 {
 		return nil, fmt.Errorf("%v: the device needs a reset right after DRIVER_OK", t.dev)
@@ -201,9 +201,8 @@ func (n *netDevice) MAC() [6]byte  { return n.mac }
 func (n *netDevice) MTU() int      { return mtu }
 
 // LinkUp reads the link status from the device's configuration when the
-// device reports one (VIRTIO_NET_F_STATUS), otherwise says true ("If the
-// driver does not negotiate VIRTIO_NET_F_STATUS, it SHOULD assume the link
-// is active").
+// device reports one (VIRTIO_NET_F_STATUS), otherwise says true: without
+// that feature the spec has the driver assume the link is active.
 func (n *netDevice) LinkUp() bool {
 	if n.features&featureNetStatus == 0 {
 		return true

@@ -150,11 +150,10 @@ func (q *virtqueue) offer(id uint16, length int) {
 
 // publish makes what offer wrote visible: it stores the available ring's
 // flags and idx together as one 32-bit word (both are the driver's), after
-// the descriptors and ring entries ("The driver MUST perform a suitable
-// memory barrier before the idx update, to ensure the device sees the
-// most up-to-date copy", in "Updating idx"). The store is a full fence, so
-// a later read of the used ring's flags (needsNotify) sees the device's
-// state after it could have seen this idx.
+// the descriptors and ring entries, which the device must see first (the
+// barrier before the idx update of "Updating idx"). The store is a full
+// fence, so a later read of the used ring's flags (needsNotify) sees the
+// device's state after it could have seen this idx.
 func (q *virtqueue) publish() {
 	store32(q.page(availRingPage), 0, uint32(q.availFlags)|uint32(q.availIdx)<<16)
 }
