@@ -20,15 +20,15 @@ func TestOverlaySourceWithoutSockets(t *testing.T) {
 	}
 }
 
-// With the network the file calls kernel.EnableSockets from an init
-// function, and is what gofmt would write.
+// With the network the file calls kernel.EnableSockets (then the
+// network's Start) from an init function, and is what gofmt would write.
 func TestOverlaySourceWithSockets(t *testing.T) {
 	for _, tc := range []struct {
 		src, pkg    string
 		wantImports map[string]string // path -> name
 	}{
-		{MainKernelSource(true), "main", map[string]string{"rt0/guest/kernel": kernelImportName, "rt0/guest/painter": "_"}},
-		{TestKernelSource("http", true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName}},
+		{MainKernelSource(true), "main", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName, "rt0/guest/painter": "_"}},
+		{TestKernelSource("http", true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName}},
 	} {
 		if formatted, err := format.Source([]byte(tc.src)); err != nil || string(formatted) != tc.src {
 			t.Errorf("not gofmt'd (%v):\n%s", err, tc.src)

@@ -20,9 +20,9 @@ import (
 // (iface.snoop) before the stack sees them.
 
 const (
-	dhcpTries   = 4               // DISCOVER or REQUEST sent this many times
-	dhcpWait    = time.Second     // for an answer to each
-	dhcpDefault = 24 * time.Hour  // a lease without a lease time
+	dhcpTries   = 4                // DISCOVER or REQUEST sent this many times
+	dhcpWait    = time.Second      // for an answer to each
+	dhcpDefault = 24 * time.Hour   // a lease without a lease time
 	dhcpMinT1   = 30 * time.Second // the shortest renewal period kept
 )
 

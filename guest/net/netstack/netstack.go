@@ -7,11 +7,12 @@
 // rt0 build links it, with the kernel's sockets, into every program that
 // imports net, and into no other.
 //
-// It comes up in its package's init, before the program's own: a program
-// whose main dials at once finds the network configured, as under Linux,
-// where the interface is up before init runs. No card, a card no driver
-// here knows, or no DHCP answer in a few seconds: one line in the kernel
-// log, and the program runs with the loopback alone.
+// rt0 build's overlay calls Start from the main package's init, right
+// after it enabled the kernel's sockets, so the network is up before
+// main runs: a program whose main dials at once finds the interface
+// configured, as under Linux. No card, a card no driver here knows, or no
+// DHCP answer in a few seconds: one line in the kernel log, and the
+// program runs with the loopback alone.
 package netstack
 
 import (
@@ -19,13 +20,12 @@ import (
 	"os"
 	"time"
 
-	rt0kernel "rt0/guest/kernel"
 	"rt0/guest/net/link"
 	"rt0/guest/net/pcidev"
 )
 
-func init() {
-	rt0kernel.EnableSockets()
+// Start brings the network up (once the kernel's sockets are enabled).
+func Start() {
 	start := time.Now()
 	n, err := up()
 	switch {
