@@ -1,0 +1,232 @@
+package boottest
+
+// Boot tests of the network card: for each model rt0 drives, netserve
+// (testdata/progs/netserve) comes up by DHCP on QEMU's user network and
+// serves net/http to this test through hostfwd; it fetches a file from a
+// server this test runs, reached as 10.0.2.2 (QEMU's alias for the host's
+// loopback). No traffic leaves this machine: the guest connects only to
+// 10.0.2.2, and resolves no name.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rt0/host/qemu"
+)
+
+// blob is the file the guest fetches: 300 KB, not compressible.
+var blob = func() []byte {
+	b := make([]byte, 300_000)
+	x := uint32(1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x >> 24)
+	}
+	return b
+}()
+
+// freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// hostServer serves blob at /blob on the host's loopback and returns its
+// port.
+func hostServer(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/blob" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(blob)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// guest is a booted netserve, reached through hostfwd.
+type guest struct {
+	t      *testing.T
+	base   string // http://127.0.0.1:PORT
+	client *http.Client
+	done   chan struct{}
+	res    *qemu.Result
+	err    error
+}
+
+// bootServer boots netserve with one card of model on machine, ip= (if
+// not empty) on the command line.
+func bootServer(t *testing.T, img, machine, model, ip string) *guest {
+	t.Helper()
+	port := freePort(t)
+	cfg := qemu.Config{
+		Kernel:  img,
+		Machine: machine,
+		SMP:     1,
+		Net:     []string{fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:8080,model=%s", port, model)},
+		Timeout: 3 * time.Minute,
+	}
+	if ip != "" {
+		cfg.Append = "ip=" + ip
+	}
+	g := &guest{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
+	go func() {
+		defer close(g.done)
+		g.res, g.err = qemu.Run(context.Background(), cfg)
+	}()
+	t.Cleanup(func() {
+		g.get("/quit")
+		<-g.done
+	})
+	// Until netserve listens, QEMU accepts each connection and drops it.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		body, err := g.get("/hello")
+		if err == nil && body == "hello from rt0\n" {
+			return g
+		}
+		select {
+		case <-g.done:
+			g.fail("netserve ended before it served: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			g.fail("no answer from netserve in 2 minutes: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (g *guest) get(path string) (string, error) {
+	r, err := g.client.Get(g.base + path)
+	if err != nil {
+		return "", err
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err == nil && r.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s", r.Status)
+	}
+	return string(b), err
+}
+
+// fail stops the machine and the test, with the guest's logs.
+func (g *guest) fail(format string, args ...any) {
+	g.t.Helper()
+	g.client.Get(g.base + "/quit")
+	select {
+	case <-g.done:
+	case <-time.After(10 * time.Second):
+	}
+	if g.res != nil {
+		g.t.Logf("serial:\n%s\ndebugcon:\n%s", g.res.Serial, g.res.Debug)
+	}
+	g.t.Fatalf(format, args...)
+}
+
+// quit asks netserve to exit and returns its machine's result.
+func (g *guest) quit() *qemu.Result {
+	g.t.Helper()
+	if body, err := g.get("/quit"); err != nil || body != "bye\n" {
+		g.fail("/quit: %q %v", body, err)
+	}
+	select {
+	case <-g.done:
+	case <-time.After(30 * time.Second):
+		g.fail("netserve did not exit after /quit")
+	}
+	if g.err != nil {
+		g.t.Fatalf("qemu: %v", g.err)
+	}
+	return g.res
+}
+
+func TestBootNIC(t *testing.T) {
+	img := Build(t, "testdata/progs/netserve")
+	for _, c := range []struct{ machine, model, mac string }{
+		{"pc", "virtio-net-pci", "52:54:00:12:34:56"},
+	} {
+		t.Run(c.model, func(t *testing.T) {
+			hostPort := hostServer(t)
+			g := bootServer(t, img, c.machine, c.model, "")
+
+			// The guest fetches from the host: byte for byte.
+			body, err := g.get(fmt.Sprintf("/fetch?url=http://10.0.2.2:%d/blob", hostPort))
+			if want := fmt.Sprintf("200 OK %d %x <nil>\n", len(blob), sha256.Sum256(blob)); err != nil || body != want {
+				g.fail("fetch from the host: %q %v, want %q", body, err, want)
+			}
+			// The host fetches from the guest: 1 MB.
+			body, err = g.get("/blob?n=1000000")
+			want := make([]byte, 1_000_000)
+			for i := range want {
+				want[i] = byte(i * 7 % 251)
+			}
+			if err != nil || !bytes.Equal([]byte(body), want) {
+				g.fail("1 MB from the guest: %d bytes, %v", len(body), err)
+			}
+			// 200 requests one after another, each its own connection.
+			for i := range 200 {
+				if body, err := g.get("/hello"); err != nil || body != "hello from rt0\n" {
+					g.fail("sequential request %d: %q %v", i, body, err)
+				}
+			}
+			// 50 at once.
+			var wg sync.WaitGroup
+			errs := make(chan error, 50)
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if body, err := g.get("/blob?n=" + strconv.Itoa(1000+i)); err != nil || len(body) != 1000+i {
+						errs <- fmt.Errorf("concurrent request %d: %d bytes, %v", i, len(body), err)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				g.fail("%v", err)
+			}
+			res := g.quit()
+			if res.ExitCode != 0 {
+				t.Fatalf("exit %d\nserial:\n%s\ndebugcon:\n%s", res.ExitCode, res.Serial, res.Debug)
+			}
+			wantContains(t, "output", res.Serial,
+				"interface lo  up|loopback|running [127.0.0.1/8 ::1/128]\n",
+				"interface eth0 "+c.mac+" up|broadcast|multicast|running [10.0.2.15/24]\n",
+				"quit\n")
+			wantContains(t, "kernel log", res.Debug, "rt0: net: eth0 (", "): 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3 (DHCP from 10.0.2.2) up in ")
+			if !strings.Contains(string(res.Debug), modelName(c.model)+" "+c.mac) {
+				t.Errorf("kernel log names no %s %s:\n%s", modelName(c.model), c.mac, res.Debug)
+			}
+		})
+	}
+}
+
+// modelName is how the driver names the card in the log.
+func modelName(qemuModel string) string {
+	return strings.TrimSuffix(qemuModel, "-pci")
+}
