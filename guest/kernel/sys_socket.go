@@ -90,6 +90,7 @@ type socket struct {
 	gen     uint32
 	soError int32
 	ext     bool
+	relay   bool // the UDP relay (sys_socket_net.go)
 }
 
 // optSlots are the (level<<16 | name) of the options kept per socket:
@@ -220,6 +221,12 @@ func socketClose(k int32) {
 	s := &sockets[k]
 	switch {
 	case s.typ == linux.SOCK_DGRAM:
+		if s.ext && netsvcState.open {
+			netUDPClose(k)
+		}
+		if s.relay {
+			netsvcState.relay = 0
+		}
 		ringDrop(s.rx, false)
 		ringDrop(s.rx, true)
 	case s.state == sockConnected:
@@ -320,7 +327,7 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 		if s.family == linux.AF_UNIX {
 			return unixBind(s, a1, a2)
 		}
-		return sockBind(s, a1, a2)
+		return sockBind(k, a1, a2)
 	case linux.SYS_LISTEN, linux.SYS_ACCEPT, linux.SYS_ACCEPT4:
 		if s.typ == linux.SOCK_DGRAM {
 			return -linux.EOPNOTSUPP
@@ -643,7 +650,8 @@ func ephemeral(s *socket, ip [16]byte) bool {
 	return false
 }
 
-func sockBind(s *socket, a, n uint64) int64 {
+func sockBind(k int32, a, n uint64) int64 {
+	s := &sockets[k]
 	if s.bound || s.family == linux.AF_UNIX {
 		return -linux.EINVAL
 	}
@@ -658,12 +666,18 @@ func sockBind(s *socket, a, n uint64) int64 {
 		if !ephemeral(s, sa.ip) {
 			return -linux.EADDRINUSE
 		}
+		if s.typ == linux.SOCK_DGRAM && !isLoopback(&sa.ip) {
+			netUDPBind(k)
+		}
 		return 0
 	}
 	if portTaken(s, &sa) {
 		return -linux.EADDRINUSE
 	}
 	s.local, s.bound = sa, true
+	if s.typ == linux.SOCK_DGRAM && !isLoopback(&sa.ip) {
+		netUDPBind(k)
+	}
 	return 0
 }
 

@@ -45,7 +45,7 @@ var netsvcState struct {
 	tail   uint32
 	iface  netsvc.Interface
 	hasIf  bool
-	waiter bool // a read of /dev/rt0net waits
+	relay  int32 // the UDP relay socket, +1 (0: none)
 }
 
 // Operations of /dev/rt0net, through socketOp (linked with the sockets).
@@ -62,10 +62,15 @@ func netOp(nr, a0, a1, a2 uint64) int64 {
 	case sockOpNetOpen:
 		netsvcState.open, netsvcState.ofd = true, int32(a0)
 		netsvcState.head, netsvcState.tail = 0, 0
-		// Listeners made before the service started are its too.
+		// Listeners and UDP sockets made before the service started are
+		// its too.
 		for i := range sockets {
-			if s := &sockets[i]; s.state == sockListening && s.family != linux.AF_UNIX && !isLoopback(&s.local.ip) {
+			s := &sockets[i]
+			switch {
+			case s.state == sockListening && s.family != linux.AF_UNIX && !isLoopback(&s.local.ip):
 				netListen(int32(i))
+			case s.typ == linux.SOCK_DGRAM && s.bound && s.family != linux.AF_UNIX && !isLoopback(&s.local.ip):
+				netUDPBind(int32(i))
 			}
 		}
 		return 0
@@ -80,6 +85,7 @@ func netOp(nr, a0, a1, a2 uint64) int64 {
 		return 0
 	case sockOpNetClose:
 		netsvcState.open, netsvcState.hasIf = false, false
+		netsvcState.relay = 0
 		for i := range sockets {
 			if sockets[i].state == sockConnecting {
 				netConnectDone(int32(i), -linux.ENETUNREACH)
@@ -184,6 +190,8 @@ func netIoctl(req, arg uint64) int64 {
 			return netConnected(r.Sock, &r)
 		}
 		return netAccepted(r.Sock, &r)
+	case netsvc.IoctlUDPRelay:
+		return netRelay()
 	}
 	return -linux.ENOTTY
 }
@@ -388,4 +396,113 @@ func netAccepted(l int32, r *netsvc.Reply) int64 {
 // hosts (and the service is there to bring them).
 func netShouldListen(s *socket) bool {
 	return netsvcState.open && s.family != linux.AF_UNIX && !isLoopback(&s.local.ip)
+}
+
+// UDP to and from other hosts: the relay socket (package netsvc). The
+// service takes, through EvUDPBind, every port a UDP socket has on an
+// address other hosts can reach, and sends and receives for it.
+
+// netRelay makes the relay socket and returns the service's descriptor.
+func netRelay() int64 {
+	if netsvcState.relay != 0 {
+		return -linux.EBUSY
+	}
+	k := newSocket(linux.AF_INET6)
+	if k < 0 {
+		return -linux.ENFILE
+	}
+	s := &sockets[k]
+	s.typ, s.relay = linux.SOCK_DGRAM, true
+	if s.rx = newRingOf(relayRing); s.rx < 0 {
+		sockets[k] = socket{}
+		return -linux.ENFILE
+	}
+	fd := allocFD(fdSocket, linux.O_RDWR|linux.O_CLOEXEC|linux.O_NONBLOCK)
+	if fd < 0 {
+		socketClose(k)
+		return fd
+	}
+	getFile(uint64(fd)).ino = k
+	netsvcState.relay = k + 1
+	return fd
+}
+
+const relayRing = 1 << 20 // every program's datagrams to other hosts wait here
+
+// relayFor returns the relay, if datagrams to ip go through it, else -1.
+func relayFor(ip *[16]byte) int32 {
+	if !netsvcState.open || netsvcState.relay == 0 || isLocal(ip) {
+		return -1
+	}
+	return netsvcState.relay - 1
+}
+
+// netUDPBind tells the service that UDP socket k has its port.
+func netUDPBind(k int32) {
+	s := &sockets[k]
+	if s.ext || !netsvcState.open {
+		return
+	}
+	netsvcState.gen++
+	s.gen, s.ext = netsvcState.gen, true
+	e := netsvc.Event{Op: netsvc.EvUDPBind, Sock: k, Gen: s.gen, Family: uint16(s.family), V6Only: s.v6only,
+		Local: s.local.ip, LPort: s.local.port}
+	netPush(&e)
+}
+
+// netUDPClose tells the service that UDP socket k closed.
+func netUDPClose(k int32) {
+	s := &sockets[k]
+	e := netsvc.Event{Op: netsvc.EvUDPClose, Sock: k, Gen: s.gen, Family: uint16(s.family), Local: s.local.ip, LPort: s.local.port}
+	netPush(&e)
+}
+
+// relayOut queues the program's datagram v from s to dst for the service.
+func relayOut(s *socket, dst *sockAddr, v *userVec) int64 {
+	h := netsvc.UDPHeader{Src: s.local.ip, SPort: s.local.port, Dst: dst.ip, DPort: dst.port}
+	if isAny(&h.Src) {
+		src, ok := netSource(&dst.ip)
+		if !ok {
+			return -linux.ENETUNREACH
+		}
+		h.Src = src
+	}
+	var b [netsvc.UDPHeaderSize]byte
+	h.Encode(&b)
+	n := v.total()
+	ok, e := putRecord(netsvcState.relay-1, b[:], v)
+	if e != 0 {
+		return e
+	}
+	if !ok {
+		return -linux.ENOBUFS // the service is behind: Linux says so of a full device queue
+	}
+	return int64(n)
+}
+
+// relayIn delivers a datagram the service received from another host:
+// the relay's sendto, its address a UDPHeader.
+func relayIn(v *userVec, a, alen uint64) int64 {
+	p, ok := userBytes(a, netsvc.UDPHeaderSize, false)
+	if !ok || alen != netsvc.UDPHeaderSize {
+		return -linux.EINVAL
+	}
+	var h netsvc.UDPHeader
+	h.Decode((*[netsvc.UDPHeaderSize]byte)(p))
+	n := int64(v.total())
+	dst, src := sockAddr{h.Dst, h.DPort}, sockAddr{h.Src, h.SPort}
+	r := udpReceiver(&dst)
+	if r < 0 {
+		return n // nobody has the port (any more): lost, as UDP loses it
+	}
+	R := &sockets[r]
+	if R.state == sockConnected && !sameAddr(&R.peer, &src) {
+		return n // a connected socket hears only its peer
+	}
+	var name [2 + unixPathMax]byte
+	l := sockaddrBytes(R.family, src, &name)
+	if _, e := putRecord(R.rx, name[:l], v); e != 0 {
+		return e
+	}
+	return n // or dropped: R's buffer is full
 }

@@ -8,6 +8,7 @@ package boottest
 // 10.0.2.2, and resolves no name.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,7 +16,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,10 +66,33 @@ func hostServer(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// hostUDPEcho answers every datagram on the host's loopback with "host
+// echo: " and the datagram, and returns its port.
+func hostUDPEcho(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, from, err := c.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			c.WriteTo(append([]byte("host echo: "), b[:n]...), from)
+		}
+	}()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
 // guest is a booted netserve, reached through hostfwd.
 type guest struct {
 	t      *testing.T
 	base   string // http://127.0.0.1:PORT
+	udp    int    // the host's port forwarded to the guest's UDP 9999
 	client *http.Client
 	done   chan struct{}
 	res    *qemu.Result
@@ -80,18 +103,18 @@ type guest struct {
 // not empty) on the command line.
 func bootServer(t *testing.T, img, machine, model, ip string) *guest {
 	t.Helper()
-	port := freePort(t)
+	port, uport := freePort(t), freePort(t) // (a TCP port free is as good a guess for UDP)
 	cfg := qemu.Config{
 		Kernel:  img,
 		Machine: machine,
 		SMP:     1,
-		Net:     []string{fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:8080,model=%s", port, model)},
+		Net:     []string{fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=udp:127.0.0.1:%d-:9999,model=%s", port, uport, model)},
 		Timeout: 3 * time.Minute,
 	}
 	if ip != "" {
 		cfg.Append = "ip=" + ip
 	}
-	g := &guest{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}),
+	g := &guest{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), udp: uport, done: make(chan struct{}),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}}
 	go func() {
 		defer close(g.done)
@@ -170,7 +193,7 @@ func TestBootNIC(t *testing.T) {
 		{"pc", "virtio-net-pci", "52:54:00:12:34:56"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
-			hostPort := hostServer(t)
+			hostPort, echoPort := hostServer(t), hostUDPEcho(t)
 			g := bootServer(t, img, c.machine, c.model, "")
 
 			// The guest fetches from the host: byte for byte.
@@ -193,15 +216,36 @@ func TestBootNIC(t *testing.T) {
 					g.fail("sequential request %d: %q %v", i, body, err)
 				}
 			}
-			// 50 at once.
+			// 50 at once: 50 connections open together, each with its
+			// request in flight. (They are opened one after another:
+			// QEMU's hostfwd listens with a backlog of 1, so the host
+			// drops the SYNs of connections opened all at once and retries
+			// them after 1, 3, 7... s; a Linux guest sees the same.)
+			conns := make([]net.Conn, 50)
+			for i := range conns {
+				c, err := net.DialTimeout("tcp", strings.TrimPrefix(g.base, "http://"), 30*time.Second)
+				if err != nil {
+					g.fail("connection %d: %v", i, err)
+				}
+				defer c.Close()
+				conns[i] = c
+			}
 			var wg sync.WaitGroup
-			errs := make(chan error, 50)
-			for i := range 50 {
+			errs := make(chan error, len(conns))
+			for i, c := range conns {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if body, err := g.get("/blob?n=" + strconv.Itoa(1000+i)); err != nil || len(body) != 1000+i {
-						errs <- fmt.Errorf("concurrent request %d: %d bytes, %v", i, len(body), err)
+					c.SetDeadline(time.Now().Add(60 * time.Second))
+					fmt.Fprintf(c, "GET /blob?n=%d HTTP/1.1\r\nHost: rt0\r\nConnection: close\r\n\r\n", 1000+i)
+					r, err := http.ReadResponse(bufio.NewReader(c), nil)
+					if err != nil {
+						errs <- fmt.Errorf("concurrent request %d: %v", i, err)
+						return
+					}
+					b, err := io.ReadAll(r.Body)
+					if err != nil || len(b) != 1000+i || !bytes.Equal(b, want[:1000+i]) {
+						errs <- fmt.Errorf("concurrent request %d: %d bytes, %v", i, len(b), err)
 					}
 				}()
 			}
@@ -209,6 +253,15 @@ func TestBootNIC(t *testing.T) {
 			close(errs)
 			for err := range errs {
 				g.fail("%v", err)
+			}
+			// UDP, the guest asking: to the host's echo server and back.
+			body, err = g.get(fmt.Sprintf("/udp?addr=10.0.2.2:%d&msg=ping", echoPort))
+			if want := fmt.Sprintf("from 10.0.2.2:%d: host echo: ping\n", echoPort); err != nil || body != want {
+				g.fail("UDP from the guest: %q %v, want %q", body, err, want)
+			}
+			// UDP, the host asking: the guest's echo on port 9999.
+			if got, err := udpAsk(g.udp, "hi guest"); err != nil || got != "echo: hi guest" {
+				g.fail("UDP to the guest: %q %v", got, err)
 			}
 			res := g.quit()
 			if res.ExitCode != 0 {
@@ -229,4 +282,26 @@ func TestBootNIC(t *testing.T) {
 // modelName is how the driver names the card in the log.
 func modelName(qemuModel string) string {
 	return strings.TrimSuffix(qemuModel, "-pci")
+}
+
+// udpAsk sends msg to 127.0.0.1:port and returns the answer (5 s, three
+// tries: QEMU forwards only once the guest is up, and UDP may lose one).
+func udpAsk(port int, msg string) (string, error) {
+	c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	b := make([]byte, 2048)
+	for range 3 {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err = c.Write([]byte(msg)); err != nil {
+			continue
+		}
+		var n int
+		if n, err = c.Read(b); err == nil {
+			return string(b[:n]), nil
+		}
+	}
+	return "", err
 }

@@ -20,6 +20,12 @@
 //   - ioctl(IoctlAccept, *Reply) hands a connection a listener's remote
 //     peer made: the kernel queues a new socket on the listener, for
 //     accept, and returns the other end's descriptor;
+//   - ioctl(IoctlUDPRelay) returns the UDP relay: a datagram socket whose
+//     datagrams are those programs send to other hosts, each with a
+//     UDPHeader as its address (recvfrom), and to which the service sends
+//     those from other hosts, each with a UDPHeader as its address
+//     (sendto): the kernel delivers them to the socket bound to Dst. An
+//     EvUDPBind says which ports to take datagrams for.
 //   - ioctl(IoctlSetInterface, *Interface) tells the kernel the network
 //     card's name, address and IP addresses (bind, the source of a
 //     connection, netlink's answers for net.Interfaces).
@@ -34,6 +40,8 @@ const (
 	EvConnect  = 1 // Sock (Gen) connects from Local to Remote
 	EvListen   = 2 // Sock (Gen) listens on Local; V6Only as IPV6_V6ONLY
 	EvUnlisten = 3 // listener Sock (Gen) closed
+	EvUDPBind  = 4 // UDP socket Sock (Gen) has Local (its port): take datagrams to it
+	EvUDPClose = 5 // UDP socket Sock (Gen) closed
 )
 
 // ioctl requests on /dev/rt0net ('r' 't' and a number).
@@ -41,6 +49,7 @@ const (
 	IoctlSetInterface = 0x72740001
 	IoctlConnected    = 0x72740002
 	IoctlAccept       = 0x72740003
+	IoctlUDPRelay     = 0x72740004 // returns the relay socket (UDPHeader)
 )
 
 const (
@@ -183,4 +192,31 @@ func (i *Interface) Decode(b *[InterfaceSize]byte) {
 		copy(i.Addrs[k].IP[:], b[32+17*k:])
 		i.Addrs[k].Prefix = b[32+17*k+16]
 	}
+}
+
+// UDPHeaderSize is the length of a UDPHeader's encoding.
+const UDPHeaderSize = 36
+
+// UDPHeader is a relayed datagram's addresses.
+type UDPHeader struct {
+	Src   [16]byte
+	SPort uint16
+	Dst   [16]byte
+	DPort uint16
+}
+
+// Encode writes h into b.
+func (h *UDPHeader) Encode(b *[UDPHeaderSize]byte) {
+	copy(b[0:16], h.Src[:])
+	put16(b[16:], h.SPort)
+	copy(b[18:34], h.Dst[:])
+	put16(b[34:], h.DPort)
+}
+
+// Decode reads h from b.
+func (h *UDPHeader) Decode(b *[UDPHeaderSize]byte) {
+	copy(h.Src[:], b[0:16])
+	h.SPort = get16(b[16:])
+	copy(h.Dst[:], b[18:34])
+	h.DPort = get16(b[34:])
 }

@@ -38,6 +38,15 @@ func TestRoundTrip(t *testing.T) {
 	if in2 != in {
 		t.Errorf("interface %+v, want %+v", in2, in)
 	}
+	h := UDPHeader{SPort: 53, DPort: 40000}
+	h.Src[15], h.Dst[0] = 1, 2
+	var hb [UDPHeaderSize]byte
+	h.Encode(&hb)
+	var h2 UDPHeader
+	h2.Decode(&hb)
+	if h2 != h {
+		t.Errorf("UDP header %+v, want %+v", h2, h)
+	}
 	if n := testing.AllocsPerRun(10, func() { e.Encode(&eb); e2.Decode(&eb); in.Encode(&ib) }); n != 0 {
 		t.Errorf("%v allocations: the kernel encodes below the runtime", n)
 	}

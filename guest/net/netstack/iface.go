@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -44,6 +45,8 @@ type iface struct {
 	// snoop, when set, sees every frame before the stack does and says
 	// whether it took it (the DHCP client's replies).
 	snoop func(frame []byte) bool
+
+	rxFrames, txFrames atomic.Uint64
 }
 
 func newIface(name string, dev link.Device) (*iface, error) {
@@ -71,6 +74,7 @@ func newIface(name string, dev link.Device) (*iface, error) {
 		return nil, fmt.Errorf("gVisor CreateNIC: %v", err)
 	}
 	go n.transmit()
+	current = n
 	go func() {
 		err := dev.Receive(n.deliver)
 		logf("rt0: net: %s: %s stopped receiving: %v", name, dev.Model(), err)
@@ -87,6 +91,7 @@ func (n *iface) transmit() {
 		}
 		v := pkt.ToView()
 		n.dev.Send(v.AsSlice())
+		n.txFrames.Add(1)
 		v.Release()
 		pkt.DecRef()
 	}
@@ -94,6 +99,7 @@ func (n *iface) transmit() {
 
 // deliver hands a received frame to the stack (after the snoop).
 func (n *iface) deliver(frame []byte) {
+	n.rxFrames.Add(1)
 	n.mu.Lock()
 	snoop := n.snoop
 	n.mu.Unlock()
@@ -175,3 +181,24 @@ func prefixSubnet(p netip.Prefix) tcpip.Subnet {
 
 func header4Any() tcpip.Subnet { return prefixSubnet(netip.MustParsePrefix("0.0.0.0/0")) }
 func header6Any() tcpip.Subnet { return prefixSubnet(netip.MustParsePrefix("::/0")) }
+
+// current is the interface up, for Stats.
+var current *iface
+
+// Stats describes the network's counters, for a program that wants to
+// see them (netserve's /stats).
+func Stats() string {
+	n := current
+	if n == nil {
+		return "no network\n"
+	}
+	t := n.stack.Stats().TCP
+	ip := n.stack.Stats().IP
+	return fmt.Sprintf("frames in %d out %d; IP in %d out %d, malformed %d; TCP segments in %d out %d, invalid %d, retransmits %d, resets sent %d, passive opens %d, active opens %d, failed %d, SYN drops (listen overflow) %d, ACK drops %d, SYN cookies %d, established resets %d, checksum errors %d\n",
+		n.rxFrames.Load(), n.txFrames.Load(),
+		ip.PacketsReceived.Value(), ip.PacketsSent.Value(), ip.MalformedPacketsReceived.Value(),
+		t.ValidSegmentsReceived.Value(), t.SegmentsSent.Value(), t.InvalidSegmentsReceived.Value(), t.Retransmits.Value(), t.ResetsSent.Value(),
+		t.PassiveConnectionOpenings.Value(), t.ActiveConnectionOpenings.Value(), t.FailedConnectionAttempts.Value(),
+		t.ListenOverflowSynDrop.Value(), t.ListenOverflowAckDrop.Value(), t.ListenOverflowSynCookieSent.Value(),
+		t.EstablishedResets.Value(), t.ChecksumErrors.Value())
+}

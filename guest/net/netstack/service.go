@@ -19,6 +19,7 @@ type service struct {
 	dev  *os.File
 	mu   sync.Mutex
 	lsns map[lkey]*listener
+	udp  *udpService
 }
 
 type lkey struct {
@@ -36,6 +37,9 @@ func (n *iface) serve() error {
 	s := &service{n: n, dev: f, lsns: map[lkey]*listener{}}
 	if err := s.setInterface(); err != nil {
 		return err
+	}
+	if err := s.startUDP(); err != nil {
+		return fmt.Errorf("the UDP relay: %w", err)
 	}
 	go s.loop()
 	return nil
@@ -98,6 +102,10 @@ func (s *service) loop() {
 				s.listen(e)
 			case netsvc.EvUnlisten:
 				s.unlisten(e)
+			case netsvc.EvUDPBind:
+				s.udp.bind(e)
+			case netsvc.EvUDPClose:
+				s.udp.unbind(e)
 			}
 		}
 	}

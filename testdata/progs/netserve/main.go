@@ -5,7 +5,10 @@
 //	GET /hello           "hello from rt0\n"
 //	GET /blob?n=N        N bytes: byte i is i*7 mod 251
 //	GET /fetch?url=U     fetches U and answers its status, length and SHA-256
+//	GET /udp?addr=A&msg=M  sends M to UDP address A, answers the reply (5 s)
+//	GET /stacks          every goroutine's stack (the network's among them)
 //	GET /quit            answers, then the program exits 0
+//	UDP :9999            echoes every datagram back, "echo: " before it
 package main
 
 import (
@@ -15,8 +18,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
+
+	"rt0/guest/net/netstack"
 )
 
 func main() {
@@ -59,10 +65,52 @@ func main() {
 		n, err := io.Copy(h, resp.Body)
 		fmt.Fprintf(w, "%s %d %x %v\n", resp.Status, n, h.Sum(nil), err)
 	})
+	mux.HandleFunc("/udp", func(w http.ResponseWriter, r *http.Request) {
+		c, err := net.Dial("udp", r.URL.Query().Get("addr"))
+		if err != nil {
+			fmt.Fprintf(w, "error %v\n", err)
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte(r.URL.Query().Get("msg"))); err != nil {
+			fmt.Fprintf(w, "error %v\n", err)
+			return
+		}
+		b := make([]byte, 2048)
+		n, err := c.Read(b)
+		if err != nil {
+			fmt.Fprintf(w, "error %v\n", err)
+			return
+		}
+		fmt.Fprintf(w, "from %v: %s\n", c.RemoteAddr(), b[:n])
+	})
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, netstack.Stats())
+	})
+	mux.HandleFunc("/stacks", func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 1<<20)
+		w.Write(b[:runtime.Stack(b, true)])
+	})
 	mux.HandleFunc("/quit", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "bye\n")
 		close(quit)
 	})
+	pc, err := net.ListenPacket("udp", ":9999")
+	if err != nil {
+		fmt.Println("listen udp:", err)
+		os.Exit(1)
+	}
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFrom(b)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(append([]byte("echo: "), b[:n]...), from)
+		}
+	}()
 	fmt.Println("serving on", ln.Addr())
 	go http.Serve(ln, mux)
 	<-quit
