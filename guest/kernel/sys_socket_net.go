@@ -37,15 +37,15 @@ import (
 const maxNetEvents = 128
 
 var netsvcState struct {
-	open   bool
-	ofd    int32 // the service's description
-	gen    uint32
-	ev     [maxNetEvents][netsvc.EventSize]byte
-	head   uint32 // events are ev[head%max .. tail%max)
-	tail   uint32
-	iface  netsvc.Interface
-	hasIf  bool
-	relay  int32 // the UDP relay socket, +1 (0: none)
+	open  bool
+	ofd   int32 // the service's description
+	gen   uint32
+	ev    [maxNetEvents][netsvc.EventSize]byte
+	head  uint32 // events are ev[head%max .. tail%max)
+	tail  uint32
+	iface netsvc.Interface
+	hasIf bool
+	relay int32 // the UDP relay socket, +1 (0: none)
 }
 
 // Operations of /dev/rt0net, through socketOp (linked with the sockets).
