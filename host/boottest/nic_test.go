@@ -305,3 +305,54 @@ func udpAsk(port int, msg string) (string, error) {
 	}
 	return "", err
 }
+
+// A static address from the kernel's ip= parameter (Linux's syntax):
+// no DHCP, the address, route and DNS server as given.
+func TestBootNICStatic(t *testing.T) {
+	img := Build(t, "testdata/progs/netserve")
+	hostPort := hostServer(t)
+	g := bootServer(t, img, "pc", "virtio-net-pci", "10.0.2.15::10.0.2.2:255.255.255.0::eth0:off:10.0.2.3")
+	body, err := g.get(fmt.Sprintf("/fetch?url=http://10.0.2.2:%d/blob", hostPort))
+	if want := fmt.Sprintf("200 OK %d %x <nil>\n", len(blob), sha256.Sum256(blob)); err != nil || body != want {
+		g.fail("fetch from the host: %q %v, want %q", body, err, want)
+	}
+	res := g.quit()
+	wantContains(t, "kernel log", res.Debug, "): 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3 (ip=) up in ")
+	wantContains(t, "output", res.Serial, "interface eth0 52:54:00:12:34:56 up|broadcast|multicast|running [10.0.2.15/24]\n")
+}
+
+// Without a network the program runs with the loopback, and the kernel
+// log says why: no card; a card but no DHCP answer (a socket network
+// nobody is at the other end of); ip=off; ip= that is not Linux's syntax.
+func TestBootNICAbsent(t *testing.T) {
+	img := Build(t, "testdata/progs/netsmoke")
+	quiet, err := net.ListenPacket("udp", "127.0.0.1:0") // receives the guest's frames, answers none
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	silent := fmt.Sprintf("socket,udp=%s,localaddr=127.0.0.1:%d", quiet.LocalAddr(), freePort(t))
+	for _, c := range []struct {
+		name, net, append, log string
+	}{
+		{"no card", "", "", "rt0: net: no network card: the program has the loopback only\n"},
+		{"no DHCP answer", silent, "", "rt0: net: eth0: DHCP: DHCPDISCOVER: no answer in 4s: the program has the loopback only\n"},
+		{"ip=off", "user,restrict=on", "ip=off", "rt0: net: ip=off: no network\n"},
+		{"bad ip=", "user,restrict=on", "ip=10.0.2.300", "rt0: net: ip=10.0.2.300: client-ip \"10.0.2.300\" is not an IPv4 address: the program has the loopback only\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := qemu.Config{SMP: 1, Append: c.append}
+			if c.net != "" {
+				cfg.Net = []string{c.net}
+			}
+			res := Boot(t, img, cfg)
+			if res.ExitCode != 0 {
+				t.Fatalf("exit %d", res.ExitCode)
+			}
+			wantContains(t, "kernel log", res.Debug, c.log)
+			if want := "if 1 lo  up|loopback|running [127.0.0.1/8 ::1/128]\n"; string(res.Serial) != want {
+				t.Errorf("output %q, want %q", res.Serial, want)
+			}
+		})
+	}
+}
