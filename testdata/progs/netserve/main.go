@@ -8,7 +8,8 @@
 //	GET /udp?addr=A&msg=M  sends M to UDP address A, answers the reply (5 s)
 //	GET /stacks          every goroutine's stack (the network's among them)
 //	GET /quit            answers, then the program exits 0
-//	UDP :9999            echoes every datagram back, "echo: " before it
+//	UDP :9999            echoes every datagram back, "echo: " before it;
+//	                     "quit" ends the program as /quit does
 package main
 
 import (
@@ -109,6 +110,10 @@ func main() {
 				return
 			}
 			pc.WriteTo(append([]byte("echo: "), b[:n]...), from)
+			if string(b[:n]) == "quit" {
+				close(quit)
+				return
+			}
 		}
 	}()
 	fmt.Println("serving on", ln.Addr())
