@@ -423,7 +423,7 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 	if p.testsImportNet {
 		t.b.Logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
 	}
-	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet, !p.Standard)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, testKernelFile)); err == nil {

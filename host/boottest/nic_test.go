@@ -46,11 +46,17 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// hostServer serves blob at /blob on the host's loopback and returns its
-// port.
+// hostServer serves blob at /blob on the host's loopback, 127.0.0.1 and
+// ::1 (QEMU's user network gives the guest the host's loopback as
+// 10.0.2.2 and fec0::2), and returns its port.
 func hostServer(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l6, err := net.Listen("tcp", fmt.Sprintf("[::1]:%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +68,9 @@ func hostServer(t *testing.T) int {
 		w.Write(blob)
 	})}
 	go srv.Serve(l)
+	go srv.Serve(l6)
 	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // hostUDPEcho answers every datagram on the host's loopback with "host
@@ -201,6 +208,28 @@ func TestBootNIC(t *testing.T) {
 			if want := fmt.Sprintf("200 OK %d %x <nil>\n", len(blob), sha256.Sum256(blob)); err != nil || body != want {
 				g.fail("fetch from the host: %q %v, want %q", body, err, want)
 			}
+			// IPv6 by SLAAC from QEMU's router advertisements: the
+			// interface gets fec0::/64 and a link-local address (EUI-64
+			// both), and the guest fetches from the host over IPv6.
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				body, err = g.get("/interfaces")
+				if err == nil && strings.Contains(body, " fec0::") || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			eui := eui64(c.mac)
+			if want := "interface eth0 " + c.mac + " up|broadcast|multicast|running [10.0.2.15/24 fec0::" + eui + "/64 fe80::" + eui + "/64]\n"; err != nil || !strings.Contains(body, want) {
+				g.fail("interfaces:\n%s(%v)\nwant the line %q", body, err, want)
+			}
+			if want := "interface lo  up|loopback|running [127.0.0.1/8 ::1/128]\n"; !strings.HasPrefix(body, want) {
+				g.fail("interfaces:\n%s\nwant first %q", body, want)
+			}
+			body, err = g.get(fmt.Sprintf("/fetch?url=http://[fec0::2]:%d/blob", hostPort))
+			if want := fmt.Sprintf("200 OK %d %x <nil>\n", len(blob), sha256.Sum256(blob)); err != nil || body != want {
+				g.fail("fetch from the host over IPv6: %q %v, want %q", body, err, want)
+			}
 			// The host fetches from the guest: 1 MB.
 			body, err = g.get("/blob?n=1000000")
 			want := make([]byte, 1_000_000)
@@ -267,10 +296,7 @@ func TestBootNIC(t *testing.T) {
 			if res.ExitCode != 0 {
 				t.Fatalf("exit %d\nserial:\n%s\ndebugcon:\n%s", res.ExitCode, res.Serial, res.Debug)
 			}
-			wantContains(t, "output", res.Serial,
-				"interface lo  up|loopback|running [127.0.0.1/8 ::1/128]\n",
-				"interface eth0 "+c.mac+" up|broadcast|multicast|running [10.0.2.15/24]\n",
-				"quit\n")
+			wantContains(t, "output", res.Serial, "serving on [::]:8080\n", "quit\n")
 			wantContains(t, "kernel log", res.Debug, "rt0: net: eth0 (", "): 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3 (DHCP from 10.0.2.2) up in ")
 			if !strings.Contains(string(res.Debug), modelName(c.model)+" "+c.mac) {
 				t.Errorf("kernel log names no %s %s:\n%s", modelName(c.model), c.mac, res.Debug)
@@ -316,9 +342,12 @@ func TestBootNICStatic(t *testing.T) {
 	if want := fmt.Sprintf("200 OK %d %x <nil>\n", len(blob), sha256.Sum256(blob)); err != nil || body != want {
 		g.fail("fetch from the host: %q %v, want %q", body, err, want)
 	}
+	body, err = g.get("/interfaces")
+	if want := "interface eth0 52:54:00:12:34:56 up|broadcast|multicast|running [10.0.2.15/24"; err != nil || !strings.Contains(body, want) {
+		g.fail("interfaces:\n%s(%v)\nwant %q", body, err, want)
+	}
 	res := g.quit()
 	wantContains(t, "kernel log", res.Debug, "): 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3 (ip=) up in ")
-	wantContains(t, "output", res.Serial, "interface eth0 52:54:00:12:34:56 up|broadcast|multicast|running [10.0.2.15/24]\n")
 }
 
 // Without a network the program runs with the loopback, and the kernel
@@ -355,4 +384,17 @@ func TestBootNICAbsent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// eui64 is the interface identifier SLAAC makes of a MAC (RFC 4291
+// appendix A), as Linux prints it: 52:54:00:12:34:56 -> 5054:ff:fe12:3456.
+func eui64(mac string) string {
+	hw, err := net.ParseMAC(mac)
+	if err != nil {
+		panic(err)
+	}
+	id := [8]byte{hw[0] ^ 2, hw[1], hw[2], 0xff, 0xfe, hw[3], hw[4], hw[5]}
+	ip := make(net.IP, 16)
+	copy(ip[8:], id[:])
+	return strings.TrimPrefix(ip.String(), "::")
 }

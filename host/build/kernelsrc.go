@@ -24,6 +24,9 @@ const kernelImportName = "rt0kernel"
 // sockets, then the network card and TCP/IP for them (rt0/guest/net/netstack).
 const enableSockets = "// The program imports package net: link the kernel's sockets and the network.\nfunc init() {\n\t" + kernelImportName + ".EnableSockets()\n\t" + netstackImportName + ".Start()\n}\n"
 
+// enableSocketsOnly is the call for a test binary without the network.
+const enableSocketsOnly = "// The test binary imports package net: link the kernel's sockets.\nfunc init() { " + kernelImportName + ".EnableSockets() }\n"
+
 // netstackImportName is the name the generated files give rt0/guest/net/netstack.
 const netstackImportName = "rt0netstack"
 
@@ -42,10 +45,16 @@ func MainKernelSource(sockets bool) string {
 // TestKernelSource is the external test file (package <pkgName>_test, so
 // that it may import the kernel even into packages the kernel imports)
 // added to a package that rt0 test builds; sockets says whether the test
-// binary imports package net.
-func TestKernelSource(pkgName string, sockets bool) string {
+// binary imports package net, network whether it may link the network
+// card's stack too (not into the standard library's packages, whose
+// private GOROOT holds the kernel's packages but not the modules
+// gVisor's stack needs: their sockets stay on the loopback).
+func TestKernelSource(pkgName string, sockets, network bool) string {
 	if !sockets {
 		return "package " + pkgName + "_test\n\nimport _ \"" + KernelImport + "\"\n"
+	}
+	if !network {
+		return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + KernelImport + "\"\n\n" + enableSocketsOnly
 	}
 	return "package " + pkgName + "_test\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t" + netstackImportName + " \"" + NetstackImport + "\"\n)\n\n" + enableSockets
 }

@@ -15,7 +15,7 @@ func TestOverlaySourceWithoutSockets(t *testing.T) {
 	if got, want := MainKernelSource(false), "package main\n\nimport (\n\t_ \"rt0/guest/kernel\"\n\t_ \"rt0/guest/painter\"\n)\n"; got != want {
 		t.Errorf("MainKernelSource(false) = %q, want %q", got, want)
 	}
-	if got, want := TestKernelSource("strings", false), "package strings_test\n\nimport _ \"rt0/guest/kernel\"\n"; got != want {
+	if got, want := TestKernelSource("strings", false, true), "package strings_test\n\nimport _ \"rt0/guest/kernel\"\n"; got != want {
 		t.Errorf("TestKernelSource(strings, false) = %q, want %q", got, want)
 	}
 }
@@ -28,7 +28,8 @@ func TestOverlaySourceWithSockets(t *testing.T) {
 		wantImports map[string]string // path -> name
 	}{
 		{MainKernelSource(true), "main", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName, "rt0/guest/painter": "_"}},
-		{TestKernelSource("http", true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName}},
+		{TestKernelSource("http", true, true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName}},
+		{TestKernelSource("http", true, false), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName}},
 	} {
 		if formatted, err := format.Source([]byte(tc.src)); err != nil || string(formatted) != tc.src {
 			t.Errorf("not gofmt'd (%v):\n%s", err, tc.src)

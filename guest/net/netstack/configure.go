@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 )
 
 // configure gives the interface its address: ip='s, or DHCP's (renewed
@@ -55,13 +57,25 @@ func (n *iface) renew(l *lease) {
 	}
 }
 
-// addrs are the interface's addresses as the kernel keeps them.
+// addrs are the interface's addresses as the kernel keeps them: IPv4's,
+// then IPv6's (link-local and SLAAC's) once duplicate address detection
+// let the stack assign them.
 func (n *iface) addrs() []netip.Prefix {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	var a []netip.Prefix
 	if n.addr.IsValid() {
 		a = append(a, n.addr)
+	}
+	n.mu.Unlock()
+	for _, pa := range n.stack.NICInfo()[nicID].ProtocolAddresses {
+		if pa.Protocol != ipv6.ProtocolNumber {
+			continue
+		}
+		if ip, ok := netip.AddrFromSlice(pa.AddressWithPrefix.Address.AsSlice()); ok {
+			if _, err := n.stack.GetMainNICAddress(nicID, ipv6.ProtocolNumber); err == nil {
+				a = append(a, netip.PrefixFrom(ip, pa.AddressWithPrefix.PrefixLen))
+			}
+		}
 	}
 	return a
 }

@@ -47,13 +47,17 @@ type iface struct {
 	snoop func(frame []byte) bool
 
 	rxFrames, txFrames atomic.Uint64
+
+	ndp      *ndp
+	v4routes []tcpip.Route
+	svc      *service // once serving: told of address changes
 }
 
 func newIface(name string, dev link.Device) (*iface, error) {
 	mac := dev.MAC()
-	n := &iface{name: name, dev: dev}
+	n := &iface{name: name, dev: dev, ndp: newNDP()}
 	n.stack = stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocolWithOptions(ipv6Options(n.ndp)), arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
 	})
@@ -74,6 +78,7 @@ func newIface(name string, dev link.Device) (*iface, error) {
 		return nil, fmt.Errorf("gVisor CreateNIC: %v", err)
 	}
 	go n.transmit()
+	go n.ndp.run(n)
 	current = n
 	go func() {
 		err := dev.Receive(n.deliver)
@@ -145,15 +150,33 @@ func (n *iface) setAddress(p netip.Prefix, router netip.Addr) error {
 	}
 	routes := []tcpip.Route{{Destination: prefixSubnet(p.Masked()), NIC: nicID}}
 	if router.IsValid() {
-		routes = append(routes, tcpip.Route{Destination: header4Any(), Gateway: tcpip.AddrFrom4(router.As4()), NIC: nicID})
+		routes = append(routes, tcpip.Route{Destination: prefixSubnet(netip.MustParsePrefix("0.0.0.0/0")), Gateway: tcpip.AddrFrom4(router.As4()), NIC: nicID})
 	}
-	// IPv6: the link-local subnet and whatever router advertisements add.
-	routes = append(routes, tcpip.Route{Destination: header6Any(), NIC: nicID})
-	n.stack.SetRouteTable(routes)
 	n.mu.Lock()
-	n.addr, n.router = p, router
+	n.addr, n.router, n.v4routes = p, router, routes
 	n.mu.Unlock()
+	n.updateRoutes()
 	return nil
+}
+
+// updateRoutes sets the route table: IPv4's, then what NDP found.
+func (n *iface) updateRoutes() {
+	n.mu.Lock()
+	rs := append([]tcpip.Route(nil), n.v4routes...)
+	n.mu.Unlock()
+	n.stack.SetRouteTable(append(rs, n.ndp.v6Routes()...))
+}
+
+// announce tells the kernel the interface's addresses again.
+func (n *iface) announce() {
+	n.mu.Lock()
+	s := n.svc
+	n.mu.Unlock()
+	if s != nil {
+		if err := s.setInterface(); err != nil {
+			logf("rt0: net: %s: telling the kernel its addresses: %v", n.name, err)
+		}
+	}
 }
 
 // prefixSubnet is p as gVisor's subnet.
@@ -178,9 +201,6 @@ func prefixSubnet(p netip.Prefix) tcpip.Subnet {
 	}
 	return s
 }
-
-func header4Any() tcpip.Subnet { return prefixSubnet(netip.MustParsePrefix("0.0.0.0/0")) }
-func header6Any() tcpip.Subnet { return prefixSubnet(netip.MustParsePrefix("::/0")) }
 
 // current is the interface up, for Stats.
 var current *iface

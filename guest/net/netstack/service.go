@@ -35,6 +35,9 @@ func (n *iface) serve() error {
 		return fmt.Errorf("/dev/rt0net: %w", err)
 	}
 	s := &service{n: n, dev: f, lsns: map[lkey]*listener{}}
+	n.mu.Lock()
+	n.svc = s
+	n.mu.Unlock()
 	if err := s.setInterface(); err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
-// Netserve is a net/http server for the network's boot tests: it says how
-// the interface came up, serves on :8080 until /quit, and on request
-// fetches a URL, dials TCP or echoes UDP (the host test drives it).
+// Netserve is a net/http server for the network's boot tests: it serves
+// on :8080 until /quit, and on request lists the interfaces, fetches a
+// URL or sends UDP (the host test drives it).
 //
 //	GET /hello           "hello from rt0\n"
+//	GET /interfaces      net.Interfaces, a line each: name, MAC, flags, addresses
 //	GET /blob?n=N        N bytes: byte i is i*7 mod 251
 //	GET /fetch?url=U     fetches U and answers its status, length and SHA-256
 //	GET /udp?addr=A&msg=M  sends M to UDP address A, answers the reply (5 s)
@@ -27,14 +28,6 @@ import (
 )
 
 func main() {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		fmt.Println("interfaces:", err)
-	}
-	for _, i := range ifs {
-		a, _ := i.Addrs()
-		fmt.Printf("interface %s %s %v %v\n", i.Name, i.HardwareAddr, i.Flags, a)
-	}
 	ln, err := net.Listen("tcp", ":8080")
 	if err != nil {
 		fmt.Println("listen:", err)
@@ -44,6 +37,16 @@ func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from rt0\n")
+	})
+	mux.HandleFunc("/interfaces", func(w http.ResponseWriter, r *http.Request) {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			fmt.Fprintln(w, "interfaces:", err)
+		}
+		for _, i := range ifs {
+			a, _ := i.Addrs()
+			fmt.Fprintf(w, "interface %s %s %v %v\n", i.Name, i.HardwareAddr, i.Flags, a)
+		}
 	})
 	mux.HandleFunc("/blob", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
