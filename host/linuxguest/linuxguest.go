@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -90,7 +92,11 @@ func Kernel(ctx context.Context) (string, error) {
 
 // Initramfs writes a newc archive to out with /dev/console and the file
 // init as /init.
-func Initramfs(init, out string) error {
+func Initramfs(init, out string) error { return InitramfsWith(init, out, nil) }
+
+// InitramfsWith is Initramfs with more files: archive path -> host path
+// (their directories are made).
+func InitramfsWith(init, out string, files map[string]string) error {
 	b, err := os.ReadFile(init)
 	if err != nil {
 		return err
@@ -102,6 +108,27 @@ func Initramfs(init, out string) error {
 		cpio.CharDev("dev/console", 0o600, 5, 1),
 		cpio.Directory("tmp", 0o1777),
 		cpio.StaticFile("init", string(b), 0o755),
+	}
+	dirs := map[string]bool{}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var parents []string
+		for d := path.Dir(name); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+			parents = append([]string{d}, parents...)
+		}
+		for _, d := range parents {
+			recs = append(recs, cpio.Directory(d, 0o755))
+		}
+		data, err := os.ReadFile(files[name])
+		if err != nil {
+			return err
+		}
+		recs = append(recs, cpio.StaticFile(name, string(data), 0o644))
 	}
 	if err := cpio.WriteRecords(w, recs); err != nil {
 		return err
@@ -135,4 +162,15 @@ func Run(ctx context.Context, kernel, initrd string, c Config) (*qemu.Result, er
 	// Kernel parameters, then -- and init's arguments.
 	m.Append = "console=ttyS0 quiet loglevel=0 panic=-1 -- " + strings.Join(c.Args, " ")
 	return qemu.Run(ctx, m)
+}
+
+// Release is the kernel's release (uname -r) from its image's name
+// (boot/vmlinuz-RELEASE), and ModulesDir where its modules are unpacked.
+func Release(kernel string) string {
+	return strings.TrimPrefix(filepath.Base(kernel), "vmlinuz-")
+}
+
+// ModulesDir is the unpacked package's lib/modules/RELEASE.
+func ModulesDir(kernel string) string {
+	return filepath.Join(filepath.Dir(filepath.Dir(kernel)), "lib", "modules", Release(kernel))
 }
