@@ -57,6 +57,7 @@ type runFlags struct {
 	appendTo string
 	env      stringsFlag
 	qemuArgs stringsFlag
+	net      stringsFlag
 	files    stringsFlag
 }
 
@@ -72,6 +73,7 @@ func runRun(args []string, sio stdio) int {
 	fs.StringVar(&rf.appendTo, "append", "", "raw kernel command line `words` (rt0.KEY=VALUE options), added before the program's arguments")
 	fs.Var(&rf.env, "env", "set the program's environment variable (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
 	fs.Var(&rf.qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
+	fs.Var(&rf.net, "net", "a network card: QEMU's -nic `spec` (user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT...][,model=virtio-net-pci|e1000|e1000e]; default model virtio-net-pci); repeatable")
 	var tf traceFlags
 	tf.register(fs)
 	fs.Var(&rf.files, "files", "give the program the files of `dir` (packed at its absolute path, in memory, writable, not saved) and start it there; repeatable, the first is the working directory")
@@ -91,6 +93,12 @@ func runRun(args []string, sio stdio) int {
 	if rf.smp < 1 {
 		fmt.Fprintf(sio.err, "rt0 run: -smp %d: need at least 1 cpu\n", rf.smp)
 		return 2
+	}
+	for _, n := range rf.net {
+		if _, err := qemu.NICArgs(n); err != nil {
+			fmt.Fprintf(sio.err, "rt0 run: %v\n", err)
+			return 2
+		}
 	}
 	if _, err := qemu.ParseMemory(rf.memory); err != nil {
 		fmt.Fprintf(sio.err, "rt0 run: -m: %v\n", err)
@@ -171,6 +179,7 @@ func runRun(args []string, sio stdio) int {
 		Memory:    rf.memory,
 		SMP:       rf.smp,
 		Accel:     rf.accel,
+		Net:       rf.net,
 		ExtraArgs: rf.qemuArgs,
 		Timeout:   rf.timeout,
 		Stdin:     guestStdin(sio.in),

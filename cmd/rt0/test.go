@@ -99,6 +99,7 @@ type testFlags struct {
 	appendTo string
 	env      stringsFlag
 	qemuArgs stringsFlag
+	net      stringsFlag
 	files    stringsFlag
 	p        int
 	klog     bool
@@ -144,6 +145,7 @@ func (tf *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&tf.appendTo, "append", "", "raw kernel command line `words` (rt0.strace, rt0.stats)")
 	fs.Var(&tf.env, "env", "set an environment variable of the tests (`KEY=VALUE`, or KEY to copy rt0's own); repeatable")
 	fs.Var(&tf.qemuArgs, "qemu-arg", "extra QEMU command-line `argument`; repeatable")
+	fs.Var(&tf.net, "net", "a network card: QEMU's -nic `spec` (user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT...][,model=virtio-net-pci|e1000|e1000e]; default model virtio-net-pci); repeatable")
 	fs.Var(&tf.files, "files", "also give the tests `dir` (or file), at its absolute path (below GOROOT: at the same place in the GOROOT the binary sees); repeatable")
 	fs.IntVar(&tf.p, "p", runtime.NumCPU(), "run up to `n` packages (build and machine) at a time")
 	fs.BoolVar(&tf.klog, "klog", false, "stream each machine's kernel log (debugcon) to standard error, lines prefixed with the package")
@@ -421,7 +423,7 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 	if p.testsImportNet {
 		t.b.Logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
 	}
-	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet)), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet, !p.Standard)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, testKernelFile)); err == nil {
@@ -678,6 +680,7 @@ func (t *tester) runPkg(p *listedPkg, out io.Writer, jsonOut io.Writer) pkgResul
 		Memory:    tf.memory,
 		SMP:       tf.smp,
 		Accel:     tf.accel,
+		Net:       tf.net,
 		ExtraArgs: tf.qemuArgs,
 		Serial:    serial,
 	}
@@ -938,6 +941,12 @@ func runTest(args []string, sio stdio) int {
 	if _, err := qemu.ParseMemory(tf.memory); err != nil {
 		fmt.Fprintf(sio.err, "rt0 test: -m: %v\n", err)
 		return 2
+	}
+	for _, n := range tf.net {
+		if _, err := qemu.NICArgs(n); err != nil {
+			fmt.Fprintf(sio.err, "rt0 test: %v\n", err)
+			return 2
+		}
 	}
 
 	sigs := make(chan os.Signal, 1)

@@ -480,8 +480,14 @@ func initFS() {
 	mknod(dev, []byte("random"), iDev, 0o444)
 	ino(lookup(dev, []byte("random"))).dev = devRandom
 	makeScreenDevices(dev)
+	pciNode(dev, []byte("rt0net"), devNetSvc, 0)
+	pciNode(dev, []byte("kmsg"), devKmsg, 0)
 	proc, _ := mkdirs([]byte("proc"), 0o555)
-	if self, e := mknod(proc, []byte("self"), iDir, 0o555); e == 0 && args.Argc > 0 {
+	self, e := mknod(proc, []byte("self"), iDir, 0o555)
+	if e == 0 {
+		pciNode(self, []byte("pagemap"), devPagemap, 0)
+	}
+	if e == 0 && args.Argc > 0 {
 		// os.Executable reads this link: the program's path as argv[0] gave it.
 		if exe, e := mknod(self, []byte("exe"), iLink, 0o777); e == 0 {
 			a := argsBuf[args.Argv[0]:]

@@ -24,6 +24,8 @@ const (
 	ptePresent = 1 << 0
 	pteWrite   = 1 << 1
 	pteUser    = 1 << 2
+	ptePWT     = 1 << 3
+	ptePCD     = 1 << 4
 	pteHuge    = 1 << 7
 	pteNX      = 1 << 63
 	pteAddr    = 0x000FFFFFFFFFF000
@@ -106,6 +108,44 @@ func identityLeaf(va uint64) (*uint64, bool) {
 		*pde = pt | ptePresent | pteWrite
 	}
 	return amd64.U64(uintptr(*pde&pteAddr) + uintptr(va>>12&511)*8), true
+}
+
+// identityMapped reports whether identity-mapped address va is mapped.
+func identityMapped(va uint64) bool {
+	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
+	pdpte := *amd64.U64(pdpt + uintptr(va>>30&511)*8)
+	switch {
+	case va >= userBase || pdpte&ptePresent == 0:
+		return false
+	case pdpte&pteHuge != 0:
+		return true
+	}
+	return *amd64.U64(uintptr(pdpte&pteAddr) + uintptr(va>>21&511)*8)&ptePresent != 0
+}
+
+// mapIdentity makes sure the identity map covers [start, end): a GiB it
+// lacks (device memory above RAM: a 64-bit BAR) gets 2 MiB pages,
+// uncached (PCD, PWT) and no-execute, as device registers need.
+func mapIdentity(start, end uint64) bool {
+	if end > userBase || start >= end {
+		return false
+	}
+	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
+	for gb := start >> 30; gb<<30 < end; gb++ {
+		e := amd64.U64(pdpt + uintptr(gb)*8)
+		if *e&ptePresent != 0 {
+			continue
+		}
+		pd, ok := allocZeroed()
+		if !ok {
+			return false
+		}
+		for i := uint64(0); i < 512; i++ {
+			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge | ptePWT | ptePCD | pteNX
+		}
+		*e = pd | ptePresent | pteWrite
+	}
+	return true
 }
 
 // noExecute makes every page of the identity map no-execute but the

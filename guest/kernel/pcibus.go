@@ -21,8 +21,45 @@ const (
 
 // pciRead reads a configuration register through ports 0xCF8/0xCFC.
 func pciRead(bus, dev, fn, off uint8) uint32 {
-	amd64.Outl(pciAddrPort, 1<<31|uint32(bus)<<16|uint32(dev&31)<<11|uint32(fn&7)<<8|uint32(off&0xFC))
+	amd64.Outl(pciAddrPort, pciAddr(bus, dev, fn, off))
 	return amd64.Inl(pciDataPort)
+}
+
+// pciWrite sets a 32-bit configuration register.
+func pciWrite(bus, dev, fn, off uint8, v uint32) {
+	amd64.Outl(pciAddrPort, pciAddr(bus, dev, fn, off))
+	amd64.Outl(pciDataPort, v)
+}
+
+func pciAddr(bus, dev, fn, off uint8) uint32 {
+	return 1<<31 | uint32(bus)<<16 | uint32(dev&31)<<11 | uint32(fn&7)<<8 | uint32(off&0xFC)
+}
+
+// pciConfigRead copies configuration space from offset off of d into p,
+// a register at a time (a read has no side effect on the registers
+// around the bytes asked for).
+func pciConfigRead(d *pci.Device, off int, p []byte) {
+	for i := range p {
+		o := off + i
+		p[i] = byte(pciRead(d.Bus, d.Dev, d.Fn, uint8(o)) >> (8 * (o & 3)))
+	}
+}
+
+// pciConfigWrite writes p at offset off of d's configuration space with
+// accesses of p's own width, through the data port's byte lanes
+// (0xCFC+off&3): rewriting a whole register to change half of it would
+// write back status bits that a write of one clears.
+func pciConfigWrite(d *pci.Device, off int, p []byte) {
+	amd64.Outl(pciAddrPort, pciAddr(d.Bus, d.Dev, d.Fn, uint8(off)))
+	port := uint16(pciDataPort + off&3)
+	switch len(p) {
+	case 1:
+		amd64.Outb(port, p[0])
+	case 2:
+		amd64.Outw(port, uint16(p[0])|uint16(p[1])<<8)
+	case 4:
+		amd64.Outl(port, uint32(p[0])|uint32(p[1])<<8|uint32(p[2])<<16|uint32(p[3])<<24)
+	}
 }
 
 // initPCI finds the devices, if the machine has configuration mechanism #1
@@ -39,6 +76,7 @@ func initPCI() {
 	pci.Scan(pciRead, &pciDevs)
 	for i := 0; i < pciDevs.N; i++ {
 		d := &pciDevs.Dev[i]
+		pci.SizeBARs(pciRead, pciWrite, d)
 		kprint("rt0: PCI ")
 		hexByte(d.Bus)
 		kprint(":")

@@ -133,6 +133,9 @@ func closeFD(fd uint64) int64 {
 	epollForget(int32(fd))
 	switch f.kind {
 	case fdFile:
+		if f.ino >= 0 && ino(f.ino).kind == iDev && ino(f.ino).dev == devNetSvc && f.flags&linux.O_PATH == 0 {
+			socketOp(sockOpNetClose, 0, 0, 0, 0)
+		}
 		releaseInode(f.ino)
 	case fdEpoll:
 		epolls[f.ep].used = false
@@ -362,6 +365,8 @@ func sysIoctl(fd, req, arg uint64) int64 {
 	switch {
 	case f.kind == fdConsole:
 		return screenIoctl(devTTY, req, arg)
+	case f.kind == fdFile && ino(f.ino).kind == iDev && ino(f.ino).dev == devNetSvc:
+		return socketOp(sockOpNetIoctl, req, arg, 0, 0)
 	case f.kind == fdFile && ino(f.ino).kind == iDev:
 		return screenIoctl(ino(f.ino).dev, req, arg)
 	}

@@ -102,6 +102,12 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	if n.kind == iFifo && fl&linux.O_PATH == 0 {
 		return fifoOpen(node, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
 	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 && socketCall == nil {
+		return -linux.ENODEV // a program without sockets has no network
+	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 && netsvcState.open {
+		return -linux.EBUSY // one service
+	}
 	if n.kind == iDev && n.dev == devTTY && fl&linux.O_PATH == 0 {
 		// /dev/tty0 and /dev/console are the console that fds 0-2 are.
 		return allocFD(fdConsole, fl&(linux.O_ACCMODE|linux.O_NONBLOCK|linux.O_CLOEXEC))
@@ -113,6 +119,12 @@ func sysOpenat(dirfd, path, flags, mode uint64) int64 {
 	f := getFile(uint64(fd))
 	f.ino = node
 	n.opens++
+	if n.kind == iDev && n.dev == devUIO && fl&linux.O_PATH == 0 {
+		uioOpened(f, int(n.data))
+	}
+	if n.kind == iDev && n.dev == devNetSvc && fl&linux.O_PATH == 0 {
+		socketOp(sockOpNetOpen, ofdIndex(f), 0, 0, 0)
+	}
 	return fd
 }
 
@@ -131,6 +143,9 @@ func fileRead(f *ofd, off, buf, n uint64) int64 {
 	case iDir:
 		return -linux.EISDIR
 	case iDev:
+		if node.dev >= devPCIConfig {
+			return pciDevRead(f, node, off, buf, n)
+		}
 		p, ok := userBytes(buf, n, true)
 		if !ok {
 			return -linux.EFAULT
@@ -168,12 +183,15 @@ func fileWriteUser(f *ofd, off, buf, n uint64) int64 {
 	case iDir:
 		return -linux.EISDIR
 	case iDev:
-		if node.dev != devFB {
+		if node.dev != devFB && node.dev < devPCIConfig {
 			return int64(n) // /dev/null and friends swallow writes
 		}
 		p, ok := userBytes(buf, n, false)
 		if !ok {
 			return -linux.EFAULT
+		}
+		if node.dev >= devPCIConfig {
+			return pciDevWrite(node, off, p)
 		}
 		return screenDevWrite(node.dev, off, p)
 	}

@@ -44,6 +44,9 @@ func sysMmap(addr, length, prot, flags, fd, off uint64) int64 {
 		if f.kind != fdFile || ino(f.ino).kind != iDev || length == 0 {
 			return -linux.ENODEV
 		}
+		if n := ino(f.ino); n.dev == devPCIResource {
+			return pciMmap(n.data, length, flags, off)
+		}
 		return screenMmap(ino(f.ino).dev, length, flags, off)
 	}
 	if flags&(linux.MAP_SHARED|linux.MAP_PRIVATE) == 0 || length == 0 || addr%mem.PageSize != 0 {

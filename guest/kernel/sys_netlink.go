@@ -1,6 +1,9 @@
 package kernel
 
-import "rt0/guest/linux"
+import (
+	"rt0/guest/kernel/netsvc"
+	"rt0/guest/linux"
+)
 
 // Netlink, the little of it that Go's net.Interfaces and
 // net.InterfaceAddrs ask: an AF_NETLINK NETLINK_ROUTE socket, to which a
@@ -16,7 +19,7 @@ const (
 
 // nlWriter builds netlink messages in a buffer.
 type nlWriter struct {
-	b        [512]byte
+	b        [1536]byte
 	n        int
 	msg      int // where the message being built starts
 	seq, pid uint32
@@ -122,6 +125,9 @@ func netlinkSend(k int32, v *userVec) int64 {
 		var hw [6]byte // the loopback's hardware address: zeros
 		w.attr(linux.IFLA_ADDRESS, hw[:])
 		w.end()
+		if netsvcState.hasIf {
+			netlinkLink(w)
+		}
 	case linux.RTM_GETADDR:
 		family := req[linux.NLMSG_HDRLEN]
 		if family == linux.AF_UNSPEC || family == linux.AF_INET {
@@ -142,6 +148,9 @@ func netlinkSend(k int32, v *userVec) int64 {
 			ip := [16]byte{15: 1}
 			w.attr(linux.IFA_ADDRESS, ip[:])
 			w.end()
+		}
+		if netsvcState.hasIf {
+			netlinkAddrs(w, family)
 		}
 	default:
 		// NLMSG_ERROR: EOPNOTSUPP, with the request's header.
@@ -168,4 +177,71 @@ func netlinkQueue(s *socket, w *nlWriter, n uint64) int64 {
 		return -linux.ENOBUFS
 	}
 	return int64(n)
+}
+
+// netlinkLink adds the network card's interface (the service's, as it
+// described it: sys_socket_net.go).
+func netlinkLink(w *nlWriter) {
+	it := &netsvcState.iface
+	w.begin(linux.RTM_NEWLINK)
+	var ifi [16]byte
+	ifi[2], ifi[3] = linux.ARPHRD_ETHER&0xFF, linux.ARPHRD_ETHER>>8
+	put32(ifi[4:], it.Index)
+	fl := uint32(linux.IFF_BROADCAST | linux.IFF_MULTICAST)
+	if it.Up {
+		fl |= linux.IFF_UP | linux.IFF_RUNNING
+	}
+	put32(ifi[8:], fl)
+	w.raw(ifi[:])
+	w.attr(linux.IFLA_IFNAME, ifName(it))
+	var mtu [4]byte
+	put32(mtu[:], it.MTU)
+	w.attr(linux.IFLA_MTU, mtu[:])
+	w.attr(linux.IFLA_ADDRESS, it.MAC[:])
+	w.end()
+}
+
+// ifName is the interface's name with its NUL.
+func ifName(it *netsvc.Interface) []byte {
+	n := 0
+	for n < len(it.Name)-1 && it.Name[n] != 0 {
+		n++
+	}
+	return it.Name[:n+1]
+}
+
+// netlinkAddrs adds the interface's addresses of family (AF_UNSPEC: all).
+func netlinkAddrs(w *nlWriter, family byte) {
+	it := &netsvcState.iface
+	for i := range it.N {
+		a := &it.Addrs[i]
+		v4 := isV4(&a.IP)
+		if v4 && family == linux.AF_INET6 || !v4 && family == linux.AF_INET {
+			continue
+		}
+		w.begin(linux.RTM_NEWADDR)
+		scope := byte(linux.RT_SCOPE_UNIVERSE)
+		if !v4 && a.IP[0] == 0xfe && a.IP[1]&0xc0 == 0x80 {
+			scope = linux.RT_SCOPE_LINK
+		}
+		ifa := [8]byte{linux.AF_INET6, a.Prefix, 0, scope}
+		put32(ifa[4:], it.Index)
+		if v4 {
+			ifa[0] = linux.AF_INET
+			w.raw(ifa[:])
+			w.attr(linux.IFA_ADDRESS, a.IP[12:])
+			w.attr(linux.IFA_LOCAL, a.IP[12:])
+			var bc [4]byte
+			copy(bc[:], a.IP[12:])
+			for b := a.Prefix; b < 32; b++ {
+				bc[b/8] |= 0x80 >> (b % 8)
+			}
+			w.attr(linux.IFA_BROADCAST, bc[:])
+			w.attr(linux.IFA_LABEL, ifName(it))
+		} else {
+			w.raw(ifa[:])
+			w.attr(linux.IFA_ADDRESS, a.IP[:])
+		}
+		w.end()
+	}
 }

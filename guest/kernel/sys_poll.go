@@ -76,7 +76,7 @@ func sysEpollCtl(epfd, op, fd, ev uint64) int64 {
 	if epf.kind != fdEpoll || epfd == fd {
 		return -linux.EINVAL
 	}
-	if k := getFile(fd).kind; k == fdFile && ino(getFile(fd).ino).kind == iReg {
+	if k := getFile(fd).kind; k == fdFile && alwaysReady(ino(getFile(fd).ino)) {
 		return -linux.EPERM // regular files are always ready: Linux refuses them
 	}
 	ep := &epolls[epf.ep]
@@ -170,7 +170,7 @@ func readiness(f *ofd) uint32 {
 	case fdFile:
 		ev |= linux.EPOLLOUT
 		if ino(f.ino).kind == iDev {
-			ev |= screenReadiness(f)
+			ev |= screenReadiness(f) | uioReadiness(f)
 		}
 	case fdPipe:
 		ev = pipeReadiness(f)
@@ -314,4 +314,11 @@ func eventfdWrite(f *ofd, buf, n uint64) int64 {
 	f.count += v
 	fileChanged(f)
 	return 8
+}
+
+// alwaysReady says whether a file is one Linux's epoll refuses: a regular
+// file, or one of the PCI files that are regular files on Linux (a read
+// never waits).
+func alwaysReady(n *inode) bool {
+	return n.kind == iReg || n.kind == iDev && (n.dev == devPCIConfig || n.dev == devPCIResource || n.dev == devPagemap)
 }

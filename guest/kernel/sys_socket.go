@@ -44,6 +44,7 @@ const (
 	sockOpen
 	sockListening
 	sockConnected
+	sockConnecting // to another host, through the network service (sys_socket_net.go)
 )
 
 // sockAddr is an address and port; IPv4 addresses are kept IPv4-mapped
@@ -82,6 +83,14 @@ type socket struct {
 	pair  int32
 	nlPid uint32               // netlink: the port id
 	opts  [len(optSlots)]int32 // the options a program may read back
+	// The network service's (sys_socket_net.go): the generation that
+	// tells this socket from the slot's later ones, the error a failed
+	// non-blocking connect left for SO_ERROR, and whether the service
+	// listens for this listener.
+	gen     uint32
+	soError int32
+	ext     bool
+	relay   bool // the UDP relay (sys_socket_net.go)
 }
 
 // optSlots are the (level<<16 | name) of the options kept per socket:
@@ -198,6 +207,11 @@ func socketReadiness(k int32) uint32 {
 			ev |= linux.EPOLLHUP
 		}
 		return ev
+	case sockConnecting:
+		return 0
+	}
+	if s.soError != 0 {
+		return linux.EPOLLOUT | linux.EPOLLERR | linux.EPOLLHUP // a failed connect
 	}
 	return linux.EPOLLOUT | linux.EPOLLHUP // not connected, as Linux says of a fresh TCP socket
 }
@@ -207,6 +221,12 @@ func socketClose(k int32) {
 	s := &sockets[k]
 	switch {
 	case s.typ == linux.SOCK_DGRAM:
+		if s.ext && netsvcState.open {
+			netUDPClose(k)
+		}
+		if s.relay {
+			netsvcState.relay = 0
+		}
 		ringDrop(s.rx, false)
 		ringDrop(s.rx, true)
 	case s.state == sockConnected:
@@ -220,6 +240,9 @@ func socketClose(k int32) {
 		}
 		ringDrop(s.rx, true)
 	case s.state == sockListening:
+		if s.ext && netsvcState.open {
+			netUnlisten(k)
+		}
 		// Connections never accepted are closed: their clients see EOF.
 		for c := s.head; c >= 0; {
 			next := sockets[c].next
@@ -278,6 +301,8 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case sockOpClose:
 		socketClose(int32(a0))
 		return 0
+	case sockOpNetOpen, sockOpNetRead, sockOpNetIoctl, sockOpNetReady, sockOpNetClose:
+		return netOp(nr, a0, a1, a2)
 	case linux.SYS_SOCKET:
 		return sysSocket(a0, a1, a2)
 	case linux.SYS_SOCKETPAIR:
@@ -302,7 +327,7 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 		if s.family == linux.AF_UNIX {
 			return unixBind(s, a1, a2)
 		}
-		return sockBind(s, a1, a2)
+		return sockBind(k, a1, a2)
 	case linux.SYS_LISTEN, linux.SYS_ACCEPT, linux.SYS_ACCEPT4:
 		if s.typ == linux.SOCK_DGRAM {
 			return -linux.EOPNOTSUPP
@@ -625,7 +650,8 @@ func ephemeral(s *socket, ip [16]byte) bool {
 	return false
 }
 
-func sockBind(s *socket, a, n uint64) int64 {
+func sockBind(k int32, a, n uint64) int64 {
+	s := &sockets[k]
 	if s.bound || s.family == linux.AF_UNIX {
 		return -linux.EINVAL
 	}
@@ -633,12 +659,15 @@ func sockBind(s *socket, a, n uint64) int64 {
 	if e != 0 {
 		return e
 	}
-	if !isAny(&sa.ip) && !isLoopback(&sa.ip) {
-		return -linux.EADDRNOTAVAIL // the only interface is the loopback
+	if !isAny(&sa.ip) && !isLocal(&sa.ip) {
+		return -linux.EADDRNOTAVAIL // not an address of this machine's
 	}
 	if sa.port == 0 {
 		if !ephemeral(s, sa.ip) {
 			return -linux.EADDRINUSE
+		}
+		if s.typ == linux.SOCK_DGRAM && !isLoopback(&sa.ip) {
+			netUDPBind(k)
 		}
 		return 0
 	}
@@ -646,6 +675,9 @@ func sockBind(s *socket, a, n uint64) int64 {
 		return -linux.EADDRINUSE
 	}
 	s.local, s.bound = sa, true
+	if s.typ == linux.SOCK_DGRAM && !isLoopback(&sa.ip) {
+		netUDPBind(k)
+	}
 	return 0
 }
 
@@ -668,8 +700,12 @@ func sockListen(k, backlog int32) int64 {
 	case !s.bound && !ephemeral(s, anyAddr(s)):
 		return -linux.EADDRINUSE
 	}
+	was := s.state
 	s.state = sockListening
 	s.backlog = min(max(backlog, 1), maxBacklog)
+	if was != sockListening && netShouldListen(s) {
+		netListen(k)
+	}
 	return 0
 }
 
@@ -692,6 +728,8 @@ func connectable(s *socket) int64 {
 		return -linux.EISCONN
 	case sockListening:
 		return -linux.EINVAL
+	case sockConnecting:
+		return -linux.EALREADY
 	}
 	return 0
 }
@@ -711,7 +749,10 @@ func sockConnect(k int32, a, n uint64) int64 {
 			sa.ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
 	}
-	if !isLoopback(&sa.ip) {
+	if !isLocal(&sa.ip) {
+		if netsvcState.open {
+			return netConnect(k, sa)
+		}
 		return -linux.ENETUNREACH
 	}
 	l := findListener(&sa)
@@ -722,6 +763,9 @@ func sockConnect(k int32, a, n uint64) int64 {
 		local := [16]byte{15: 1}
 		if isV4(&sa.ip) {
 			local = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
+		}
+		if isIfAddr(&sa.ip) {
+			local = sa.ip // to the interface's address: from it
 		}
 		if !ephemeral(s, local) {
 			return -linux.EADDRNOTAVAIL
@@ -910,7 +954,10 @@ func sockGetopt(s *socket, level, name, val, lenp uint64) int64 {
 			v[0] = 1
 		}
 	case level == linux.SOL_SOCKET && name == linux.SO_ERROR:
-		// Connections are made at once: no error waits to be reported.
+		// Loopback connections are made at once; a failed connect to
+		// another host leaves its error here, read once.
+		v[0] = uint32(s.soError)
+		s.soError = 0
 	}
 	l, ok := userBytes(lenp, 4, true)
 	if !ok {

@@ -193,7 +193,10 @@ func dgramDest(s *socket, a, alen uint64) (int32, sockAddr, int64) {
 	if isAny(&sa.ip) {
 		sa.ip = loopbackOf(&sa.ip)
 	}
-	if !isLoopback(&sa.ip) {
+	if r := relayFor(&sa.ip); r >= 0 {
+		return r, sa, 0 // another host's: through the network service
+	}
+	if !isLocal(&sa.ip) {
 		return -1, sa, -linux.ENETUNREACH
 	}
 	return udpReceiver(&sa), sa, 0
@@ -225,11 +228,15 @@ func loopbackOf(ip *[16]byte) [16]byte {
 // flags fl) to the address (a, alen), or to its peer if a is 0.
 func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 	s := &sockets[k]
+	if s.relay {
+		return relayIn(v, a, alen)
+	}
 	r := int32(-1)
+	var dst sockAddr
 	switch {
 	case a != 0:
 		var e int64
-		if r, _, e = dgramDest(s, a, alen); e != 0 {
+		if r, dst, e = dgramDest(s, a, alen); e != 0 {
 			return e
 		}
 	case s.state != sockConnected:
@@ -240,7 +247,10 @@ func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 			return -linux.ECONNREFUSED
 		}
 	default:
-		r = udpReceiver(&s.peer)
+		dst = s.peer
+		if r = relayFor(&s.peer.ip); r < 0 {
+			r = udpReceiver(&s.peer)
+		}
 	}
 	max := uint64(maxDgram)
 	if s.family == linux.AF_UNIX {
@@ -250,14 +260,22 @@ func dgramSend(k int32, fl uint32, v *userVec, a, alen, flags uint64) int64 {
 	if n > max || recHdr+n+2+unixPathMax > dgramRing {
 		return -linux.EMSGSIZE
 	}
+	relayed := s.family != linux.AF_UNIX && r >= 0 && sockets[r].relay
 	if s.family != linux.AF_UNIX && !s.bound {
 		ip := [16]byte{15: 1}
 		if s.family == linux.AF_INET {
 			ip = [16]byte{10: 0xFF, 11: 0xFF, 12: 127, 15: 1}
 		}
+		if relayed {
+			ip = anyAddr(s) // answers come from the other host to any address
+		}
 		if !ephemeral(s, ip) {
 			return -linux.EAGAIN
 		}
+	}
+	if relayed {
+		netUDPBind(k)
+		return relayOut(s, &dst, v)
 	}
 	if r < 0 {
 		if s.family == linux.AF_UNIX {
@@ -397,8 +415,20 @@ func dgramConnect(k int32, a, alen uint64) int64 {
 		s.pair = r
 	} else {
 		s.peer = sa
-		if !s.bound && !ephemeral(s, loopbackOf(&sa.ip)) {
+		local := loopbackOf(&sa.ip)
+		if r >= 0 && sockets[r].relay {
+			// Another host's: from the interface's address, as Linux's
+			// route lookup gives getsockname.
+			local, _ = netSource(&sa.ip)
+		}
+		if !s.bound && !ephemeral(s, local) {
 			return -linux.EAGAIN
+		}
+		if r >= 0 && sockets[r].relay {
+			if isAny(&s.local.ip) {
+				s.local.ip = local
+			}
+			netUDPBind(k)
 		}
 	}
 	s.state = sockConnected

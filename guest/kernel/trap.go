@@ -57,6 +57,9 @@ func trap(tf *amd64.TrapFrame) {
 	case v == vecISA+1:
 		keyboardInterrupt()
 		eoi()
+	case v >= vecISA && v < vecISA+maxGSI:
+		deviceInterrupt(uint32(v - vecISA))
+		eoi()
 	case v == amd64.VecSpurious, v >= picBase && v < picBase+16:
 		// spurious LAPIC or 8259 interrupt: no EOI
 	case v == amd64.VecDebug:
@@ -152,7 +155,7 @@ func reschedule(tf *amd64.TrapFrame, k *kcpu, me int) {
 	if live == 0 {
 		panicMsg("no threads left")
 	}
-	if runnable == 0 && next == 0 && !waitingForInput() {
+	if runnable == 0 && next == 0 && !waitingForInput() && !waitingForDevice() {
 		panicMsg("deadlock: every thread is blocked with no timeout and nothing can wake them")
 	}
 	ready := sched.Ready()

@@ -44,6 +44,8 @@ const (
 	EOPNOTSUPP      = 95
 	EAFNOSUPPORT    = 97
 	ENOPKG          = 65
+	EALREADY        = 114
+	EINPROGRESS     = 115
 	EADDRINUSE      = 98
 	EADDRNOTAVAIL   = 99
 	ENETUNREACH     = 101
@@ -219,24 +221,30 @@ const (
 
 // Netlink route messages (rtnetlink(7)), as net.Interfaces reads them.
 const (
-	NETLINK_ROUTE   = 0
-	NLMSG_HDRLEN    = 16
-	NLMSG_ERROR     = 2
-	NLMSG_DONE      = 3
-	NLM_F_MULTI     = 2
-	RTM_NEWLINK     = 16
-	RTM_GETLINK     = 18
-	RTM_NEWADDR     = 20
-	RTM_GETADDR     = 22
-	IFLA_ADDRESS    = 1
-	IFLA_IFNAME     = 3
-	IFLA_MTU        = 4
-	IFA_ADDRESS     = 1
-	IFA_LOCAL       = 2
-	IFA_LABEL       = 3
-	ARPHRD_LOOPBACK = 772
-	IFF_UP          = 1
-	IFF_LOOPBACK    = 8
-	IFF_RUNNING     = 64
-	RT_SCOPE_HOST   = 254
+	NETLINK_ROUTE     = 0
+	NLMSG_HDRLEN      = 16
+	NLMSG_ERROR       = 2
+	NLMSG_DONE        = 3
+	NLM_F_MULTI       = 2
+	RTM_NEWLINK       = 16
+	RTM_GETLINK       = 18
+	RTM_NEWADDR       = 20
+	RTM_GETADDR       = 22
+	IFLA_ADDRESS      = 1
+	IFLA_IFNAME       = 3
+	IFLA_MTU          = 4
+	IFA_ADDRESS       = 1
+	IFA_LOCAL         = 2
+	IFA_LABEL         = 3
+	ARPHRD_LOOPBACK   = 772
+	IFF_UP            = 1
+	IFF_LOOPBACK      = 8
+	IFF_RUNNING       = 64
+	RT_SCOPE_HOST     = 254
+	RT_SCOPE_LINK     = 253
+	RT_SCOPE_UNIVERSE = 0
+	ARPHRD_ETHER      = 1
+	IFF_BROADCAST     = 2
+	IFF_MULTICAST     = 4096
+	IFA_BROADCAST     = 4
 )

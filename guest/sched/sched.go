@@ -54,6 +54,8 @@ const (
 	WaitAccept         // a connection to accept (WaitAddr: the listening socket)
 	WaitRestart        // any change of a ring (WaitAddr), then the system call runs again (Args[0]: its number)
 	WaitFifo           // the other end of a FIFO to open (WaitAddr: its ring; Args[0]: the open flags)
+	WaitConnect        // the network service's answer to a connect (WaitAddr: the socket)
+	WaitDevice         // a device's interrupt (WaitAddr: the uio device; Args[0]: the buffer, Args[1]: the description)
 )
 
 // Thread is one thread of the single process.

@@ -20,8 +20,18 @@ package build
 // they call into it.
 const kernelImportName = "rt0kernel"
 
-// enableSockets is the generated call, with its reason.
-const enableSockets = "// The program imports package net: link the kernel's sockets.\nfunc init() { " + kernelImportName + ".EnableSockets() }\n"
+// enableSockets is the generated call, with its reason: the kernel's
+// sockets, then the network card and TCP/IP for them (rt0/guest/net/netstack).
+const enableSockets = "// The program imports package net: link the kernel's sockets and the network.\nfunc init() {\n\t" + kernelImportName + ".EnableSockets()\n\t" + netstackImportName + ".Start()\n}\n"
+
+// enableSocketsOnly is the call for a test binary without the network.
+const enableSocketsOnly = "// The test binary imports package net: link the kernel's sockets.\nfunc init() { " + kernelImportName + ".EnableSockets() }\n"
+
+// netstackImportName is the name the generated files give rt0/guest/net/netstack.
+const netstackImportName = "rt0netstack"
+
+// NetstackImport is the network's package.
+const NetstackImport = "rt0/guest/net/netstack"
 
 // MainKernelSource is the file added to a main package that rt0 builds;
 // sockets says whether the program imports package net.
@@ -29,16 +39,22 @@ func MainKernelSource(sockets bool) string {
 	if !sockets {
 		return "package main\n\nimport (\n\t_ \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n"
 	}
-	return "package main\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t_ \"" + painterImport + "\"\n)\n\n" + enableSockets
+	return "package main\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t" + netstackImportName + " \"" + NetstackImport + "\"\n\t_ \"" + painterImport + "\"\n)\n\n" + enableSockets
 }
 
 // TestKernelSource is the external test file (package <pkgName>_test, so
 // that it may import the kernel even into packages the kernel imports)
 // added to a package that rt0 test builds; sockets says whether the test
-// binary imports package net.
-func TestKernelSource(pkgName string, sockets bool) string {
+// binary imports package net, network whether it may link the network
+// card's stack too (not into the standard library's packages, whose
+// private GOROOT holds the kernel's packages but not the modules
+// gVisor's stack needs: their sockets stay on the loopback).
+func TestKernelSource(pkgName string, sockets, network bool) string {
 	if !sockets {
 		return "package " + pkgName + "_test\n\nimport _ \"" + KernelImport + "\"\n"
 	}
-	return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + KernelImport + "\"\n\n" + enableSockets
+	if !network {
+		return "package " + pkgName + "_test\n\nimport " + kernelImportName + " \"" + KernelImport + "\"\n\n" + enableSocketsOnly
+	}
+	return "package " + pkgName + "_test\n\nimport (\n\t" + kernelImportName + " \"" + KernelImport + "\"\n\t" + netstackImportName + " \"" + NetstackImport + "\"\n)\n\n" + enableSockets
 }

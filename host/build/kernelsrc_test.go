@@ -15,20 +15,21 @@ func TestOverlaySourceWithoutSockets(t *testing.T) {
 	if got, want := MainKernelSource(false), "package main\n\nimport (\n\t_ \"rt0/guest/kernel\"\n\t_ \"rt0/guest/painter\"\n)\n"; got != want {
 		t.Errorf("MainKernelSource(false) = %q, want %q", got, want)
 	}
-	if got, want := TestKernelSource("strings", false), "package strings_test\n\nimport _ \"rt0/guest/kernel\"\n"; got != want {
+	if got, want := TestKernelSource("strings", false, true), "package strings_test\n\nimport _ \"rt0/guest/kernel\"\n"; got != want {
 		t.Errorf("TestKernelSource(strings, false) = %q, want %q", got, want)
 	}
 }
 
-// With the network the file calls kernel.EnableSockets from an init
-// function, and is what gofmt would write.
+// With the network the file calls kernel.EnableSockets (then the
+// network's Start) from an init function, and is what gofmt would write.
 func TestOverlaySourceWithSockets(t *testing.T) {
 	for _, tc := range []struct {
 		src, pkg    string
 		wantImports map[string]string // path -> name
 	}{
-		{MainKernelSource(true), "main", map[string]string{"rt0/guest/kernel": kernelImportName, "rt0/guest/painter": "_"}},
-		{TestKernelSource("http", true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName}},
+		{MainKernelSource(true), "main", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName, "rt0/guest/painter": "_"}},
+		{TestKernelSource("http", true, true), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName, NetstackImport: netstackImportName}},
+		{TestKernelSource("http", true, false), "http_test", map[string]string{"rt0/guest/kernel": kernelImportName}},
 	} {
 		if formatted, err := format.Source([]byte(tc.src)); err != nil || string(formatted) != tc.src {
 			t.Errorf("not gofmt'd (%v):\n%s", err, tc.src)

@@ -130,6 +130,10 @@ type Config struct {
 	// serial port): the guest's console output then goes nowhere.
 	NoSerial bool
 
+	// Net are network cards, each in QEMU's -nic syntax (nic.go: NICArgs
+	// checks the model and adds the default one).
+	Net []string
+
 	// ExtraArgs are appended to the generated QEMU command line.
 	ExtraArgs []string
 
@@ -324,6 +328,13 @@ func (c *Config) args(accel string) ([]string, error) {
 	)
 	if !c.NoExitDevice {
 		args = append(args, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
+	}
+	for _, n := range c.Net {
+		a, err := NICArgs(n)
+		if err != nil {
+			return nil, fmt.Errorf("qemu: %w", err)
+		}
+		args = append(args, a...)
 	}
 	args = append(args, c.ExtraArgs...)
 	return args, nil

@@ -21,6 +21,9 @@ type Device struct {
 	Header             uint8 // header type, without the multi-function bit
 	BAR                [6]uint32
 	IRQLine, IRQPin    uint8
+	// Win is what each BAR decodes, once SizeBARs ran (bar.go); a 64-bit
+	// BAR's second register has a zero Window.
+	Win [6]Window
 }
 
 // MaxDevices bounds what Scan reports.

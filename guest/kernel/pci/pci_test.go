@@ -108,3 +108,64 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// barDev is a fake function whose BARs behave as registers do: a write
+// stores the value masked by the window's size, the type bits fixed.
+type barDev struct {
+	reg  [6]uint32
+	mask [6]uint32 // the bits a write can set
+	cmd  uint32
+}
+
+func (b *barDev) read(_, _, _, off uint8) uint32 {
+	switch {
+	case off == 0x04:
+		return b.cmd
+	case off == 0x0C:
+		return 0
+	case off >= 0x10 && off < 0x28:
+		return b.reg[(off-0x10)/4]
+	}
+	return 0
+}
+
+func (b *barDev) write(_, _, _, off uint8, v uint32) {
+	switch {
+	case off == 0x04:
+		b.cmd = v
+	case off >= 0x10 && off < 0x28:
+		i := (off - 0x10) / 4
+		b.reg[i] = v&b.mask[i] | b.reg[i]&^b.mask[i]
+	}
+}
+
+func TestSizeBARs(t *testing.T) {
+	b := &barDev{cmd: 0x0107}
+	// BAR0: 128 KiB of 32-bit memory at 0xfeb80000.
+	b.reg[0], b.mask[0] = 0xfeb80000, 0xFFFE0000
+	// BAR1: 64 I/O ports at 0xc040.
+	b.reg[1], b.mask[1] = 0xc041, 0xFFC0
+	// BAR2: unimplemented.
+	// BAR4/5: 16 KiB of 64-bit prefetchable memory at 0x8_0000_4000.
+	b.reg[4], b.mask[4] = 0x4000|0xC, 0xFFFFC000
+	b.reg[5], b.mask[5] = 0x8, 0xFFFFFFFF
+	d := Device{Header: 0}
+	for i := range 6 {
+		d.BAR[i] = b.reg[i]
+	}
+	SizeBARs(b.read, b.write, &d)
+	want := [6]Window{
+		{Base: 0xfeb80000, Size: 128 << 10},
+		{Base: 0xc040, Size: 64, IO: true},
+		{},
+		{},
+		{Base: 0x8_0000_4000, Size: 16 << 10, Bits64: true, Prefetch: true},
+		{},
+	}
+	if d.Win != want {
+		t.Errorf("windows\n%+v\nwant\n%+v", d.Win, want)
+	}
+	if b.cmd != 0x0107 || b.reg[0] != 0xfeb80000 || b.reg[1] != 0xc041 || b.reg[4] != 0x400C || b.reg[5] != 8 {
+		t.Errorf("registers not restored: cmd %#x regs %#x", b.cmd, b.reg)
+	}
+}
