@@ -194,7 +194,7 @@ func hostileFrames(r *rand.Rand) [][]byte {
 
 func TestBootNICHostile(t *testing.T) {
 	img := Build(t, "testdata/progs/netserve")
-	for _, model := range []string{"virtio-net-pci"} {
+	for _, model := range []string{"virtio-net-pci", "e1000", "e1000e"} {
 		t.Run(model, func(t *testing.T) {
 			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {

@@ -196,8 +196,10 @@ func (g *guest) quit() *qemu.Result {
 
 func TestBootNIC(t *testing.T) {
 	img := Build(t, "testdata/progs/netserve")
-	for _, c := range []struct{ machine, model, mac string }{
-		{"pc", "virtio-net-pci", "52:54:00:12:34:56"},
+	for _, c := range []struct{ machine, model, mac, card string }{
+		{"pc", "virtio-net-pci", "52:54:00:12:34:56", "virtio-net"},
+		{"pc", "e1000", "52:54:00:12:34:56", "e1000 82540EM"},
+		{"q35", "e1000e", "52:54:00:12:34:56", "e1000e 82574L"},
 	} {
 		t.Run(c.model, func(t *testing.T) {
 			hostPort, echoPort := hostServer(t), hostUDPEcho(t)
@@ -298,16 +300,11 @@ func TestBootNIC(t *testing.T) {
 			}
 			wantContains(t, "output", res.Serial, "serving on [::]:8080\n", "quit\n")
 			wantContains(t, "kernel log", res.Debug, "rt0: net: eth0 (", "): 10.0.2.15/24 via 10.0.2.2, DNS 10.0.2.3 (DHCP from 10.0.2.2) up in ")
-			if !strings.Contains(string(res.Debug), modelName(c.model)+" "+c.mac) {
-				t.Errorf("kernel log names no %s %s:\n%s", modelName(c.model), c.mac, res.Debug)
+			if want := "rt0: net: eth0 (" + c.card + " " + c.mac + "): "; !strings.Contains(string(res.Debug), want) {
+				t.Errorf("kernel log has no %q:\n%s", want, res.Debug)
 			}
 		})
 	}
-}
-
-// modelName is how the driver names the card in the log.
-func modelName(qemuModel string) string {
-	return strings.TrimSuffix(qemuModel, "-pci")
 }
 
 // udpAsk sends msg to 127.0.0.1:port and returns the answer (5 s, three

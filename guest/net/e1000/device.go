@@ -175,11 +175,14 @@ func start(regs registers, irq interrupt, c chip, mem ringMemory) (*Device, erro
 	// Write each frame back at once rather than after the receive delay
 	// timer (13.4.30, "Receive Delay Timer Register"): RDTR 0.
 	regs.Write32(regRDTR, 0)
-	// Receiver on: broadcasts accepted, the CRC stripped, 2048-byte
-	// buffers, no long frames, neither unicast nor multicast promiscuous,
-	// descriptor-minimum threshold at half the ring (RDMTS 00), legacy
-	// descriptors (82574: DTYP 00).
-	regs.Write32(regRCTL, rctlEN|rctlBAM|rctlSECRC|rctlBSIZE2048)
+	// Receiver on: broadcasts accepted, every multicast accepted (IPv6's
+	// neighbour discovery lives on multicast: router advertisements to
+	// ff02::1, solicitations to each address's solicited-node group; the
+	// stack keeps what it joined, so no multicast table to keep), the CRC
+	// stripped, 2048-byte buffers, no long frames, not unicast
+	// promiscuous, descriptor-minimum threshold at half the ring (RDMTS
+	// 00), legacy descriptors (82574: DTYP 00).
+	regs.Write32(regRCTL, rctlEN|rctlBAM|rctlMPE|rctlSECRC|rctlBSIZE2048)
 
 	tx, err := newTXRing(regs, mem.txDesc, mem.txBufs, ringLen)
 	if err != nil {

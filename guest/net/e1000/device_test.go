@@ -47,11 +47,11 @@ func TestStart(t *testing.T) {
 	if ctrl&(ctrlSLU|ctrlASDE) != ctrlSLU|ctrlASDE || ctrl&(ctrlLRST|ctrlPHYRST|ctrlRST) != 0 {
 		t.Errorf("CTRL %#x", ctrl)
 	}
-	if got, want := f.get(regRCTL), uint32(rctlEN|rctlBAM|rctlSECRC); got != want {
+	if got, want := f.get(regRCTL), uint32(rctlEN|rctlBAM|rctlMPE|rctlSECRC); got != want {
 		t.Errorf("RCTL %#x, want %#x", got, want)
 	}
-	if got := f.get(regRCTL); got&(rctlLPE|rctlUPE|rctlMPE|rctlBSEX|3<<16) != 0 {
-		t.Errorf("RCTL %#x: long or promiscuous or not 2048-byte buffers", got)
+	if got := f.get(regRCTL); got&(rctlLPE|rctlUPE|rctlBSEX|3<<16) != 0 {
+		t.Errorf("RCTL %#x: long or unicast promiscuous or not 2048-byte buffers", got)
 	}
 	if got, want := f.get(regTCTL), uint32(tctlEN|tctlPSP|0x0F<<4|0x40<<12); got != want {
 		t.Errorf("TCTL %#x, want %#x", got, want)
