@@ -235,11 +235,38 @@ const (
 // Send transmits one frame (header and payload, no FCS): it copies it
 // into the next transmit buffer and posts its descriptor.
 func (d *Device) Send(frame []byte) error {
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
+	if err := d.post(frame); err != nil {
+		return err
+	}
+	d.tx.kick()
+	return nil
+}
+
+// SendBatch is Send of each frame with one tail write for them all.
+func (d *Device) SendBatch(frames [][]byte) error {
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
+	for _, f := range frames {
+		if d.tx.free() == 0 {
+			d.tx.kick() // what is posted must reach the device before we wait for it
+		}
+		if err := d.post(f); err != nil {
+			d.tx.kick()
+			return err
+		}
+	}
+	d.tx.kick()
+	return nil
+}
+
+// post puts frame in the ring, waiting for room, without telling the
+// device. Called with txMu held.
+func (d *Device) post(frame []byte) error {
 	if len(frame) < minFrame || len(frame) > maxFrame {
 		return fmt.Errorf("e1000: a %d-byte frame (want %d to %d)", len(frame), minFrame, maxFrame)
 	}
-	d.txMu.Lock()
-	defer d.txMu.Unlock()
 	stuck := time.Now().Add(txStuck)
 	for d.tx.free() == 0 {
 		if d.tx.reclaim() > 0 {
@@ -267,7 +294,10 @@ func (d *Device) Send(frame []byte) error {
 // and waits. The second drain closes the race with a frame written back
 // between the first drain and the ICR read: its cause was cleared with
 // the others, so no interrupt would come for it.
-func (d *Device) Receive(deliver func(frame []byte)) error {
+func (d *Device) Receive(deliver func(frame []byte), flush func()) error {
+	if flush == nil {
+		flush = func() {}
+	}
 	if !d.receiving.CompareAndSwap(false, true) {
 		return errors.New("e1000: Receive is already running")
 	}
@@ -287,6 +317,7 @@ func (d *Device) Receive(deliver func(frame []byte)) error {
 			return fmt.Errorf("e1000: interrupt: %w", err)
 		}
 		d.rx.drain(deliver)
+		flush()
 		if _, err := d.irq.Wait(); err != nil {
 			return fmt.Errorf("e1000: interrupt: %w", err)
 		}

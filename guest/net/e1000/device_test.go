@@ -120,7 +120,7 @@ func TestSendChecksLength(t *testing.T) {
 // every frame goes out once.
 func TestSendWaitsForFullRing(t *testing.T) {
 	f, d := startFake(t, 0x100e, true)
-	go d.Receive(func([]byte) {})
+	go d.Receive(func([]byte) {}, nil)
 	defer f.irq.close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -180,7 +180,7 @@ func TestReceiveLoop(t *testing.T) {
 	f, d := startFake(t, 0x10d3, true)
 	got := make(chan []byte, 2000)
 	done := make(chan error)
-	go func() { done <- d.Receive(func(b []byte) { got <- append([]byte(nil), b...) }) }()
+	go func() { done <- d.Receive(func(b []byte) { got <- append([]byte(nil), b...) }, nil) }()
 	const frames = 1500
 	deadline := time.Now().Add(5 * time.Second)
 	for i := 0; i < frames; i++ {
@@ -205,7 +205,7 @@ func TestReceiveLoop(t *testing.T) {
 			t.Fatalf("only %d of %d frames delivered", i, frames)
 		}
 	}
-	if err := d.Receive(func([]byte) {}); err == nil {
+	if err := d.Receive(func([]byte) {}, nil); err == nil {
 		t.Error("a second Receive ran alongside the first")
 	}
 	f.irq.close()
@@ -230,7 +230,7 @@ func TestReceiveNoLostWakeup(t *testing.T) {
 		}
 	}
 	got := make(chan []byte, 2)
-	go d.Receive(func(b []byte) { got <- append([]byte(nil), b...) })
+	go d.Receive(func(b []byte) { got <- append([]byte(nil), b...) }, nil)
 	defer f.irq.close()
 	time.Sleep(10 * time.Millisecond) // the loop waits
 	f.receive(frame(1, 60), 0)

@@ -104,8 +104,12 @@ func (r *txRing) post(frame []byte) {
 	setDesc(r.desc.buf, i, r.bufs.phys(i*bufSize), uint32(len(frame))|cmd<<24)
 	r.tail = (i + 1) % r.n
 	r.busy++
-	// The descriptor's stores are atomic and come first (descriptors.go):
-	// the device fetches the descriptor only after it sees the tail move.
+}
+
+// kick tells the device of the posted descriptors: the tail moves. The
+// descriptors' stores are atomic and come first (descriptors.go): the
+// device fetches a descriptor only after it sees the tail move past it.
+func (r *txRing) kick() {
 	r.regs.Write32(regTDT, uint32(r.tail))
 }
 

@@ -60,6 +60,7 @@ func TestTXPostAndReclaim(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		tx.post(frame(i, 60+i))
+		tx.kick()
 	}
 	if got := f.get(regTDT); got != 3 {
 		t.Errorf("TDT %d after 3 posts, want 3", got)
@@ -91,6 +92,7 @@ func TestTXFull(t *testing.T) {
 	f, tx, _ := smallRings(t, 8)
 	for i := 0; i < 7; i++ {
 		tx.post(frame(i, 100))
+		tx.kick()
 	}
 	if tx.free() != 0 {
 		t.Fatalf("free %d after 7 posts to a ring of 8", tx.free())
@@ -104,6 +106,7 @@ func TestTXFull(t *testing.T) {
 	}
 	for i := 7; i < 10; i++ {
 		tx.post(frame(i, 100))
+		tx.kick()
 	}
 	if tdt := f.get(regTDT); tdt != 2 {
 		t.Errorf("TDT %d after wrapping, want 2", tdt)
@@ -130,6 +133,7 @@ func TestTXLaps(t *testing.T) {
 	for posted < 500 {
 		for k := rng.Intn(20); k > 0 && tx.free() > 0; k-- {
 			tx.post(frame(posted, 14+rng.Intn(maxFrame-13)))
+			tx.kick()
 			posted++
 		}
 		f.transmit(rng.Intn(20))

@@ -24,6 +24,16 @@ type Device interface {
 	Send(frame []byte) error
 	// Receive runs until the device fails: it waits for frames (by
 	// interrupt) and calls deliver with each, in order, from its own
-	// goroutine. The frame is valid only during the call.
-	Receive(deliver func(frame []byte)) error
+	// goroutine, and flush (if not nil) after each batch it found, before
+	// it waits again: a stack that holds frames back to coalesce them
+	// (GRO) passes them on then. The frame is valid only during the call.
+	Receive(deliver func(frame []byte), flush func()) error
+}
+
+// BatchSender is a Device that sends several frames at the cost of one:
+// it posts them all, then tells the hardware once (a doorbell write is the
+// dearest part of a send under emulation).
+type BatchSender interface {
+	// SendBatch is Send of each frame, in order.
+	SendBatch(frames [][]byte) error
 }

@@ -1,17 +1,13 @@
 package netstack
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
-	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
@@ -35,7 +31,7 @@ type iface struct {
 	name  string
 	dev   link.Device
 	stack *stack.Stack
-	ch    *channel.Endpoint
+	ep    *endpoint
 
 	mu     sync.Mutex
 	addr   netip.Prefix // IPv4 address and subnet
@@ -54,7 +50,6 @@ type iface struct {
 }
 
 func newIface(name string, dev link.Device) (*iface, error) {
-	mac := dev.MAC()
 	n := &iface{name: name, dev: dev, ndp: newNDP()}
 	n.stack = stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocolWithOptions(ipv6Options(n.ndp)), arp.NewProtocol},
@@ -68,38 +63,23 @@ func newIface(name string, dev link.Device) (*iface, error) {
 	n.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
 	mod := tcpip.TCPModerateReceiveBufferOption(true)
 	n.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &mod)
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 128 << 10, Max: 4 << 20}
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 4 << 20}
 	n.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &rcv)
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 64 << 10, Max: 4 << 20}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 4 << 20}
 	n.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
 
-	n.ch = channel.New(txQueue, uint32(dev.MTU()+14), tcpip.LinkAddress(mac[:]))
-	if err := n.stack.CreateNIC(nicID, ethernet.New(n.ch)); err != nil {
+	n.ep = newEndpoint(dev)
+	n.ep.tx = func() { n.txFrames.Add(1) }
+	if err := n.stack.CreateNIC(nicID, n.ep); err != nil {
 		return nil, fmt.Errorf("gVisor CreateNIC: %v", err)
 	}
-	go n.transmit()
 	go n.ndp.run(n)
 	current = n
 	go func() {
-		err := dev.Receive(n.deliver)
+		err := dev.Receive(n.deliver, n.ep.flush)
 		logf("rt0: net: %s: %s stopped receiving: %v", name, dev.Model(), err)
 	}()
 	return n, nil
-}
-
-// transmit sends the stack's frames.
-func (n *iface) transmit() {
-	for {
-		pkt := n.ch.ReadContext(context.Background())
-		if pkt == nil {
-			return
-		}
-		v := pkt.ToView()
-		n.dev.Send(v.AsSlice())
-		n.txFrames.Add(1)
-		v.Release()
-		pkt.DecRef()
-	}
 }
 
 // deliver hands a received frame to the stack (after the snoop).
@@ -111,12 +91,7 @@ func (n *iface) deliver(frame []byte) {
 	if snoop != nil && snoop(frame) {
 		return
 	}
-	if len(frame) < 14 {
-		return // a runt: not even an Ethernet header
-	}
-	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(frame)})
-	n.ch.InjectInbound(0, pkt) // ethernet.Endpoint reads the type from the header
-	pkt.DecRef()
+	n.ep.deliver(frame)
 }
 
 func (n *iface) String() string {

@@ -151,5 +151,5 @@ func (d *ndp) OnAutoGenAddressInvalidated(_ tcpip.NICID, a tcpip.AddressWithPref
 }
 
 func (d *ndp) OnRecursiveDNSServerOption(tcpip.NICID, []tcpip.Address, time.Duration) {}
-func (d *ndp) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)         {}
-func (d *ndp) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA) {}
+func (d *ndp) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)             {}
+func (d *ndp) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA)   {}

@@ -214,11 +214,48 @@ func (n *netDevice) LinkUp() bool {
 // offers it and notifies the device. With the ring full it waits for the
 // device to return buffers.
 func (n *netDevice) Send(frame []byte) error {
+	n.txMu.Lock()
+	defer n.txMu.Unlock()
+	if err := n.post(frame); err != nil {
+		return err
+	}
+	n.kick()
+	return nil
+}
+
+// SendBatch is Send of each frame, with one notification for them all
+// (the device takes the whole batch from the ring when it looks).
+func (n *netDevice) SendBatch(frames [][]byte) error {
+	n.txMu.Lock()
+	defer n.txMu.Unlock()
+	for _, f := range frames {
+		if len(n.tx.free) == 0 {
+			n.kick() // what is posted must reach the device before we wait for it
+		}
+		if err := n.post(f); err != nil {
+			n.kick()
+			return err
+		}
+	}
+	n.kick()
+	return nil
+}
+
+// kick makes the offered buffers visible and notifies the device if it
+// wants to be. Called with txMu held.
+func (n *netDevice) kick() {
+	n.tx.publish()
+	if n.tx.needsNotify() {
+		n.hw.notify(transmitQueue)
+	}
+}
+
+// post copies frame after a zeroed header into a free transmit buffer and
+// offers it, not yet published. Called with txMu held.
+func (n *netDevice) post(frame []byte) error {
 	if len(frame) < ethHdrSize || len(frame) > maxFrame {
 		return fmt.Errorf("virtio-net: a %d-byte frame (want %d to %d)", len(frame), ethHdrSize, maxFrame)
 	}
-	n.txMu.Lock()
-	defer n.txMu.Unlock()
 	id, err := n.transmitDescriptor()
 	if err != nil {
 		return err
@@ -232,10 +269,6 @@ func (n *netDevice) Send(frame []byte) error {
 		length = minFrame
 	}
 	n.tx.offer(id, netHdrSize+length)
-	n.tx.publish()
-	if n.tx.needsNotify() {
-		n.hw.notify(transmitQueue)
-	}
 	return nil
 }
 
@@ -308,7 +341,10 @@ func (n *netDevice) reclaimTransmitted() error {
 // interrupt again, and waits only if nothing arrived meanwhile: a frame
 // used between the drain and the ISR read raised an interrupt the read
 // cleared, so the ring is looked at once more after it.
-func (n *netDevice) Receive(deliver func(frame []byte)) error {
+func (n *netDevice) Receive(deliver func(frame []byte), flush func()) error {
+	if flush == nil {
+		flush = func() {}
+	}
 	if !n.receiving.CompareAndSwap(false, true) {
 		return errors.New("virtio-net: Receive is already running")
 	}
@@ -332,6 +368,7 @@ func (n *netDevice) Receive(deliver func(frame []byte)) error {
 		if n.rx.usedPending() || n.transmitPending() {
 			continue
 		}
+		flush()
 		if err := n.hw.waitInterrupt(); err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func main() {
 			default: // not keeping up: the frame is dropped, as a NIC would
 				dropped.Add(1)
 			}
-		})
+		}, nil)
 		fail("Receive: %v", err)
 	}()
 

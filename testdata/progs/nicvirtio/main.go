@@ -59,7 +59,7 @@ func main() {
 			default: // the program is not keeping up: drop
 				dropped.Add(1)
 			}
-		})
+		}, nil)
 		fail("receive: %v", err)
 	}()
 
