@@ -40,8 +40,15 @@
 //	                (their ring, which sockets use too: package ring);
 //	                sys_socket.go TCP and Unix streams, sys_socket_dgram.go
 //	                UDP, Unix datagrams and seqpacket, sys_netlink.go the
-//	                loopback for net.Interfaces: linked only into programs
-//	                that import net (EnableSockets)
+//	                interfaces for net.Interfaces, sys_socket_net.go the
+//	                sockets that leave the machine through the network
+//	                service (/dev/rt0net; its messages: package netsvc):
+//	                linked only into programs that import net (EnableSockets)
+//	pcibus.go       the PCI bus: the scan, BAR sizing, configuration space
+//	sysfs_pci.go    /sys/bus/pci/devices: the files drivers above the
+//	                runtime use (config, resource, resourceN), /proc/self/
+//	                pagemap, /dev/kmsg
+//	uio.go          /dev/uioN: a PCI function's INTx interrupt for its driver
 //	trace.go        the startup tracer (debug-register breakpoints)
 //	smbios.go       the SMBIOS tables: the machine's identity for the log
 //	                (the structure walker: package smbiostab)

@@ -124,9 +124,10 @@ func identityMapped(va uint64) bool {
 }
 
 // mapIdentity makes sure the identity map covers [start, end): a GiB it
-// lacks (device memory above RAM: a 64-bit BAR) gets 2 MiB pages,
-// uncached (PCD, PWT) and no-execute, as device registers need.
-func mapIdentity(start, end uint64) bool {
+// lacks (device memory above RAM: a framebuffer, a 64-bit BAR) gets 2 MiB
+// pages, no-execute, with the caching flags given (uncached, PCD|PWT, for
+// device registers). The first 4 GiB are mapped already (host/image).
+func mapIdentity(start, end, caching uint64) bool {
 	if end > userBase || start >= end {
 		return false
 	}
@@ -141,7 +142,7 @@ func mapIdentity(start, end uint64) bool {
 			return false
 		}
 		for i := uint64(0); i < 512; i++ {
-			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge | ptePWT | ptePCD | pteNX
+			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge | caching | pteNX
 		}
 		*e = pd | ptePresent | pteWrite
 	}

@@ -129,28 +129,9 @@ func initScreen() {
 // mapFramebuffer makes sure the identity map covers the framebuffer (it
 // may lie above 4 GiB, outside RAM).
 func mapFramebuffer(addr, size uint64) bool {
-	if addr+size <= 1<<32 {
-		return true // the boot tables map the first 4 GiB
-	}
-	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
-	for gb := addr >> 30; gb<<30 < addr+size; gb++ {
-		if gb >= 512 {
-			return false
-		}
-		e := amd64.U64(pdpt + uintptr(gb)*8)
-		if *e&ptePresent != 0 {
-			continue
-		}
-		pd, ok := allocZeroed()
-		if !ok {
-			return false
-		}
-		for i := uint64(0); i < 512; i++ {
-			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge
-		}
-		*e = pd | ptePresent | pteWrite
-	}
-	return true
+	// Cached: the kernel and the painter write whole rows; the firmware's
+	// MTRRs make the framebuffer write-combining where it cares.
+	return mapIdentity(addr, addr+size, 0)
 }
 
 func screenClear() {

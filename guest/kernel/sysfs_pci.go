@@ -229,7 +229,7 @@ func pciMmap(res, length, flags, off uint64) int64 {
 	if off%mem.PageSize != 0 || off >= size || length > size-off {
 		return -linux.EINVAL
 	}
-	if !mapIdentity(w.Base, w.Base+size) {
+	if !mapIdentity(w.Base, w.Base+size, ptePWT|ptePCD) {
 		return -linux.ENOMEM
 	}
 	return int64(w.Base + off)

@@ -26,13 +26,7 @@ const (
 
 // SizeBARs fills d.Win from d's BARs.
 func SizeBARs(read Read, write Write, d *Device) {
-	nbar := 0
-	switch d.Header {
-	case 0:
-		nbar = 6
-	case 1:
-		nbar = 2
-	}
+	nbar := d.bars()
 	cmd := read(d.Bus, d.Dev, d.Fn, cmdReg)
 	write(d.Bus, d.Dev, d.Fn, cmdReg, cmd&0xFFFF&^cmdDecode)
 	for i := 0; i < nbar; i++ {

@@ -66,14 +66,7 @@ func scanBus(read Read, t *Table, bus uint8, seen *[256]bool) {
 			cls := read(bus, dev, fn, 0x08)
 			d.Class, d.Sub, d.ProgIF = uint8(cls>>24), uint8(cls>>16), uint8(cls>>8)
 			d.Header = uint8(read(bus, dev, fn, 0x0C)>>16) & 0x7F
-			nbar := 0
-			switch d.Header {
-			case 0:
-				nbar = 6
-			case 1:
-				nbar = 2
-			}
-			for i := 0; i < nbar; i++ {
+			for i := 0; i < d.bars(); i++ {
 				d.BAR[i] = read(bus, dev, fn, uint8(0x10+4*i))
 			}
 			irq := read(bus, dev, fn, 0x3C)
@@ -129,4 +122,16 @@ func ClassName(class, sub uint8) string {
 		return "SMBus controller"
 	}
 	return ""
+}
+
+// bars is how many BARs d's header type has: six for a device, two for a
+// PCI-to-PCI bridge, none for anything else.
+func (d *Device) bars() int {
+	switch d.Header {
+	case 0:
+		return 6
+	case 1:
+		return 2
+	}
+	return 0
 }
