@@ -9,6 +9,7 @@ require (
 	github.com/u-root/u-root v0.12.1-0.20240114161452-ab3534910ced
 	golang.org/x/arch v0.33.0
 	golang.org/x/image v0.48.0
+	golang.org/x/net v0.55.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )
 

@@ -35,6 +35,7 @@ type wire struct {
 	c     *net.UDPConn
 	qemu  *net.UDPAddr
 	udp   chan string // UDP payloads the guest sent to this host
+	pong  chan uint16 // the sequence numbers of the guest's ICMP echo replies
 	other int         // frames of other kinds seen
 }
 
@@ -62,6 +63,15 @@ func (w *wire) run() {
 			}
 		case header.IPv4ProtocolNumber:
 			ip := header.IPv4(f[header.EthernetMinimumSize:])
+			if ip.IsValid(len(ip)) && ip.TransportProtocol() == header.ICMPv4ProtocolNumber {
+				if ic := header.ICMPv4(ip.Payload()); len(ic) >= header.ICMPv4MinimumSize && ic.Type() == header.ICMPv4EchoReply {
+					select {
+					case w.pong <- ic.Sequence():
+					default:
+					}
+				}
+				continue
+			}
 			if !ip.IsValid(len(ip)) || ip.TransportProtocol() != header.UDPProtocolNumber {
 				w.other++
 				continue
@@ -113,6 +123,17 @@ func udpFrame(srcPort, dstPort uint16, payload []byte) []byte {
 	x := header.PseudoHeaderChecksum(header.UDPProtocolNumber, wireHostIP, wireGuestIP, uint16(len(u)))
 	u.SetChecksum(^checksum.Checksum(u, x))
 	return ipFrame(header.UDPProtocolNumber, u)
+}
+
+// pingFrame is an ICMP echo request with sequence number seq.
+func pingFrame(seq uint16) []byte {
+	ic := header.ICMPv4(make([]byte, header.ICMPv4MinimumSize+8))
+	ic.SetType(header.ICMPv4Echo)
+	ic.SetIdent(0x7274)
+	ic.SetSequence(seq)
+	copy(ic.Payload(), "rt0 ping")
+	ic.SetChecksum(^checksum.Checksum(ic, 0))
+	return ipFrame(header.ICMPv4ProtocolNumber, ic)
 }
 
 func synFrame(srcPort, dstPort uint16, seq uint32) []byte {
@@ -202,7 +223,7 @@ func TestBootNICHostile(t *testing.T) {
 			}
 			defer c.Close()
 			qport := freePort(t)
-			w := &wire{c: c, qemu: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: qport}, udp: make(chan string, 64)}
+			w := &wire{c: c, qemu: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: qport}, udp: make(chan string, 64), pong: make(chan uint16, 64)}
 			go w.run()
 			cfg := qemu.Config{
 				Kernel: img, SMP: 1, Timeout: 3 * time.Minute,
@@ -267,7 +288,20 @@ func TestBootNICHostile(t *testing.T) {
 				}
 			}
 			ok := ask("after", time.Minute)
+			// And the stack itself answers a ping (gVisor's ICMP).
+			pinged := false
+			for seq := uint16(1); seq <= 5 && !pinged; seq++ {
+				w.send(pingFrame(seq))
+				select {
+				case got := <-w.pong:
+					pinged = got == seq
+				case <-time.After(2 * time.Second):
+				}
+			}
 			res := finish()
+			if !pinged {
+				t.Errorf("no answer to an ICMP echo request after the hostile frames")
+			}
 			if !ok {
 				t.Fatalf("no echo from the guest after %d hostile frames and a SYN flood\nserial:\n%s\ndebugcon:\n%s", len(frames), res.Serial, res.Debug)
 			}

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/dns/dnsmessage"
+
 	"rt0/host/qemu"
 )
 
@@ -115,7 +117,8 @@ func bootServer(t *testing.T, img, machine, model, ip string) *guest {
 		Kernel:  img,
 		Machine: machine,
 		SMP:     1,
-		Net:     []string{fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=udp:127.0.0.1:%d-:9999,model=%s", port, uport, model)},
+		Net: []string{fmt.Sprintf("user,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=udp:127.0.0.1:%d-:9999,guestfwd=tcp:10.0.2.100:53-tcp:127.0.0.1:%d,model=%s",
+			port, uport, hostDNS(t), model)},
 		Timeout: 3 * time.Minute,
 	}
 	if ip != "" {
@@ -285,6 +288,12 @@ func TestBootNIC(t *testing.T) {
 			for err := range errs {
 				g.fail("%v", err)
 			}
+			// A name, resolved by Go's resolver from the DNS server this
+			// test runs (10.0.2.100:53 in the guest, by guestfwd).
+			body, err = g.get("/resolve?name=rt0.test&server=10.0.2.100")
+			if want := "[192.0.2.7 2001:db8::7] <nil>\n"; err != nil || body != want {
+				g.fail("resolving rt0.test: %q %v, want %q", body, err, want)
+			}
 			// UDP, the guest asking: to the host's echo server and back.
 			body, err = g.get(fmt.Sprintf("/udp?addr=10.0.2.2:%d&msg=ping", echoPort))
 			if want := fmt.Sprintf("from 10.0.2.2:%d: host echo: ping\n", echoPort); err != nil || body != want {
@@ -394,4 +403,78 @@ func eui64(mac string) string {
 	ip := make(net.IP, 16)
 	copy(ip[8:], id[:])
 	return strings.TrimPrefix(ip.String(), "::")
+}
+
+// hostDNS answers DNS queries over TCP on the host's loopback (RFC 1035
+// 4.2.2: each message after its 2-byte length) for one name, rt0.test:
+// 192.0.2.7 and 2001:db8::7 (documentation addresses), NXDOMAIN for
+// others. It returns the port.
+func hostDNS(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for {
+					// QEMU's guestfwd connects once, when it starts, and
+					// carries every guest connection to 10.0.2.100:53 on
+					// this one: no deadline.
+					var n [2]byte
+					if _, err := io.ReadFull(c, n[:]); err != nil {
+						return
+					}
+					q := make([]byte, int(n[0])<<8|int(n[1]))
+					if _, err := io.ReadFull(c, q); err != nil {
+						return
+					}
+					a, err := dnsAnswer(q)
+					if err != nil {
+						return
+					}
+					c.Write(append([]byte{byte(len(a) >> 8), byte(len(a))}, a...))
+				}
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func dnsAnswer(query []byte) ([]byte, error) {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return nil, err
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil, err
+	}
+	h.Response, h.Authoritative, h.RecursionAvailable = true, true, true
+	b := dnsmessage.NewBuilder(nil, h)
+	b.EnableCompression()
+	ours := strings.EqualFold(q.Name.String(), "rt0.test.")
+	if !ours {
+		h.RCode = dnsmessage.RCodeNameError
+		b = dnsmessage.NewBuilder(nil, h)
+	}
+	b.StartQuestions()
+	b.Question(q)
+	b.StartAnswers()
+	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
+	switch {
+	case ours && q.Type == dnsmessage.TypeA:
+		b.AResource(rh, dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}})
+	case ours && q.Type == dnsmessage.TypeAAAA:
+		b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: [16]byte{0x20, 0x01, 0x0d, 0xb8, 15: 7}})
+	}
+	return b.Finish()
 }

@@ -7,6 +7,8 @@
 //	GET /blob?n=N        N bytes: byte i is i*7 mod 251
 //	GET /fetch?url=U     fetches U and answers its status, length and SHA-256
 //	GET /udp?addr=A&msg=M  sends M to UDP address A, answers the reply (5 s)
+//	GET /resolve?name=N&server=S  resolves N with Go's resolver asking S (by
+//	                     TCP: /etc/resolv.conf rewritten), answers the addresses
 //	GET /stacks          every goroutine's stack (the network's among them)
 //	GET /quit            answers, then the program exits 0
 //	UDP :9999            echoes every datagram back, "echo: " before it;
@@ -21,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +91,16 @@ func main() {
 			return
 		}
 		fmt.Fprintf(w, "from %v: %s\n", c.RemoteAddr(), b[:n])
+	})
+	mux.HandleFunc("/resolve", func(w http.ResponseWriter, r *http.Request) {
+		conf := "nameserver " + r.URL.Query().Get("server") + "\noptions use-vc single-request attempts:1 timeout:5\n"
+		if err := os.WriteFile("/etc/resolv.conf", []byte(conf), 0o644); err != nil {
+			fmt.Fprintf(w, "error %v\n", err)
+			return
+		}
+		addrs, err := net.LookupHost(r.URL.Query().Get("name"))
+		slices.Sort(addrs) // the resolver orders them by RFC 6724, which the interface's addresses decide
+		fmt.Fprintf(w, "%v %v\n", addrs, err)
 	})
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, netstack.Stats())
