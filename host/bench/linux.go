@@ -27,13 +27,7 @@ func linuxVs(dir string) {
 	ctx := context.Background()
 	kernel, err := linuxguest.Kernel(ctx)
 	check(err)
-	img := filepath.Join(dir, "vsbench.elf")
-	rt0Build("./testdata/progs/vsbench", img)
-	plain := filepath.Join(dir, "vsbench")
-	cmd := exec.Command("go", "build", "-o", plain, "./testdata/progs/vsbench")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	check(err, string(out))
+	img, plain := buildBoth(dir, "./testdata/progs/vsbench")
 	initrd := filepath.Join(dir, "vsbench.cpio")
 	check(linuxguest.Initramfs(plain, initrd))
 
@@ -106,4 +100,17 @@ func spread(v []float64) string {
 // noisy: the spread is more than half the median.
 func noisy(v []float64) bool {
 	return maxF(v)-minF(v) > medianF(v)/2
+}
+
+// buildBoth builds prog as an rt0 image and as a plain static Linux
+// binary (for a Linux guest's /init), in dir.
+func buildBoth(dir, prog string) (img, plain string) {
+	name := filepath.Base(prog)
+	img, plain = filepath.Join(dir, name+".elf"), filepath.Join(dir, name)
+	rt0Build(prog, img)
+	cmd := exec.Command("go", "build", "-o", plain, prog)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	check(err, string(out))
+	return img, plain
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -34,13 +33,7 @@ func netVs(dir string) {
 	ctx := context.Background()
 	kernel, err := linuxguest.Kernel(ctx)
 	check(err)
-	img := filepath.Join(dir, "netbench.elf")
-	rt0Build("./testdata/progs/netbench", img)
-	plain := filepath.Join(dir, "netbench")
-	cmd := exec.Command("go", "build", "-o", plain, "./testdata/progs/netbench")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	check(err, string(out))
+	img, plain := buildBoth(dir, "./testdata/progs/netbench")
 	mods := map[string]string{}
 	for _, m := range []string{
 		"kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
