@@ -58,8 +58,9 @@
 //
 // Everything in this package runs either before the Go runtime exists or
 // inside a trap, on a kernel stack, while some goroutine is frozen mid-
-// instruction. So, everywhere in guest/ but guest/painter (guest/kernel and
-// its subpackages, guest/arch/amd64, guest/sched, guest/multiboot):
+// instruction. So, everywhere in guest/ but guest/painter and guest/net
+// (guest/kernel and its subpackages, guest/arch/amd64, guest/sched,
+// guest/multiboot):
 //
 //   - no heap allocation (no new, make, append, closures that escape,
 //     interfaces, maps, fmt): the allocator needs a P and may block;

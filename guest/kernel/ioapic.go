@@ -58,6 +58,17 @@ func enableISA(irq int) {
 	if flags>>2&3 == 3 { // level triggered
 		lo |= 1 << 15
 	}
-	ioapicWrite(0x10+2*gsi+1, uint32(lapicRead(lapicID)>>24)<<24)
-	ioapicWrite(0x10+2*gsi, lo)
+	ioapicRoute(gsi, lo)
+}
+
+// enableLevel routes I/O APIC input pin, level-triggered and active-high
+// (a PCI interrupt line as QEMU describes it: uio.go), to vector
+// vecISA+pin on the boot CPU.
+func enableLevel(pin uint32) { ioapicRoute(pin, vecISA+pin|1<<15) }
+
+// ioapicRoute points input pin's redirection entry at the boot CPU with
+// low word lo (vector, polarity, trigger; unmasked).
+func ioapicRoute(pin, lo uint32) {
+	ioapicWrite(0x10+2*pin+1, uint32(lapicRead(lapicID)>>24)<<24)
+	ioapicWrite(0x10+2*pin, lo)
 }

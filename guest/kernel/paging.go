@@ -41,23 +41,8 @@ func initPaging() {
 	amd64.WriteCR0(amd64.ReadCR0() | amd64.CR0_WP)
 	// Identity-map RAM above 4 GiB, in 2 MiB pages, up to 512 GiB.
 	pdpt := uintptr(*amd64.U64(pml4) & pteAddr)
-	top := bootInfo.MaxAddr()
-	if top > userBase {
-		top = userBase
-	}
-	for gb := uint64(4); gb<<30 < top; gb++ {
-		e := amd64.U64(pdpt + uintptr(gb)*8)
-		if *e&ptePresent != 0 {
-			continue
-		}
-		pd, ok := allocZeroed()
-		if !ok {
-			panicMsg("out of memory building the identity map")
-		}
-		for i := uint64(0); i < 512; i++ {
-			*amd64.U64(uintptr(pd) + uintptr(i)*8) = (gb<<30 + i<<21) | ptePresent | pteWrite | pteHuge
-		}
-		*e = pd | ptePresent | pteWrite
+	if top := min(bootInfo.MaxAddr(), userBase); top > 4<<30 && !mapIdentity(4<<30, top, 0) {
+		panicMsg("out of memory building the identity map")
 	}
 	unmapNullPage(pdpt)
 	protectImage()

@@ -58,7 +58,7 @@ func pciConfigWrite(d *pci.Device, off int, p []byte) {
 	case 2:
 		amd64.Outw(port, uint16(p[0])|uint16(p[1])<<8)
 	case 4:
-		amd64.Outl(port, uint32(p[0])|uint32(p[1])<<8|uint32(p[2])<<16|uint32(p[3])<<24)
+		amd64.Outl(port, u32(p))
 	}
 }
 

@@ -3,6 +3,7 @@ package kernel
 import (
 	"rt0/guest/linux"
 	"rt0/guest/sched"
+	"unsafe"
 )
 
 // File descriptors, Linux's two levels: a descriptor (a small number, with
@@ -106,6 +107,11 @@ func allocFD(k fileKind, flags uint32) int64 {
 		ofds[o].kind = fdFree
 	}
 	return fd
+}
+
+// ofdIndex is description f's index in ofds.
+func ofdIndex(f *ofd) uint64 {
+	return uint64((uintptr(unsafe.Pointer(f)) - uintptr(unsafe.Pointer(&ofds[0]))) / unsafe.Sizeof(ofds[0]))
 }
 
 // ofdOf returns the description index of open descriptor fd.

@@ -239,6 +239,11 @@ func socketClose(k int32) {
 			ringDrop(s.tx, false)
 		}
 		ringDrop(s.rx, true)
+	case s.state == sockConnecting:
+		// Closed while the service connects it: a connect waiting in
+		// another thread ends (Linux would hold the socket open under
+		// it; rt0 frees it, so it must not leave the waiter asleep).
+		netConnectDone(k, -linux.ECONNABORTED)
 	case s.state == sockListening:
 		if s.ext && netsvcState.open {
 			netUnlisten(k)

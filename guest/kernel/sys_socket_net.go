@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"rt0/guest/kernel/netsvc"
 	"rt0/guest/linux"
 	"rt0/guest/sched"
@@ -94,11 +92,6 @@ func netOp(nr, a0, a1, a2 uint64) int64 {
 		return 0
 	}
 	return -linux.ENOSYS
-}
-
-// ofdIndex is f's index in ofds.
-func ofdIndex(f *ofd) uint64 {
-	return uint64((uintptr(unsafe.Pointer(f)) - uintptr(unsafe.Pointer(&ofds[0]))) / unsafe.Sizeof(ofds[0]))
 }
 
 // netPush queues event e for the service; false if the queue is full.
@@ -351,19 +344,27 @@ func netPair(k int32) (int64, int64) {
 }
 
 // netListen tells the service of listener k.
-func netListen(k int32) {
+func netListen(k int32) { netAnnounce(k, netsvc.EvListen) }
+
+// netUnlisten tells the service that listener k closed.
+func netUnlisten(k int32) { netForget(k, netsvc.EvUnlisten) }
+
+// netAnnounce gives socket k a new generation and tells the service what
+// it now has (op: EvListen, EvUDPBind): its address and port.
+func netAnnounce(k int32, op uint32) {
 	s := &sockets[k]
 	netsvcState.gen++
 	s.gen, s.ext = netsvcState.gen, true
-	e := netsvc.Event{Op: netsvc.EvListen, Sock: k, Gen: s.gen, Family: uint16(s.family), V6Only: s.v6only,
+	e := netsvc.Event{Op: op, Sock: k, Gen: s.gen, Family: uint16(s.family), V6Only: s.v6only,
 		Local: s.local.ip, LPort: s.local.port}
 	netPush(&e)
 }
 
-// netUnlisten tells the service that listener k closed.
-func netUnlisten(k int32) {
+// netForget tells the service that socket k, announced, closed (op:
+// EvUnlisten, EvUDPClose).
+func netForget(k int32, op uint32) {
 	s := &sockets[k]
-	e := netsvc.Event{Op: netsvc.EvUnlisten, Sock: k, Gen: s.gen, Family: uint16(s.family)}
+	e := netsvc.Event{Op: op, Sock: k, Gen: s.gen, Family: uint16(s.family), Local: s.local.ip, LPort: s.local.port}
 	netPush(&e)
 }
 
@@ -443,19 +444,11 @@ func netUDPBind(k int32) {
 	if s.ext || !netsvcState.open {
 		return
 	}
-	netsvcState.gen++
-	s.gen, s.ext = netsvcState.gen, true
-	e := netsvc.Event{Op: netsvc.EvUDPBind, Sock: k, Gen: s.gen, Family: uint16(s.family), V6Only: s.v6only,
-		Local: s.local.ip, LPort: s.local.port}
-	netPush(&e)
+	netAnnounce(k, netsvc.EvUDPBind)
 }
 
 // netUDPClose tells the service that UDP socket k closed.
-func netUDPClose(k int32) {
-	s := &sockets[k]
-	e := netsvc.Event{Op: netsvc.EvUDPClose, Sock: k, Gen: s.gen, Family: uint16(s.family), Local: s.local.ip, LPort: s.local.port}
-	netPush(&e)
-}
+func netUDPClose(k int32) { netForget(k, netsvc.EvUDPClose) }
 
 // relayOut queues the program's datagram v from s to dst for the service.
 func relayOut(s *socket, dst *sockAddr, v *userVec) int64 {

@@ -204,7 +204,7 @@ func portAccess(res, off uint64, p []byte, write bool) int64 {
 	case write && n == 2:
 		amd64.Outw(port, uint16(p[0])|uint16(p[1])<<8)
 	case write:
-		amd64.Outl(port, uint32(p[0])|uint32(p[1])<<8|uint32(p[2])<<16|uint32(p[3])<<24)
+		amd64.Outl(port, u32(p))
 	case n == 1:
 		p[0] = amd64.Inb(port)
 	case n == 2:

@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"rt0/guest/kernel/pci"
 	"rt0/guest/linux"
 	"rt0/guest/sched"
@@ -83,13 +81,6 @@ func uioOpened(f *ofd, u int) {
 	}
 }
 
-// enableLevel routes I/O APIC input pin, level-triggered and active-high,
-// to vector vecISA+pin on the boot CPU.
-func enableLevel(pin uint32) {
-	ioapicWrite(0x10+2*pin+1, uint32(lapicRead(lapicID)>>24)<<24)
-	ioapicWrite(0x10+2*pin, uint32(vecISA+pin)|1<<15)
-}
-
 // deviceInterrupt serves the interrupt of I/O APIC pin pin.
 func deviceInterrupt(pin uint32) {
 	for u := 0; u < nUIOs; u++ {
@@ -162,7 +153,7 @@ func uioRead(f *ofd, u int, buf, n uint64) int64 {
 	sched.Block(cur, sched.WaitDevice, uint64(u), 0, 0)
 	t := sched.T(cur)
 	t.Args[0] = buf
-	t.Args[1] = uint64((uintptr(unsafe.Pointer(f)) - uintptr(unsafe.Pointer(&ofds[0]))) / unsafe.Sizeof(ofds[0]))
+	t.Args[1] = ofdIndex(f)
 	return blocked
 }
 
@@ -172,7 +163,7 @@ func uioWrite(u int, p []byte) int64 {
 	}
 	dev := &pciDevs.Dev[uios[u].pci]
 	cmd := uint16(pciRead(dev.Bus, dev.Dev, dev.Fn, pciCommand))
-	if p[0]|p[1]|p[2]|p[3] != 0 {
+	if u32(p) != 0 {
 		cmd &^= pciIntxDisable
 	} else {
 		cmd |= pciIntxDisable

@@ -46,6 +46,7 @@ const (
 	ENOPKG          = 65
 	EALREADY        = 114
 	EINPROGRESS     = 115
+	ECONNABORTED    = 103
 	EADDRINUSE      = 98
 	EADDRNOTAVAIL   = 99
 	ENETUNREACH     = 101

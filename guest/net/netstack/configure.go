@@ -72,9 +72,7 @@ func (n *iface) addrs() []netip.Prefix {
 			continue
 		}
 		if ip, ok := netip.AddrFromSlice(pa.AddressWithPrefix.Address.AsSlice()); ok {
-			if _, err := n.stack.GetMainNICAddress(nicID, ipv6.ProtocolNumber); err == nil {
-				a = append(a, netip.PrefixFrom(ip, pa.AddressWithPrefix.PrefixLen))
-			}
+			a = append(a, netip.PrefixFrom(ip, pa.AddressWithPrefix.PrefixLen))
 		}
 	}
 	return a

@@ -22,7 +22,6 @@ import (
 const (
 	nicID   = 1
 	ifIndex = 2 // the loopback is 1, as on Linux
-	txQueue = 512
 )
 
 // iface is the network card's interface: the driver below, gVisor's

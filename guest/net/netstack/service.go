@@ -75,9 +75,6 @@ func (s *service) setInterface() error {
 			break
 		}
 		in.Addrs[in.N] = netsvc.Addr{IP: p.Addr().As16(), Prefix: uint8(p.Bits())}
-		if p.Addr().Is4() {
-			in.Addrs[in.N].Prefix = uint8(p.Bits())
-		}
 		in.N++
 	}
 	var b [netsvc.InterfaceSize]byte

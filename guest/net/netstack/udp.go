@@ -183,7 +183,7 @@ func (u *udpService) in(p *udpPort) {
 	}
 	for {
 		buf.Reset()
-		res, terr := p.ep.Read(&buf, tcpip.ReadOptions{NeedRemoteAddr: true, NeedLinkPacketInfo: false})
+		res, terr := p.ep.Read(&buf, tcpip.ReadOptions{NeedRemoteAddr: true})
 		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
 			select {
 			case <-ready:
