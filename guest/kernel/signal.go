@@ -149,6 +149,7 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 		return false
 	}
 	clear(frame)
+	tf.CompleteFX()
 	copy(frame[fp-sp:], tf.FX[:])
 
 	put64(frame[sfPretcode:], restorer)
@@ -239,6 +240,7 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 	if fp := le64(sc[scFpstate:]); fp != 0 {
 		if b, ok := userBytes(fp, fpstateSize, false); ok {
 			copy(tf.FX[:], b)
+			tf.FXPartial = 0 // the whole state is the context's now
 			tf.FX[24], tf.FX[25] = tf.FX[24]|0x80, tf.FX[25]|0x1F // keep MXCSR sane: exceptions masked
 		}
 	}

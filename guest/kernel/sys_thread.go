@@ -22,6 +22,7 @@ func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
 		return -linux.EAGAIN
 	}
 	t := sched.T(i)
+	tf.CompleteFX()
 	t.Frame = *tf
 	t.Frame.RAX = 0
 	if stk != 0 {

@@ -195,7 +195,9 @@ func NewMain(rip, rsp uint64) int {
 // entry — writes its result there.
 func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
 	if c := amd64.This(); i == int(c.Current) && c.Frame != 0 {
-		table.t[i].Frame = *(*amd64.TrapFrame)(amd64.Ptr(uintptr(c.Frame)))
+		tf := (*amd64.TrapFrame)(amd64.Ptr(uintptr(c.Frame)))
+		tf.CompleteFX()
+		table.t[i].Frame = *tf
 	}
 	table.Block(i, w, addr, deadline, timeoutRet)
 }
@@ -387,6 +389,7 @@ func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
 	if cur == 0 {
 		ct.State = Runnable // idle is always ready
 	} else if ct.State == Running {
+		tf.CompleteFX()
 		ct.Frame = *tf // preempted; a blocked thread's frame was saved by Block
 		ct.State = Runnable
 	}

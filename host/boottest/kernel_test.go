@@ -73,6 +73,21 @@ func TestBootPanics(t *testing.T) {
 		"main.main()")
 }
 
+// A system call, an interrupt, a thread switch and a signal keep a
+// thread's registers as Linux does — all but RAX, RCX and R11, the XMM
+// registers, MXCSR and the x87 control word included — on one CPU (where
+// threads switch inside system calls) and on two; and on a CPU without
+// RDFSBASE/WRFSBASE (qemu64), where the FS base moves through its MSR.
+func TestBootRegisters(t *testing.T) {
+	want := hostRun(t, "testdata/progs/regs")
+	img := Build(t, "testdata/progs/regs")
+	for _, c := range []qemu.Config{{SMP: 1}, {SMP: 2}, {SMP: 1, CPU: "qemu64"}} {
+		t.Run(fmt.Sprintf("smp%d-%s", c.SMP, c.CPU), func(t *testing.T) {
+			wantOutput(t, Boot(t, img, c), want, 0)
+		})
+	}
+}
+
 // A goroutine spinning without calls is preempted by SIGURG.
 func TestBootPreempt(t *testing.T) {
 	res := Boot(t, Build(t, "testdata/progs/preempt"), qemu.Config{Append: "rt0.stats"})

@@ -25,6 +25,7 @@ const (
 	CR0_CD           = 1 << 30
 	CR4_OSFXSR       = 1 << 9
 	CR4_OSXMMEXCPT   = 1 << 10
+	CR4_FSGSBASE     = 1 << 16
 	RFLAGS_IF        = 1 << 9
 	RFLAGS_TF        = 1 << 8
 	RFLAGS_DF        = 1 << 10

@@ -9,9 +9,14 @@ package amd64
 // The assembly uses the offsets in frame_amd64.h; TestFrameOffsets checks
 // them against this struct.
 type TrapFrame struct {
-	FX     [512]byte // FXSAVE area: x87/MMX/SSE state (16-byte aligned)
-	_      uint64
-	FSBase uint64 // IA32_FS_BASE of the interrupted thread (its TLS)
+	FX [512]byte // FXSAVE area: x87/MMX/SSE state (16-byte aligned)
+	// FXPartial is 1 while FX holds only XMM0-15 (at FXXMM): the SYSCALL
+	// entry saves just the registers the kernel's Go code overwrites,
+	// and the rest of the thread's x87/SSE state (x87 registers, control
+	// and status words, MXCSR) is still in the CPU. CompleteFX fills it
+	// in before the frame is copied or read. 0: FX is a whole FXSAVE.
+	FXPartial uint64
+	FSBase    uint64 // IA32_FS_BASE of the interrupted thread (its TLS)
 
 	R15, R14, R13, R12, R11, R10, R9, R8 uint64
 	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
@@ -25,6 +30,27 @@ type TrapFrame struct {
 
 // VectorSyscall marks a frame built by the SYSCALL entry.
 const VectorSyscall = 256
+
+// FXXMM is where XMM0 starts in an FXSAVE area (16 bytes a register).
+const FXXMM = 160
+
+// CompleteFX makes tf's FX a whole FXSAVE image, if the SYSCALL entry saved
+// only its XMM registers. tf must be the frame of the kernel entry in
+// progress on this CPU, from a thread: that thread's x87 state and MXCSR
+// are then still in the CPU's registers (the kernel's Go code uses only
+// XMM registers, and nothing restores another thread's state before the
+// way out). Everything that copies a frame away or reads its FX calls it
+// first: the thread table (sched.Block, sched.Switch), clone, signal
+// delivery.
+func (tf *TrapFrame) CompleteFX() {
+	if tf.FXPartial != 0 {
+		fxComplete(tf)
+	}
+}
+
+// fxComplete loads tf's XMM registers and FXSAVEs the whole state into tf
+// (trap_amd64.s).
+func fxComplete(tf *TrapFrame)
 
 // FrameSize is the size of a TrapFrame on the stack.
 const FrameSize = 704

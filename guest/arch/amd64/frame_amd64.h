@@ -3,6 +3,8 @@
 // the Go constants, and that nothing here goes unchecked.
 
 #define TF_FX		0
+#define TF_XMM		160
+#define TF_FXPARTIAL	512
 #define TF_FSBASE	520
 #define TF_R15		528
 #define TF_RAX		640

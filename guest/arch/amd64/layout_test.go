@@ -41,6 +41,8 @@ func TestFrameOffsets(t *testing.T) {
 	var c CPU
 	want := map[string]uintptr{
 		"TF_FX":          unsafe.Offsetof(tf.FX),
+		"TF_XMM":         unsafe.Offsetof(tf.FX) + FXXMM,
+		"TF_FXPARTIAL":   unsafe.Offsetof(tf.FXPartial),
 		"TF_FSBASE":      unsafe.Offsetof(tf.FSBase),
 		"TF_R15":         unsafe.Offsetof(tf.R15),
 		"TF_RAX":         unsafe.Offsetof(tf.RAX),

@@ -15,6 +15,18 @@
 // On return it restores whatever the frame then holds — possibly another
 // thread's state, if the scheduler swapped it — and IRETQs.
 //
+// A system call saves less than an interrupt: only XMM0-15 of the x87/SSE
+// state, with MOVUPS, and marks the frame FXPartial. The kernel's Go code
+// overwrites XMM registers (X15 is its zero register, copies go through
+// X0...) but never the x87 unit or MXCSR, so those stay in the CPU until
+// the way out, unless the thread's frame is copied away first
+// (TrapFrame.CompleteFX). Under TCG, FXSAVE and FXRSTOR are emulated
+// helpers that cost 670 ns a round trip, a third of a getpid then; the 32
+// MOVUPS cost 140 ns. (Linux saves no FPU state on a system call: its
+// kernel does not use the FPU.) The FS base moves with RDFSBASE/WRFSBASE
+// where the CPU has them (CPUID.7.0:EBX.FSGSBASE; fsgsbase, syscall.go),
+// else through the MSR.
+//
 // Kernel code runs with interrupts off (IF=0) from entry to IRETQ, so
 // nothing nests except a fault in the kernel itself, which has its own IST
 // stack and stops the machine.
@@ -38,21 +50,56 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	R13
 	PUSHQ	R14
 	PUSHQ	R15
+	CMPB	·fsgsbase(SB), $0
+	JEQ	rdmsr
+	RDFSBASEQ	AX
+	JMP	push
+rdmsr:
 	MOVL	$MSR_FS_BASE, CX
 	RDMSR
 	SHLQ	$32, DX
 	ORQ	DX, AX
+push:
 	PUSHQ	AX
 	SUBQ	$(TF_FSBASE), SP
+	CMPQ	TF_VECTOR(SP), $VECTOR_SYSCALL
+	JNE	fxsave
+	MOVUPS	X0, (TF_XMM+0*16)(SP)
+	MOVUPS	X1, (TF_XMM+1*16)(SP)
+	MOVUPS	X2, (TF_XMM+2*16)(SP)
+	MOVUPS	X3, (TF_XMM+3*16)(SP)
+	MOVUPS	X4, (TF_XMM+4*16)(SP)
+	MOVUPS	X5, (TF_XMM+5*16)(SP)
+	MOVUPS	X6, (TF_XMM+6*16)(SP)
+	MOVUPS	X7, (TF_XMM+7*16)(SP)
+	MOVUPS	X8, (TF_XMM+8*16)(SP)
+	MOVUPS	X9, (TF_XMM+9*16)(SP)
+	MOVUPS	X10, (TF_XMM+10*16)(SP)
+	MOVUPS	X11, (TF_XMM+11*16)(SP)
+	MOVUPS	X12, (TF_XMM+12*16)(SP)
+	MOVUPS	X13, (TF_XMM+13*16)(SP)
+	MOVUPS	X14, (TF_XMM+14*16)(SP)
+	MOVUPS	X15, (TF_XMM+15*16)(SP)
+	MOVQ	$1, TF_FXPARTIAL(SP)
+	JMP	saved
+fxsave:
 	FXSAVE64	(SP)
+	MOVQ	$0, TF_FXPARTIAL(SP)
+saved:
 	CLD
 
 	// FS := top of this stack + 8, so that FS:-8 is the slot holding &trap g.
 	LEAQ	(TF_TOP_OFFSET+8)(SP), AX
+	CMPB	·fsgsbase(SB), $0
+	JEQ	wrmsr
+	WRFSBASEQ	AX
+	JMP	call
+wrmsr:
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$MSR_FS_BASE, CX
 	WRMSR
+call:
 
 	MOVQ	SP, AX
 	SUBQ	$16, SP
@@ -63,13 +110,40 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 
 // trapReturn restores the CPU from the TrapFrame at SP and IRETQs.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
+	CMPQ	TF_FXPARTIAL(SP), $0
+	JEQ	fxrstor
+	MOVUPS	(TF_XMM+0*16)(SP), X0
+	MOVUPS	(TF_XMM+1*16)(SP), X1
+	MOVUPS	(TF_XMM+2*16)(SP), X2
+	MOVUPS	(TF_XMM+3*16)(SP), X3
+	MOVUPS	(TF_XMM+4*16)(SP), X4
+	MOVUPS	(TF_XMM+5*16)(SP), X5
+	MOVUPS	(TF_XMM+6*16)(SP), X6
+	MOVUPS	(TF_XMM+7*16)(SP), X7
+	MOVUPS	(TF_XMM+8*16)(SP), X8
+	MOVUPS	(TF_XMM+9*16)(SP), X9
+	MOVUPS	(TF_XMM+10*16)(SP), X10
+	MOVUPS	(TF_XMM+11*16)(SP), X11
+	MOVUPS	(TF_XMM+12*16)(SP), X12
+	MOVUPS	(TF_XMM+13*16)(SP), X13
+	MOVUPS	(TF_XMM+14*16)(SP), X14
+	MOVUPS	(TF_XMM+15*16)(SP), X15
+	JMP	restored
+fxrstor:
 	FXRSTOR64	(SP)
+restored:
 	ADDQ	$(TF_FSBASE), SP
 	POPQ	AX
+	CMPB	·fsgsbase(SB), $0
+	JEQ	wrmsr
+	WRFSBASEQ	AX
+	JMP	gprs
+wrmsr:
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	MOVL	$MSR_FS_BASE, CX
 	WRMSR
+gprs:
 	POPQ	R15
 	POPQ	R14
 	POPQ	R13
@@ -99,6 +173,34 @@ TEXT ·enter(SB),NOSPLIT|NOFRAME,$0-16
 	MOVQ	$(TF_SIZE/8), CX
 	REP; MOVSQ
 	JMP	·trapReturn(SB)
+
+// fxComplete(tf): the thread's XMM registers from tf into the CPU, then
+// one FXSAVE of everything into tf (frame.go's CompleteFX). The kernel's
+// own XMM values are lost, which its Go code allows: an assembly (ABI0)
+// function may overwrite every XMM register, and X15, the register ABI's
+// zero, is zeroed again here before returning.
+TEXT ·fxComplete(SB),NOSPLIT,$0-8
+	MOVQ	tf+0(FP), DI
+	MOVUPS	(TF_XMM+0*16)(DI), X0
+	MOVUPS	(TF_XMM+1*16)(DI), X1
+	MOVUPS	(TF_XMM+2*16)(DI), X2
+	MOVUPS	(TF_XMM+3*16)(DI), X3
+	MOVUPS	(TF_XMM+4*16)(DI), X4
+	MOVUPS	(TF_XMM+5*16)(DI), X5
+	MOVUPS	(TF_XMM+6*16)(DI), X6
+	MOVUPS	(TF_XMM+7*16)(DI), X7
+	MOVUPS	(TF_XMM+8*16)(DI), X8
+	MOVUPS	(TF_XMM+9*16)(DI), X9
+	MOVUPS	(TF_XMM+10*16)(DI), X10
+	MOVUPS	(TF_XMM+11*16)(DI), X11
+	MOVUPS	(TF_XMM+12*16)(DI), X12
+	MOVUPS	(TF_XMM+13*16)(DI), X13
+	MOVUPS	(TF_XMM+14*16)(DI), X14
+	MOVUPS	(TF_XMM+15*16)(DI), X15
+	FXSAVE64	(DI)
+	MOVQ	$0, TF_FXPARTIAL(DI)
+	XORPS	X15, X15
+	RET
 
 // vectorTableAddr returns the address of the table of the 256 vector stubs.
 TEXT ·vectorTableAddr(SB),NOSPLIT,$0-8
