@@ -43,7 +43,8 @@ TEXT ·keep(SB),NOSPLIT,$112-56
 	MOVW	AX, 84(SP)	// the expected control word
 	FLDCW	60(SP)
 
-	// Patterns (SSE2 only: qemu64 has no PINSRQ): seed*(k+1) for GPR k; XMM n gets (seed<<8|n) in both halves.
+	// Patterns (SSE2 only: qemu64 has no PINSRQ): seed*3+k for the k-th
+	// general register; XMM n gets seed<<8|n in both halves.
 	MOVQ	seed+32(FP), AX
 	MOVQ	AX, R15
 	IMULQ	$3, R15
