@@ -13,8 +13,8 @@ import (
 func boot(magic, info uint64) {
 	amd64.InitCPU() // first: trap finds its per-CPU state through GS
 	kcpus[0].depth = 1
-	amd64.Handler = trap  // before anything can trap
-	lockKernel(&kcpus[0]) // the APs wait for it until the runtime starts
+	amd64.SetHandler(trapAddr()) // before anything can trap
+	lockKernel(&kcpus[0])        // the APs wait for it until the runtime starts
 	initSerial()
 	kprint("rt0: 64-bit entry\n")
 	amd64.InitIDT()

@@ -172,3 +172,10 @@ TEXT ·bootStackBase(SB),NOSPLIT,$0-8
 	MOVQ	$·bootStack(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// trapAddr returns the ABI0 address of trap, which the entry paths call
+// (guest/arch/amd64.SetHandler).
+TEXT ·trapAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·trap(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

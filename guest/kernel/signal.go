@@ -239,8 +239,9 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 	tf.RFLAGS = tf.RFLAGS&^userFlags | le64(sc[scEflags:])&userFlags
 	if fp := le64(sc[scFpstate:]); fp != 0 {
 		if b, ok := userBytes(fp, fpstateSize, false); ok {
+			// All of the state is the context's now.
 			copy(tf.FX[:], b)
-			tf.FXPartial = 0 // the whole state is the context's now
+			tf.FXPartial = 0
 			tf.FX[24], tf.FX[25] = tf.FX[24]|0x80, tf.FX[25]|0x1F // keep MXCSR sane: exceptions masked
 		}
 	}

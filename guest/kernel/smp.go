@@ -55,6 +55,12 @@ type kcpu struct {
 	timerAt int64  // the deadline its LAPIC timer is armed for (0: none)
 	tlbSeen uint64 // the shoot-down generation it has flushed for (atomic)
 	drSeen  uint64 // the debug-register generation it has loaded (trace.go)
+	// What the last full pass of reschedule (trap.go) left: the thread
+	// table's change count then, and the TSC reading of the next thing it
+	// expected — a deadline or the end of a slice others wait for (0:
+	// nothing).
+	quietGen   uint64
+	quietUntil uint64
 
 	// Start-up times (TSC), for the log and the tracer: SIPI sent, the
 	// trampoline seen running, long mode seen, apMain, first schedule.
@@ -95,27 +101,33 @@ var bkl struct {
 }
 
 // lockKernel takes the kernel lock, answering TLB shoot-downs while it
-// waits (interrupts are off, so the IPI itself cannot arrive).
+// waits (interrupts are off, so the IPI itself cannot arrive). trap has
+// its own copy, in line.
 func lockKernel(k *kcpu) {
 	if amd64.Xchg32(&bkl.held, 1) != 0 {
-		start := amd64.Rdtsc()
-		for {
-			for amd64.Load32(&bkl.held) != 0 {
-				serviceTLB(k)
-				if amd64.Load32(&stopping) != 0 {
-					amd64.Halt()
-				}
-				amd64.Pause()
-			}
-			if amd64.Xchg32(&bkl.held, 1) == 0 {
-				break
-			}
-		}
-		bkl.contended++
-		bkl.spinTSC += amd64.Rdtsc() - start
+		lockContended(k)
 	}
 	bkl.taken++
 	serviceTLB(k) // a kernel mapping may have changed while we were out
+}
+
+// lockContended waits for the lock another CPU holds.
+func lockContended(k *kcpu) {
+	start := amd64.Rdtsc()
+	for {
+		for amd64.Load32(&bkl.held) != 0 {
+			serviceTLB(k)
+			if amd64.Load32(&stopping) != 0 {
+				amd64.Halt()
+			}
+			amd64.Pause()
+		}
+		if amd64.Xchg32(&bkl.held, 1) == 0 {
+			break
+		}
+	}
+	bkl.contended++
+	bkl.spinTSC += amd64.Rdtsc() - start
 }
 
 func unlockKernel() { amd64.Store32(&bkl.held, 0) }
@@ -481,10 +493,17 @@ var tlbGen uint64
 // serviceTLB flushes this CPU's TLB if the page tables changed since it
 // last did.
 func serviceTLB(k *kcpu) {
-	if g := amd64.Load64(&tlbGen); g != amd64.Load64(&k.tlbSeen) {
-		amd64.WriteCR3(amd64.ReadCR3())
-		amd64.Store64(&k.tlbSeen, g)
+	// k.tlbSeen: only this CPU writes it, so a plain read sees its own
+	// last store (the others read it atomically).
+	if g := amd64.Load64(&tlbGen); g != k.tlbSeen {
+		flushTLB(k, g)
 	}
+}
+
+// flushTLB flushes this CPU's TLB, which has now seen generation g.
+func flushTLB(k *kcpu, g uint64) {
+	amd64.WriteCR3(amd64.ReadCR3())
+	amd64.Store64(&k.tlbSeen, g)
 }
 
 // shootdown makes a page-table change that takes access away seen by

@@ -45,7 +45,7 @@ func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
 	if flags&linux.CLONE_CHILD_CLEARTID != 0 {
 		t.ClearTID = ctid
 	}
-	t.State = sched.Runnable
+	sched.MakeRunnable(i)
 	traceClone(tf, t.Tid, stk)
 	return int64(t.Tid)
 }
@@ -170,10 +170,10 @@ func sysSchedSetaffinity(pid, size, maskAddr uint64) int64 {
 		return -linux.EINVAL
 	}
 	t := sched.T(i)
-	t.Affinity = m
 	if m == onlineMask() {
-		t.Affinity = 0
+		m = 0
 	}
+	sched.SetAffinity(i, m)
 	if !t.Eligible(int(t.CPU)) {
 		if i == sched.Current() {
 			sched.Yield()

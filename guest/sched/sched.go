@@ -96,7 +96,21 @@ type Table struct {
 	// table stop there, not at MaxThreads (a Go program has a handful of
 	// threads; the way out of every system call walks the table).
 	top int
+	// gen counts the changes that can alter a scheduling decision: a
+	// thread made, made runnable, blocked, woken, switched, exited, its
+	// affinity or the running slice changed. A kernel exit that sees the
+	// same gen as the last full pass, before the time that pass said
+	// something would happen next, can skip the walks (guest/kernel's
+	// reschedule). Every writer of State, Deadline, Affinity and SliceEnd
+	// bumps it.
+	gen uint64
 }
+
+// Gen returns the table's change count (Table.gen).
+func Gen() uint64 { return table.gen }
+
+// Gen is Gen on tb.
+func (tb *Table) Gen() uint64 { return tb.gen }
 
 // NewTable returns an empty table.
 func NewTable() *Table { return new(Table) }
@@ -160,6 +174,7 @@ func (tb *Table) New() (int, bool) {
 	for i := 1; i < MaxThreads; i++ {
 		t := &tb.t[i]
 		if t.State == Free {
+			tb.gen++
 			*t = Thread{}
 			tb.lastTid++
 			t.Tid = tb.lastTid
@@ -182,8 +197,23 @@ func NewMain(rip, rsp uint64) int {
 	f.CS, f.SS = amd64.SelCode, amd64.SelData
 	f.RFLAGS = amd64.RFLAGS_IF | amd64.RFLAGS_RESERVED1
 	initFX(f)
-	t.State = Runnable
+	MakeRunnable(i)
 	return i
+}
+
+// MakeRunnable lets a new thread, its frame filled in, run.
+func MakeRunnable(i int) { table.MakeRunnable(i) }
+
+// MakeRunnable is MakeRunnable on tb.
+func (tb *Table) MakeRunnable(i int) {
+	tb.gen++
+	tb.t[i].State = Runnable
+}
+
+// SetAffinity sets the CPUs thread i may run on (0: all).
+func SetAffinity(i int, mask uint64) {
+	table.gen++
+	table.t[i].Affinity = mask
 }
 
 // Block puts thread i to sleep. deadline 0 means no timeout; timeoutRet is
@@ -204,6 +234,7 @@ func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
 
 // Block is Block on tb.
 func (tb *Table) Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
+	tb.gen++
 	t := &tb.t[i]
 	t.State = Blocked
 	t.Wait = w
@@ -217,6 +248,7 @@ func Wake(i int, ret int64) { table.Wake(i, ret) }
 
 // Wake is Wake on tb.
 func (tb *Table) Wake(i int, ret int64) {
+	tb.gen++
 	t := &tb.t[i]
 	t.State = Runnable
 	t.Wait = WaitNone
@@ -225,8 +257,12 @@ func (tb *Table) Wake(i int, ret int64) {
 }
 
 // Exit frees thread i's slot.
-func Exit(i int) {
-	table.t[i].State = Free
+func Exit(i int) { table.Exit(i) }
+
+// Exit is Exit on tb.
+func (tb *Table) Exit(i int) {
+	tb.gen++
+	tb.t[i].State = Free
 }
 
 // WakeFutex wakes up to n threads waiting on the futex word at addr and
@@ -385,6 +421,7 @@ func Ready() int { return table.Ready() }
 // CPU restarts it from the frame InitIdle built, which therefore never
 // changes (an AP enters it without the kernel lock).
 func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
+	tb.gen++
 	ct := &tb.t[cur]
 	if cur == 0 {
 		ct.State = Runnable // idle is always ready
@@ -406,4 +443,7 @@ func idleStackTop() uintptr
 
 // Yield ends the running thread's time slice: the next Schedule gives the
 // CPU to another runnable thread, if there is one.
-func Yield() { amd64.This().SliceEnd = 0 }
+func Yield() {
+	table.gen++
+	amd64.This().SliceEnd = 0
+}

@@ -133,9 +133,9 @@ var forbidden = []string{
 }
 
 // bootOnly run before the runtime exists, when runtime.writeBarrier is off:
-// their few pointer stores (a func value into guest/arch/amd64.Handler, slice
-// headers of the boot-info window and the frame bitmap) take the fast path
-// of the compiler's write-barrier check, never gcWriteBarrier.
+// their few pointer stores (slice headers of the boot-info window and the
+// frame bitmap) take the fast path of the compiler's write-barrier check,
+// never gcWriteBarrier.
 var bootOnly = map[string]bool{
 	"rt0/guest/kernel.boot":               true,
 	"rt0/guest/kernel.parseBootInfo":      true,

@@ -127,21 +127,6 @@ func HasRDRAND() bool {
 	return c&(1<<30) != 0
 }
 
-// Xchg32 stores v at p and returns the old value, atomically (a full barrier).
-func Xchg32(p *uint32, v uint32) uint32
-
-// Load32 and Load64 read a word that another CPU may write.
-func Load32(p *uint32) uint32
-func Load64(p *uint64) uint64
-
-// Store32 and Store64 write a word that another CPU may read, with a full
-// barrier (XCHG): what was stored before is visible first.
-func Store32(p *uint32, v uint32)
-func Store64(p *uint64, v uint64)
-
-// Add64 adds d to *p atomically and returns the new value.
-func Add64(p *uint64, d uint64) uint64
-
 // Pause tells the CPU it is in a spin loop (and a hypervisor that the vCPU
 // could yield).
 func Pause()

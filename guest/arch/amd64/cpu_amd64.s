@@ -202,53 +202,6 @@ TEXT ·WriteDR6(SB),NOSPLIT,$0-8
 	MOVQ	AX, DR6
 	RET
 
-// Atomics for the kernel's locks and per-CPU handshakes. On x86-64 an
-// aligned load or store is atomic and ordered with the other loads and
-// stores (TSO); XCHG and LOCK-prefixed instructions are full barriers. They
-// are in assembly so that the compiler can neither cache a load in a
-// register across a spin loop nor reorder around it.
-
-TEXT ·Xchg32(SB),NOSPLIT,$0-20
-	MOVQ	p+0(FP), BX
-	MOVL	v+8(FP), AX
-	XCHGL	AX, 0(BX)
-	MOVL	AX, ret+16(FP)
-	RET
-
-TEXT ·Load32(SB),NOSPLIT,$0-12
-	MOVQ	p+0(FP), BX
-	MOVL	0(BX), AX
-	MOVL	AX, ret+8(FP)
-	RET
-
-TEXT ·Store32(SB),NOSPLIT,$0-12
-	MOVQ	p+0(FP), BX
-	MOVL	v+8(FP), AX
-	XCHGL	AX, 0(BX)
-	RET
-
-TEXT ·Load64(SB),NOSPLIT,$0-16
-	MOVQ	p+0(FP), BX
-	MOVQ	0(BX), AX
-	MOVQ	AX, ret+8(FP)
-	RET
-
-TEXT ·Store64(SB),NOSPLIT,$0-16
-	MOVQ	p+0(FP), BX
-	MOVQ	v+8(FP), AX
-	XCHGQ	AX, 0(BX)
-	RET
-
-TEXT ·Add64(SB),NOSPLIT,$0-24
-	MOVQ	p+0(FP), BX
-	MOVQ	d+8(FP), AX
-	MOVQ	AX, CX
-	LOCK
-	XADDQ	AX, 0(BX)
-	ADDQ	CX, AX
-	MOVQ	AX, ret+16(FP)
-	RET
-
 TEXT ·Pause(SB),NOSPLIT,$0
 	PAUSE
 	RET

@@ -1,13 +1,16 @@
 package amd64
 
-// Handler is what trap calls for every kernel entry. The kernel sets it once
-// at boot (before the runtime runs, so the store needs no write barrier).
-var Handler func(tf *TrapFrame)
+// handler is the address of the function trapCommon calls for every
+// kernel entry, func(tf *TrapFrame) by its ABI0 entry: the kernel's trap.
+// An address the assembly calls, not a func value behind a Go function:
+// every system call would pay for the two calls and returns in between,
+// dear under TCG (a return is a lookup of the translated block).
+var handler uintptr
 
-// trap is called by trapCommon on a kernel stack with interrupts off.
-func trap(tf *TrapFrame) {
-	Handler(tf)
-}
+// SetHandler sets the entry paths' handler (the ABI0 address of a
+// func(tf *TrapFrame), taken in assembly: $·name(SB)). Once, at boot,
+// before anything can trap.
+func SetHandler(pc uintptr) { handler = pc }
 
 // enter copies tf to the frame position of the kernel stack whose top is
 // top and takes the trap return path into it. Defined in trap_amd64.s.

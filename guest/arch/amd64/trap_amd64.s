@@ -11,7 +11,8 @@
 // registers, its FS base (its Go TLS), its x87/SSE state — as a TrapFrame
 // (frame.go) below them, points FS at the trap g that lives at the top of
 // this kernel stack (stacks.go: so Go code here checks its stack against
-// this stack's bounds, not the interrupted goroutine's), and calls trap(tf).
+// this stack's bounds, not the interrupted goroutine's), and calls the
+// kernel's handler (trap.go) with tf.
 // On return it restores whatever the frame then holds — possibly another
 // thread's state, if the scheduler swapped it — and IRETQs.
 //
@@ -104,7 +105,8 @@ call:
 	MOVQ	SP, AX
 	SUBQ	$16, SP
 	MOVQ	AX, 0(SP)
-	CALL	·trap(SB)
+	MOVQ	·handler(SB), AX
+	CALL	AX
 	ADDQ	$16, SP
 	JMP	·trapReturn(SB)
 
