@@ -247,3 +247,42 @@ func TestPickAffinity(t *testing.T) {
 		t.Error("Eligible: an empty mask is every CPU; no CPU beyond 63")
 	}
 }
+
+// Every change that can alter a decision moves Gen: the kernel's way out
+// of a system call skips the table's walks while Gen stays put.
+func TestGen(t *testing.T) {
+	tb := NewTable()
+	step := func(what string, f func()) {
+		t.Helper()
+		g := tb.Gen()
+		f()
+		if tb.Gen() == g {
+			t.Errorf("%s left Gen at %d", what, g)
+		}
+	}
+	var a, b int
+	step("New", func() { a, _ = tb.New() })
+	step("MakeRunnable", func() { tb.MakeRunnable(a) })
+	step("New", func() { b, _ = tb.New() })
+	step("MakeRunnable", func() { tb.MakeRunnable(b) })
+	var tf amd64.TrapFrame
+	step("Switch", func() { tb.Switch(&tf, 0, a) })
+	step("Block", func() { tb.Block(b, WaitFutex, 0x1000, 0, 0) })
+	step("WakeFutex", func() { tb.WakeFutex(0x1000, 1) })
+	step("Block with a deadline", func() { tb.Block(b, WaitSleep, 0, 100, 0) })
+	step("Expire", func() { tb.Expire(100) })
+	step("Block", func() { tb.Block(b, WaitSleep, 0, 0, 0) })
+	step("Wake", func() { tb.Wake(b, 0) })
+	step("Exit", func() { tb.Exit(b) })
+
+	// Reading the table changes nothing.
+	g := tb.Gen()
+	tb.Counts()
+	tb.Ready()
+	tb.NextDeadline()
+	tb.Expire(50)
+	tb.WakeFutex(0x2000, 1)
+	if tb.Gen() != g {
+		t.Errorf("a pass that changed nothing moved Gen from %d to %d", g, tb.Gen())
+	}
+}
