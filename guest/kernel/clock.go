@@ -61,14 +61,6 @@ func nanotime() int64 {
 	return int64(hi<<32 | lo>>32)
 }
 
-// tscAt returns the TSC reading at which nanotime reaches ns (ns >= 0):
-// a deadline a hot path can compare with one RDTSC.
-func tscAt(ns int64) uint64 {
-	hi, lo := bits.Mul64(uint64(ns), tscHz)
-	q, _ := bits.Div64(hi%1_000_000_000, lo, 1_000_000_000)
-	return tsc0 + q
-}
-
 // walltime returns nanoseconds since the Unix epoch.
 func walltime() int64 { return wall0 + nanotime() }
 

@@ -55,12 +55,9 @@ type kcpu struct {
 	timerAt int64  // the deadline its LAPIC timer is armed for (0: none)
 	tlbSeen uint64 // the shoot-down generation it has flushed for (atomic)
 	drSeen  uint64 // the debug-register generation it has loaded (trace.go)
-	// What the last full pass of reschedule (trap.go) left: the thread
-	// table's change count then, and the TSC reading of the next thing it
-	// expected — a deadline or the end of a slice others wait for (0:
-	// nothing).
-	quietGen   uint64
-	quietUntil uint64
+	// quietGen is the thread table's change count when reschedule
+	// (trap.go) last made its full pass here.
+	quietGen uint64
 
 	// Start-up times (TSC), for the log and the tracer: SIPI sent, the
 	// trampoline seen running, long mode seen, apMain, first schedule.

@@ -54,7 +54,11 @@ func syscall(tf *amd64.TrapFrame) {
 	if crashTest != 0 {
 		runCrashTest()
 	}
-	r, done := precheck(nr, a0, a1, a2, a3, a4, tf.R9)
+	var r int64
+	var done bool
+	if nr < uint64(len(prechecked)) && prechecked[nr] {
+		r, done = precheck(nr, a0, a1, a2, a3, a4, tf.R9)
+	}
 	if !done {
 		switch nr {
 		// Memory (sys_mem.go)

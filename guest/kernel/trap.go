@@ -164,15 +164,16 @@ func inKernel() bool {
 // reschedule runs on the way out of a trap that came from a thread.
 //
 // Most system calls change nothing it decides on: no thread blocked, woke,
-// appeared or exited, no deadline or slice end came. The way out of one
-// then checks just that — the thread table's change count and the time
-// against what its last full pass left in k — and goes on to signals and
-// debug registers, without walking the table (four walks of every thread)
-// or touching the timer. getpid under TCG: 412 ns of this path down to
-// the check.
+// appeared or exited, no slice ended. The way out of one then checks just
+// that — the thread table's change count against what its last full pass
+// saw — and goes on to signals and debug registers, without walking the
+// table (four walks of every thread) or touching the timer. Time needs no
+// check: a deadline or a slice's end that the last pass saw coming has
+// the LAPIC timer armed for it, on this CPU or on the one that owns the
+// deadline (timerFor), and that interrupt takes the full pass. getpid
+// under TCG: 412 ns of this path down to the check.
 func reschedule(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu, me int) {
-	if tf.Vector == amd64.VectorSyscall && k.quietGen == sched.Gen() && c.Current != 0 &&
-		(k.quietUntil == 0 || amd64.Rdtsc() < k.quietUntil) {
+	if tf.Vector == amd64.VectorSyscall && k.quietGen == sched.Gen() && c.Current != 0 {
 		// The checks of deliverPending and loadDebugRegs, in line.
 		if t := sched.T(int(c.Current)); t.Pending&^t.SigMask != 0 {
 			deliverPending(tf)
@@ -215,14 +216,6 @@ func reschedule(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu, me int) {
 		kick(me, ready, now)
 	}
 	k.quietGen = sched.Gen()
-	quiet := next
-	if slice != 0 && (next == 0 || slice < next) {
-		quiet = slice
-	}
-	k.quietUntil = 0
-	if quiet != 0 {
-		k.quietUntil = tscAt(max(quiet, 0))
-	}
 }
 
 // pageFault serves demand-zero faults on user VMAs; any other fault of the
