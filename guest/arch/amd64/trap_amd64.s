@@ -161,6 +161,34 @@ gprs:
 	POPQ	CX
 	POPQ	BX
 	POPQ	AX
+	// A system call whose frame holds what SYSRET would give back — RCX
+	// the return address, R11 the flags, the kernel's selectors, IF on,
+	// TF and RF off — returns without IRETQ (whose segment checks cost
+	// more under emulation, and more than SYSRET on hardware): the flags
+	// from R11 but IF, the thread's stack, then STI, whose one-instruction
+	// shadow makes the JMP the last step before interrupts are taken.
+	CMPQ	0(SP), $VECTOR_SYSCALL
+	JNE	iret
+	CMPQ	CX, 16(SP)
+	JNE	iret
+	CMPQ	R11, 32(SP)
+	JNE	iret
+	CMPQ	24(SP), $SEL_CODE
+	JNE	iret
+	CMPQ	48(SP), $SEL_DATA
+	JNE	iret
+	TESTQ	$0x200, R11	// IF
+	JEQ	iret
+	TESTQ	$0x10100, R11	// RF, TF
+	JNE	iret
+	ANDQ	$~0x200, R11
+	PUSHQ	R11
+	POPFQ
+	MOVQ	32(SP), R11
+	MOVQ	40(SP), SP
+	STI
+	JMP	CX
+iret:
 	ADDQ	$16, SP	// vector, error code
 	IRETQ
 

@@ -10,7 +10,8 @@
 //
 // After each call every one of them is compared with what was loaded;
 // the result is a bit set of the ones that changed (bit 0-15: XMM n, bit
-// 16: a general register, 17: MXCSR, 18: the x87 control word).
+// 16: a general register, 17: MXCSR, 18: the x87 control word, 19: the
+// carry flag, set before each call).
 
 #include "textflag.h"
 
@@ -97,7 +98,10 @@ loop:
 	MOVQ	nr+0(FP), AX
 	CMPQ	AX, $-1
 	JEQ	nocall
+	STC			// a flag the call must keep (SYSRET's R11)
 	SYSCALL
+	JCS	nocall
+	ORQ	$(1<<19), 72(SP)
 nocall:
 	// General registers.
 	MOVQ	88(SP), AX

@@ -1,9 +1,9 @@
 // regs: what a system call, an interrupt, a thread switch and a signal
 // leave of a thread's registers. Linux keeps every register but RAX (the
-// result), RCX and R11 (SYSCALL's), including XMM0-15, MXCSR and the x87
-// control word; keep (keep_amd64.s) loads all of them with patterns, makes
-// a system call n times and checks them after each. Run on the host and on
-// rt0, the output must be the same.
+// result), RCX and R11 (SYSCALL's), including XMM0-15, MXCSR, the x87
+// control word and the flags; keep (keep_amd64.s) loads all of them with
+// patterns, makes a system call n times and checks them after each. Run on
+// the host and on rt0, the output must be the same.
 package main
 
 import (
@@ -19,7 +19,7 @@ import (
 // with arguments a0, a1, a2 n times (nr -1: only checks, in a loop that
 // interrupts and preemption signals land in), and returns the set of
 // registers that changed: bit n for XMM n, 16 a general register, 17
-// MXCSR, 18 the x87 control word.
+// MXCSR, 18 the x87 control word, 19 the flags (the carry).
 func keep(nr, a0, a1, a2, seed uint64, n int) uint64
 
 // both runs f(0) and f(1) at once, each on its own thread.
