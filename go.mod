@@ -3,6 +3,7 @@ module rt0
 go 1.26.3
 
 require (
+	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/hugelgupf/vmtest v0.0.0-20240307030256-5d9f3d34a58d
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae
 	github.com/u-root/mkuimage v0.0.0-20240216050315-5f527d1fae2e

@@ -50,7 +50,13 @@ const (
 	scRDI, scRSI, scRBP, scRBX, scRDX, scRAX, scRCX, scRSP              = 64, 72, 80, 88, 96, 104, 112, 120
 	scRIP, scEflags, scCS, scErr, scTrapno, scOldmask, scCR2, scFpstate = 128, 136, 144, 152, 160, 168, 176, 184
 
-	siTkill = -6
+	siTkill = linux.SI_TKILL
+
+	// The siginfo union at 16, for SI_TIMER: si_tid (the timer's id),
+	// si_overrun, si_value (asm-generic/siginfo.h's _timer).
+	siTimerID = 16
+	siOverrun = 20
+	siValue   = 24
 )
 
 // defaultIgnored reports the signals whose default action is to do nothing.
@@ -61,7 +67,12 @@ func defaultIgnored(sig uint64) bool {
 // signalThread makes sig pending for thread i (tgkill, tkill, kill). A
 // signal with no handler does its default: nothing, or the end of the
 // program with status 128+sig, as a shell would report.
-func signalThread(i int, sig uint64) {
+func signalThread(i int, sig uint64) { signalFrom(i, sig, 0) }
+
+// signalFrom is signalThread for a signal from src (a Thread.SigSource):
+// what its siginfo will say, if it was not pending already (a standard
+// signal is pending once, with the first sender's information).
+func signalFrom(i int, sig uint64, src int8) {
 	h := sigactions[sig][0]
 	switch {
 	case h == linux.SIG_IGN || (h == linux.SIG_DFL && defaultIgnored(sig)):
@@ -70,6 +81,9 @@ func signalThread(i int, sig uint64) {
 		killedBy(sig)
 	}
 	t := sched.T(i)
+	if t.Pending&(1<<(sig-1)) == 0 {
+		t.SigSource[sig-1] = src
+	}
 	t.Pending |= 1 << (sig - 1)
 	// A thread sleeping in a system call is woken to take the signal, the
 	// call failing with EINTR, as Linux does (the runtime retries): the
@@ -107,7 +121,16 @@ func deliverPending(tf *amd64.TrapFrame) {
 		sig++
 	}
 	t.Pending &^= 1 << (sig - 1)
-	if !deliver(tf, sig, siTkill, 0) {
+	src := t.SigSource[sig-1]
+	t.SigSource[sig-1] = 0
+	code := int32(siTkill)
+	switch {
+	case src < 0:
+		code = linux.SI_KERNEL
+	case src > 0:
+		code = linux.SI_TIMER
+	}
+	if !deliver(tf, sig, code, 0, src) {
 		killedBy(linux.SIGSEGV)
 	}
 }
@@ -123,12 +146,13 @@ func faultSignal(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool 
 	if h == linux.SIG_DFL || h == linux.SIG_IGN || t.SigMask&(1<<(sig-1)) != 0 {
 		return false // a blocked or unhandled synchronous fault kills, as on Linux
 	}
-	return deliver(tf, sig, code, addr)
+	return deliver(tf, sig, code, addr, 0)
 }
 
 // deliver builds the signal frame for sig on the current thread's stack and
 // redirects tf to the handler. It returns false if the stack is unusable.
-func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
+// src is the signal's SigSource (0 for a fault).
+func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64, src int8) bool {
 	t := sched.Cur()
 	act := &sigactions[sig]
 	handler, flags, restorer, mask := act[0], act[1], act[2], act[3]
@@ -181,9 +205,14 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64) bool {
 	info := frame[sfSiginfo:]
 	put32(info[0:], uint32(sig))
 	put32(info[siCode:], uint32(code))
-	if code == siTkill {
+	switch {
+	case code == siTkill:
 		put32(info[siAddr:], 1) // si_pid
-	} else {
+	case src > 0:
+		timerSiginfo(info, src) // a POSIX timer's
+	case src < 0:
+		// an interval timer's: nothing more
+	default:
 		put64(info[siAddr:], addr)
 	}
 

@@ -60,6 +60,7 @@ func sysExit(tf *amd64.TrapFrame, code uint64) int64 {
 			sched.WakeFutex(t.ClearTID, 1)
 		}
 	}
+	forgetThread(cur)
 	sched.Exit(cur)
 	if live, _ := sched.Counts(); live == 0 {
 		stop(int(code & 0xFF))

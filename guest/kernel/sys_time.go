@@ -12,9 +12,10 @@ func clockNow(clk uint64) (int64, bool) {
 	switch clk {
 	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
 		return walltime(), true
-	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME,
-		linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
+	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return nanotime(), true
+	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
+		return cpuClockNow(clk), true // sys_timer.go
 	}
 	return 0, false
 }

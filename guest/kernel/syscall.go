@@ -121,6 +121,26 @@ func syscall(tf *amd64.TrapFrame) {
 		case linux.SYS_CLOCK_NANOSLEEP:
 			r = sysClockNanosleep(a0, a1, a2)
 
+		// Timers (sys_timer.go)
+		case linux.SYS_SETITIMER:
+			r = sysSetitimer(a0, a1, a2)
+		case linux.SYS_GETITIMER:
+			r = sysGetitimer(a0, a1)
+		case linux.SYS_ALARM:
+			r = sysAlarm(a0)
+		case linux.SYS_TIMER_CREATE:
+			r = sysTimerCreate(a0, a1, a2)
+		case linux.SYS_TIMER_SETTIME:
+			r = sysTimerSettime(a0, a1, a2, a3)
+		case linux.SYS_TIMER_GETTIME:
+			r = sysTimerGettime(a0, a1)
+		case linux.SYS_TIMER_GETOVERRUN:
+			r = sysTimerGetoverrun(a0)
+		case linux.SYS_TIMER_DELETE:
+			r = sysTimerDelete(a0)
+		case linux.SYS_GETRUSAGE:
+			r = sysGetrusage(a0, a1)
+
 		// Signals (sys_signal.go; delivery in signal.go)
 		case linux.SYS_RT_SIGACTION:
 			r = sysRtSigaction(a0, a1, a2, a3)

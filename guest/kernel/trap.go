@@ -185,13 +185,15 @@ func reschedule(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu, me int) {
 	}
 	now := nanotime()
 	sched.Expire(now)
+	expireTimers(now, int(c.Current)) // before Schedule: a signal may wake a thread
 	sched.Schedule(tf, now)
+	timerWall, timerCPU := expireTimers(now, int(c.Current)) // the next expiries, for the thread now here
 	deliverPending(tf)
 	loadDebugRegs(k)
 	if k.tscSched == 0 {
 		k.tscSched = amd64.Rdtsc()
 	}
-	next := sched.NextDeadline()
+	next := earliest(sched.NextDeadline(), timerWall)
 	live, runnable := sched.Counts()
 	if live == 0 {
 		panicMsg("no threads left")
@@ -204,7 +206,7 @@ func reschedule(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu, me int) {
 	if sched.Current() != 0 && ready > 0 {
 		slice = sched.SliceEnd()
 	}
-	at := timerFor(me, slice, next)
+	at := earliest(timerFor(me, slice, next), timerCPU)
 	if at != k.timerAt {
 		// Unchanged, the LAPIC counts down to it already: a write of
 		// its register is an MMIO access, the dearest step of the way

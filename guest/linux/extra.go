@@ -38,11 +38,21 @@ const (
 // siginfo si_code values.
 const (
 	SI_KERNEL   = 0x80
+	SI_TIMER    = -2
+	SI_TKILL    = -6
 	SEGV_MAPERR = 1
 	SEGV_ACCERR = 2
 	FPE_INTDIV  = 1
 	ILL_ILLOPN  = 2
 	TRAP_BRKPT  = 1
+)
+
+// struct sigevent's sigev_notify (timer_create(2)).
+const (
+	SIGEV_SIGNAL    = 0
+	SIGEV_NONE      = 1
+	SIGEV_THREAD    = 2
+	SIGEV_THREAD_ID = 4
 )
 
 // Auxiliary vector tags (the initial stack's auxv).

@@ -84,6 +84,7 @@ var groups = []group{
 		k("SIGBUS", unix.SIGBUS), k("SIGFPE", unix.SIGFPE), k("SIGKILL", unix.SIGKILL), k("SIGSEGV", unix.SIGSEGV),
 		k("SIGPIPE", unix.SIGPIPE), k("SIGCHLD", unix.SIGCHLD), k("SIGCONT", unix.SIGCONT), k("SIGSTOP", unix.SIGSTOP),
 		k("SIGURG", unix.SIGURG), k("SIGWINCH", unix.SIGWINCH),
+		k("SIGALRM", unix.SIGALRM), k("SIGVTALRM", unix.SIGVTALRM), k("SIGPROF", unix.SIGPROF),
 	}},
 	{"open(2) flags.", true, []konst{
 		k("O_ACCMODE", unix.O_ACCMODE), k("O_RDONLY", unix.O_RDONLY), k("O_WRONLY", unix.O_WRONLY), k("O_RDWR", unix.O_RDWR),
@@ -126,6 +127,8 @@ var groups = []group{
 		k("CLOCK_MONOTONIC_RAW", unix.CLOCK_MONOTONIC_RAW), k("CLOCK_REALTIME_COARSE", unix.CLOCK_REALTIME_COARSE),
 		k("CLOCK_MONOTONIC_COARSE", unix.CLOCK_MONOTONIC_COARSE), k("CLOCK_BOOTTIME", unix.CLOCK_BOOTTIME),
 		k("TIMER_ABSTIME", unix.TIMER_ABSTIME),
+		k("ITIMER_REAL", unix.ITIMER_REAL), k("ITIMER_VIRTUAL", unix.ITIMER_VIRTUAL), k("ITIMER_PROF", unix.ITIMER_PROF),
+		k("RUSAGE_SELF", unix.RUSAGE_SELF), k("RUSAGE_CHILDREN", unix.RUSAGE_CHILDREN), k("RUSAGE_THREAD", unix.RUSAGE_THREAD),
 	}},
 	{"epoll(7).", true, []konst{
 		k("EPOLLIN", unix.EPOLLIN), k("EPOLLOUT", unix.EPOLLOUT), k("EPOLLERR", unix.EPOLLERR), k("EPOLLHUP", unix.EPOLLHUP),

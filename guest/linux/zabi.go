@@ -60,20 +60,23 @@ const (
 
 // Signal numbers.
 const (
-	SIGINT   = 2
-	SIGQUIT  = 3
-	SIGILL   = 4
-	SIGTRAP  = 5
-	SIGBUS   = 7
-	SIGFPE   = 8
-	SIGKILL  = 9
-	SIGSEGV  = 11
-	SIGPIPE  = 13
-	SIGCHLD  = 17
-	SIGCONT  = 18
-	SIGSTOP  = 19
-	SIGURG   = 23
-	SIGWINCH = 28
+	SIGINT    = 2
+	SIGQUIT   = 3
+	SIGILL    = 4
+	SIGTRAP   = 5
+	SIGBUS    = 7
+	SIGFPE    = 8
+	SIGKILL   = 9
+	SIGSEGV   = 11
+	SIGPIPE   = 13
+	SIGCHLD   = 17
+	SIGCONT   = 18
+	SIGSTOP   = 19
+	SIGURG    = 23
+	SIGWINCH  = 28
+	SIGALRM   = 14
+	SIGVTALRM = 26
+	SIGPROF   = 27
 )
 
 // open(2) flags.
@@ -172,6 +175,12 @@ const (
 	CLOCK_MONOTONIC_COARSE   = 6
 	CLOCK_BOOTTIME           = 7
 	TIMER_ABSTIME            = 1
+	ITIMER_REAL              = 0
+	ITIMER_VIRTUAL           = 1
+	ITIMER_PROF              = 2
+	RUSAGE_SELF              = 0
+	RUSAGE_CHILDREN          = -1
+	RUSAGE_THREAD            = 1
 )
 
 // epoll(7).

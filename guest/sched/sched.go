@@ -78,6 +78,13 @@ type Thread struct {
 	SigMask  uint64
 	Pending  uint64
 	AltStack [3]uint64
+	// SigSource says, per pending signal (index sig-1), what sent it, for
+	// its siginfo: 0 a thread (kill, tgkill: SI_TKILL), -1 the kernel (an
+	// interval timer: SI_KERNEL), n > 0 POSIX timer n-1 (SI_TIMER).
+	SigSource [64]int8
+	// CPUNS is the CPU time it used up to its last switch out (ns); while
+	// Running, the time since its CPU's RunSince adds to it (CPUTime).
+	CPUNS int64
 	// ClearTID is CLONE_CHILD_CLEARTID's address (0 if none).
 	ClearTID uint64
 	Frame    amd64.TrapFrame
@@ -104,6 +111,9 @@ type Table struct {
 	// reschedule). Every writer of State, Deadline, Affinity and SliceEnd
 	// bumps it.
 	gen uint64
+	// exitedNS is the CPU time of the threads that have exited (the
+	// process's CPU clock counts them too).
+	exitedNS int64
 }
 
 // Gen returns the table's change count (Table.gen).
@@ -262,6 +272,8 @@ func Exit(i int) { table.Exit(i) }
 // Exit is Exit on tb.
 func (tb *Table) Exit(i int) {
 	tb.gen++
+	tb.exitedNS += tb.t[i].CPUNS
+	tb.t[i].CPUNS = 0
 	tb.t[i].State = Free
 }
 
@@ -344,6 +356,7 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 	if next != cur || (cur != 0 && table.t[cur].State != Running) {
 		if cur != 0 {
 			c.BusyNS += uint64(now - c.RunSince)
+			table.charge(cur, now-c.RunSince)
 		}
 		c.RunSince = now
 		table.Switch(tf, cur, next)
@@ -351,6 +364,47 @@ func Schedule(tf *amd64.TrapFrame, now int64) {
 		c.Current = uint64(next)
 	}
 }
+
+// charge adds ns of CPU time to slot i, or to the exited threads' total
+// if it exited in this kernel entry.
+func (tb *Table) charge(i int, ns int64) {
+	if tb.t[i].State == Free {
+		tb.exitedNS += ns
+		return
+	}
+	tb.t[i].CPUNS += ns
+}
+
+// CPUTime returns thread i's CPU time at monotonic time now (ns),
+// counting the current run of a Running thread (since the RunSince of
+// the CPU running it).
+func CPUTime(i int, now int64) int64 {
+	t := &table.t[i]
+	ns := t.CPUNS
+	if t.State == Running && i != 0 {
+		ns += now - amd64.CPUs(int(t.CPU)).RunSince
+	}
+	return ns
+}
+
+// ProcessCPUTime returns the CPU time of every thread, exited ones
+// included, at monotonic time now, and how many are running now.
+func ProcessCPUTime(now int64) (ns int64, running int) {
+	ns = table.exitedNS
+	for i := 1; i < table.top; i++ {
+		if table.t[i].State != Free {
+			ns += CPUTime(i, now)
+			if table.t[i].State == Running {
+				running++
+			}
+		}
+	}
+	return ns, running
+}
+
+// Changed bumps Gen for a change the table does not see: a timer armed
+// that the next way out must program the LAPIC for.
+func Changed() { table.gen++ }
 
 // Eligible reports whether thread t may run on cpu.
 func (t *Thread) Eligible(cpu int) bool {

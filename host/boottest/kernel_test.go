@@ -88,6 +88,19 @@ func TestBootRegisters(t *testing.T) {
 	}
 }
 
+// CPU-time clocks, interval and POSIX timers, getrusage, and
+// runtime/pprof's CPU profile on top of them: 2 s of spinning give about
+// 200 samples at the profiler's 100 Hz, as on Linux; on one CPU and two.
+func TestBootTimers(t *testing.T) {
+	want := hostRun(t, "testdata/progs/timers")
+	img := Build(t, "testdata/progs/timers")
+	for _, smp := range []int{1, 2} {
+		t.Run(fmt.Sprintf("smp%d", smp), func(t *testing.T) {
+			wantOutput(t, Boot(t, img, qemu.Config{SMP: smp}), want, 0)
+		})
+	}
+}
+
 // A goroutine spinning without calls is preempted by SIGURG.
 func TestBootPreempt(t *testing.T) {
 	res := Boot(t, Build(t, "testdata/progs/preempt"), qemu.Config{Append: "rt0.stats"})

@@ -193,6 +193,18 @@ var calls = []call{
 	{"time", unix.SYS_TIME, k(aOut), false, nil},
 	{"nanosleep", unix.SYS_NANOSLEEP, k(aTime, aOut), true, nil},
 	{"clock_nanosleep", unix.SYS_CLOCK_NANOSLEEP, k(aInt, aFlags, aTime, aOut), true, fixSleepClock},
+	// Timers, never armed: a signal the fuzzer does not catch (SIGALRM,
+	// SIGPROF, SIGVTALRM) would end it. setitimer and timer_settime get no
+	// new value (setitimer disarms, timer_settime says EINVAL), alarm 0.
+	{"setitimer", unix.SYS_SETITIMER, k(aInt, aZero, aOut), true, nil},
+	{"getitimer", unix.SYS_GETITIMER, k(aInt, aOut), true, nil},
+	{"alarm", unix.SYS_ALARM, k(aZero), true, nil},
+	{"timer_create", unix.SYS_TIMER_CREATE, k(aInt, aIn, aOut), false, nil}, // the ids given out differ; Linux has clocks of other processes
+	{"timer_settime", unix.SYS_TIMER_SETTIME, k(aInt, aFlags, aZero, aOut), true, nil},
+	{"timer_gettime", unix.SYS_TIMER_GETTIME, k(aInt, aOut), true, nil},
+	{"timer_getoverrun", unix.SYS_TIMER_GETOVERRUN, k(aInt), true, nil},
+	{"timer_delete", unix.SYS_TIMER_DELETE, k(aInt), true, nil},
+	{"getrusage", unix.SYS_GETRUSAGE, k(aInt, aOut), true, nil},
 	{"rt_sigaction", unix.SYS_RT_SIGACTION, k(aInt, aIn, aOut, aLen), false, fixHostileOnly(1)},
 	{"rt_sigprocmask", unix.SYS_RT_SIGPROCMASK, k(aInt, aIn, aOut, aLen), false, fixHostileOnly(1)},
 	{"sigaltstack", unix.SYS_SIGALTSTACK, k(aIn, aOut), false, fixHostileOnly(0)},
