@@ -67,8 +67,10 @@ func linuxVs(dir string) {
 		parse("linux", l.Serial)
 		fmt.Fprintf(os.Stderr, "bench: pair %d of %d done\n", i+1, *runs)
 	}
-	fmt.Printf("rt0 vs Linux (%s, %s), same QEMU: -accel tcg -cpu max -m 512M -smp %d; %d pairs, median ns/op [min-max]\n",
-		filepath.Base(kernel), goVersion(), *linuxSMP, *runs)
+	rep := vsReport{Kernel: filepath.Base(kernel), Go: goVersion(), Pairs: *runs,
+		Machine: fmt.Sprintf("-accel tcg -cpu max -m 512M -smp %d", *linuxSMP)}
+	fmt.Printf("rt0 vs Linux (%s, %s), same QEMU: %s; %d pairs, median ns/op [min-max]\n",
+		rep.Kernel, rep.Go, rep.Machine, *runs)
 	fmt.Printf("%-18s %26s %26s %8s\n", "benchmark", "rt0", "Linux", "rt0/Linux")
 	for _, name := range order {
 		a, b := res["rt0"][name], res["linux"][name]
@@ -76,11 +78,22 @@ func linuxVs(dir string) {
 			continue
 		}
 		ma, mb := medianF(a), medianF(b)
+		line := vsLine{Name: name, RT0: a, Linux: b, RT0Median: ma, LinuxMedian: mb}
 		ratio := fmt.Sprintf("%8.2f", ma/mb)
 		if noisy(a) || noisy(b) {
 			ratio = "   noisy"
+		} else {
+			r := ma / mb
+			line.Ratio = &r
 		}
+		rep.Results = append(rep.Results, line)
 		fmt.Printf("%-18s %26s %26s %s\n", name, spread(a), spread(b), ratio)
+	}
+	if *linuxJSON != "" {
+		writeJSON(*linuxJSON, rep)
+	}
+	if *linuxSVG != "" {
+		writeSVG(*linuxSVG, rep)
 	}
 }
 
@@ -89,6 +102,8 @@ var (
 	linuxSMP       = flag.Int("linux-smp", 1, "CPUs of both machines in -only linux")
 	linuxBenchtime = flag.Duration("linux-benchtime", 300*time.Millisecond, "time per benchmark in -only linux")
 	linuxOnly      = flag.String("linux-only", "", "benchmarks of -only linux (default all)")
+	linuxJSON      = flag.String("linux-json", "", "write -only linux's results, every run's ns/op included, to this JSON file")
+	linuxSVG       = flag.String("linux-svg", "", "draw -only linux's ratios as an SVG bar chart in this file")
 )
 
 func spread(v []float64) string {

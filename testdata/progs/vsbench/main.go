@@ -11,6 +11,8 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var benchmarks = []struct {
@@ -125,6 +128,62 @@ var benchmarks = []struct {
 			syscall.Munmap(m)
 		}
 	}},
+	{"alloc-64B", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			sink = make([]byte, 64)
+		}
+	}},
+	{"file-4KiB", func(b *testing.B) {
+		// A 4 KiB write and read back at offset 0 of a file in /tmp.
+		os.MkdirAll("/tmp", 0o777)
+		f, err := os.CreateTemp("/tmp", "vsbench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		buf := make([]byte, 4096)
+		for i := 0; i < b.N; i++ {
+			f.WriteAt(buf, 0)
+			f.ReadAt(buf, 0)
+		}
+	}},
+	{"tcp-rtt", func(b *testing.B) {
+		c, s := tcpPair(b)
+		defer c.Close()
+		defer s.Close()
+		go func() {
+			var one [1]byte
+			for {
+				if _, err := s.Read(one[:]); err != nil {
+					return
+				}
+				s.Write(one[:])
+			}
+		}()
+		var one [1]byte
+		for i := 0; i < b.N; i++ {
+			c.Write(one[:])
+			c.Read(one[:])
+		}
+	}},
+	{"tcp-64KiB", func(b *testing.B) {
+		c, s := tcpPair(b)
+		defer c.Close()
+		defer s.Close()
+		done := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, s)
+			close(done)
+		}()
+		buf := make([]byte, 64<<10)
+		b.SetBytes(int64(len(buf)))
+		for i := 0; i < b.N; i++ {
+			c.Write(buf)
+		}
+		c.Close()
+		<-done
+	}},
 	{"sha256-1KiB", func(b *testing.B) {
 		buf := make([]byte, 1024)
 		for i := 0; i < b.N; i++ {
@@ -133,10 +192,46 @@ var benchmarks = []struct {
 	}},
 }
 
+var sink []byte
+
+// tcpPair returns the two ends of a TCP connection on the loopback.
+func tcpPair(b *testing.B) (client, server net.Conn) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if server, err = l.Accept(); err != nil {
+		b.Fatal(err)
+	}
+	return client, server
+}
+
+// loopbackUp brings up lo, which a Linux kernel leaves down for its init
+// (rt0's loopback is always up).
+func loopbackUp() {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return
+	}
+	defer syscall.Close(fd)
+	var ifr [40]byte // struct ifreq: the name, then the flags
+	copy(ifr[:], "lo")
+	*(*uint16)(unsafe.Pointer(&ifr[16])) = syscall.IFF_UP | syscall.IFF_LOOPBACK | syscall.IFF_RUNNING
+	syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.SIOCSIFFLAGS, uintptr(unsafe.Pointer(&ifr[0])))
+}
+
 func main() {
 	only := flag.String("only", "", "comma-separated benchmark names (default all)")
 	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "time per benchmark")
 	flag.Parse()
+	if os.Getpid() == 1 {
+		loopbackUp()
+	}
 	testing.Init()
 	flag.Set("test.benchtime", benchtime.String())
 	want := map[string]bool{}
