@@ -6,16 +6,70 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
+
 	"rt0/host/boottest"
 	"rt0/host/build"
 	"rt0/host/qemu"
 )
+
+// rt0 run -profile: the kernel's samples of a program that spends a
+// second in main.burn make a pprof profile of about hz samples a second,
+// most of them in main.burn, which go tool pprof reads.
+func TestRunProfile(t *testing.T) {
+	root, err := build.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	out := filepath.Join(t.TempDir(), "cpu.pprof")
+	var stdout, stderr bytes.Buffer
+	code := rt0Main([]string{"run", "-smp", "1", "-timeout", boottest.Timeout.String(), "-profile", out, "-profile-hz", "200", "./testdata/progs/burn"},
+		stdio{strings.NewReader(""), &stdout, &stderr})
+	if code != 0 || stdout.String() != "burnt: true\n" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all, inBurn int64
+	for _, s := range p.Sample {
+		all += s.Value[0]
+		for _, l := range s.Location {
+			if l.Line[0].Function.Name == "main.burn" {
+				inBurn += s.Value[0]
+				break
+			}
+		}
+	}
+	// 1 s of burning at 200 Hz, and the boot and exit around it.
+	if inBurn < 140 || inBurn > 260 || inBurn < all*6/10 {
+		t.Errorf("%d samples, %d with main.burn on the stack; want 140-260 there, most of all", all, inBurn)
+	}
+	if p.Period != 5_000_000 {
+		t.Errorf("period %d ns, want 5 ms", p.Period)
+	}
+	goCmd, err := build.FindGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top, err := exec.Command(goCmd, "tool", "pprof", "-top", out).CombinedOutput(); err != nil || !strings.Contains(string(top), "main.burn") {
+		t.Errorf("go tool pprof -top: %v\n%s", err, top)
+	}
+}
 
 // rt0 run end to end (in process): output on stdout exactly, the program's
 // exit status, arguments and environment through the kernel command line.

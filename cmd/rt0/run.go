@@ -76,6 +76,8 @@ func runRun(args []string, sio stdio) int {
 	fs.Var(&rf.net, "net", "a network card: QEMU's -nic `spec` (user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT...][,model=virtio-net-pci|e1000|e1000e]; default model virtio-net-pci); repeatable")
 	var tf traceFlags
 	tf.register(fs)
+	var pf profileFlags
+	pf.register(fs)
 	fs.Var(&rf.files, "files", "give the program the files of `dir` (packed at its absolute path, in memory, writable, not saved) and start it there; repeatable, the first is the working directory")
 	bf.Register(fs, false)
 	if code, ok := parseCommand(fs, runUsage, args); !ok {
@@ -92,6 +94,10 @@ func runRun(args []string, sio stdio) int {
 	}
 	if rf.smp < 1 {
 		fmt.Fprintf(sio.err, "rt0 run: -smp %d: need at least 1 cpu\n", rf.smp)
+		return 2
+	}
+	if pf.hz < 1 || pf.hz > 10000 {
+		fmt.Fprintf(sio.err, "rt0 run: -profile-hz %d: want 1 to 10000 samples a second\n", pf.hz)
 		return 2
 	}
 	for _, n := range rf.net {
@@ -151,7 +157,7 @@ func runRun(args []string, sio stdio) int {
 	}
 	defer cleanup()
 	var initrd []string
-	appendWords := tf.appendWords(rf.appendTo)
+	appendWords := pf.appendWords(tf.appendWords(rf.appendTo))
 	if len(rf.files) > 0 {
 		cpioFile := filepath.Join(tmp, "files.cpio")
 		cwd, err := packFiles(cpioFile, rf.files)
@@ -216,6 +222,14 @@ func runRun(args []string, sio stdio) int {
 	if tf.enabled() {
 		if err := tf.report(kernel, res, sio.err); err != nil {
 			fmt.Fprintf(sio.err, "rt0 run: -trace: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	if pf.file != "" {
+		if err := pf.report(kernel, res.Debug); err != nil {
+			fmt.Fprintf(sio.err, "rt0 run: -profile: %v\n", err)
 			if code == 0 {
 				code = 1
 			}

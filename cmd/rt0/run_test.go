@@ -147,6 +147,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command", ""},
 		{[]string{"run", "-nosuchflag", "./x"}, 2, "flag provided but not defined", ""},
 		{[]string{"run", "-smp", "0", "./x"}, 2, "-smp", ""},
+		{[]string{"run", "-profile", "p", "-profile-hz", "0", "./x"}, 2, "-profile-hz", ""},
 		{[]string{"run", "-env", "rt0.x=1", "./x"}, 2, "kernel options", ""},
 		{[]string{"run", "-timeout", "soon", "./x"}, 2, "invalid value", ""},
 		{[]string{"help"}, 0, "", "The commands are:"},

@@ -75,6 +75,9 @@ func kernelOptions() {
 		setCrashTest(t)
 	}
 	_, trace.on = args.Option(argsBuf[:], "trace")
+	if hz, ok := args.Option(argsBuf[:], "profile"); ok {
+		profileOption(hz)
+	}
 	if cwd, ok := args.Option(argsBuf[:], "cwd"); ok {
 		_, _, node, e := walk(0, cwd, true, false)
 		if e != 0 || ino(node).kind != iDir {

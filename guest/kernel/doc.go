@@ -43,13 +43,16 @@
 //	                interfaces for net.Interfaces, sys_socket_net.go the
 //	                sockets that leave the machine through the network
 //	                service (/dev/rt0net; its messages: package netsvc):
-//	                linked only into programs that import net (EnableSockets)
+//	                linked only into programs that import net (EnableSockets);
+//	                sys_timer.go interval and POSIX timers on the wall and
+//	                CPU-time clocks (runtime/pprof's SIGPROF)
 //	pcibus.go       the PCI bus: the scan, BAR sizing, configuration space
 //	sysfs_pci.go    /sys/bus/pci/devices: the files drivers above the
 //	                runtime use (config, resource, resourceN), /proc/self/
 //	                pagemap, /dev/kmsg
 //	uio.go          /dev/uioN: a PCI function's INTx interrupt for its driver
 //	trace.go        the startup tracer (debug-register breakpoints)
+//	profile.go      the sampling profiler of rt0 run -profile (rt0.profile=HZ)
 //	smbios.go       the SMBIOS tables: the machine's identity for the log
 //	                (the structure walker: package smbiostab)
 //	panic.go        fault reports and stopping the machine

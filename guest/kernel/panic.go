@@ -42,6 +42,9 @@ func stop(code int) {
 	if trace.on {
 		dumpTrace(code)
 	}
+	if prof.hz != 0 {
+		dumpProfile()
+	}
 	kprint("rt0: exit ")
 	kprintDec(int64(code))
 	kprint("\n")

@@ -62,6 +62,9 @@ func trap(tf *amd64.TrapFrame) {
 	case v == amd64.VecPageFault:
 		pageFault(tf)
 	case v == vecTimer:
+		if prof.hz != 0 && k.depth == 1 {
+			profileSample(tf, k, c)
+		}
 		k.timerAt = 0
 		eoi() // a deadline passed: Expire below wakes whoever waited
 	case v == vecWake:
@@ -206,7 +209,7 @@ func reschedule(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu, me int) {
 	if sched.Current() != 0 && ready > 0 {
 		slice = sched.SliceEnd()
 	}
-	at := earliest(timerFor(me, slice, next), timerCPU)
+	at := earliest(earliest(timerFor(me, slice, next), timerCPU), profNext(k, now))
 	if at != k.timerAt {
 		// Unchanged, the LAPIC counts down to it already: a write of
 		// its register is an MMIO access, the dearest step of the way

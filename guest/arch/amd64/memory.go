@@ -20,5 +20,8 @@ func U64(addr uintptr) *uint64 { return (*uint64)(Ptr(addr)) }
 // U32 returns a pointer to the 4 bytes at addr.
 func U32(addr uintptr) *uint32 { return (*uint32)(Ptr(addr)) }
 
+// U64s returns the n 8-byte words at addr as a slice.
+func U64s(addr uintptr, n int) []uint64 { return unsafe.Slice((*uint64)(Ptr(addr)), n) }
+
 // Bytes returns the n bytes at addr as a slice.
 func Bytes(addr uintptr, n int) []byte { return unsafe.Slice((*byte)(Ptr(addr)), n) }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"rt0/host/study/bin"
+)
+
+// profileFlags are rt0 run's -profile flags: the kernel samples every CPU
+// (kernel option rt0.profile=HZ, guest/kernel/profile.go) and the samples
+// become a pprof profile of the image, for `go tool pprof IMAGE FILE`.
+type profileFlags struct {
+	file string
+	hz   int
+}
+
+func (pf *profileFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&pf.file, "profile", "", "sample what every CPU runs, from the kernel's timer interrupt (any program, unmodified), and write a pprof CPU profile to `file` at exit")
+	fs.IntVar(&pf.hz, "profile-hz", 250, "samples a second per CPU for -profile (1-10000)")
+}
+
+// appendWords adds the profiler's kernel option in front of the raw words.
+func (pf *profileFlags) appendWords(raw string) string {
+	if pf.file == "" {
+		return raw
+	}
+	return strings.TrimSpace(fmt.Sprintf("rt0.profile=%d %s", pf.hz, raw))
+}
+
+// buildProfile turns the "rt0: profile" and "rt0: prof" lines of a kernel
+// log into a profile of the image at elfPath: one sample per line, its
+// stack the interrupted PC and the return addresses above it (looked up at
+// the call, one byte before), labelled with the CPU and thread.
+func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
+	b, err := bin.Open(elfPath)
+	if err != nil {
+		return nil, err
+	}
+	var hz int64
+	var raw [][]uint64
+	var labels [][2]int64
+	sc := bufio.NewScanner(bytes.NewReader(debugLog))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) >= 4 && f[0] == "rt0:" && f[1] == "profile" && f[2] == "hz":
+			hz, _ = strconv.ParseInt(f[3], 10, 64)
+		case len(f) >= 5 && f[0] == "rt0:" && f[1] == "prof":
+			cpu, err1 := strconv.ParseInt(f[2], 10, 64)
+			tid, err2 := strconv.ParseInt(f[3], 10, 64)
+			if err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("kernel log: bad profile line %q", sc.Text())
+			}
+			var pcs []uint64
+			for _, w := range f[4:] {
+				pc, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
+				if err != nil {
+					return nil, fmt.Errorf("kernel log: bad profile line %q", sc.Text())
+				}
+				pcs = append(pcs, pc)
+			}
+			raw = append(raw, pcs)
+			labels = append(labels, [2]int64{cpu, tid})
+		}
+	}
+	if hz == 0 {
+		return nil, fmt.Errorf("the kernel log has no profile (did the program exit through the kernel?)")
+	}
+	period := 1_000_000_000 / hz
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
+		PeriodType: &profile.ValueType{Type: "cpu", Unit: "nanoseconds"},
+		Period:     period,
+	}
+	m := &profile.Mapping{ID: 1, File: elfPath, HasFunctions: true, HasFilenames: true, HasLineNumbers: true}
+	p.Mapping = []*profile.Mapping{m}
+	funcs := map[string]*profile.Function{}
+	locs := map[uint64]*profile.Location{}
+	loc := func(addr uint64) *profile.Location {
+		if l, ok := locs[addr]; ok {
+			return l
+		}
+		name, _ := b.Lookup(addr)
+		if name == "" {
+			name = fmt.Sprintf("%#x", addr)
+		}
+		file, line := b.Line(addr)
+		fn := funcs[name]
+		if fn == nil {
+			fn = &profile.Function{ID: uint64(len(funcs) + 1), Name: name, SystemName: name, Filename: file}
+			funcs[name] = fn
+			p.Function = append(p.Function, fn)
+		}
+		l := &profile.Location{ID: uint64(len(locs) + 1), Mapping: m, Address: addr, Line: []profile.Line{{Function: fn, Line: int64(line)}}}
+		locs[addr] = l
+		p.Location = append(p.Location, l)
+		return l
+	}
+	for i, pcs := range raw {
+		s := &profile.Sample{Value: []int64{1, period},
+			NumLabel: map[string][]int64{"cpu": {labels[i][0]}, "tid": {labels[i][1]}}}
+		for j, pc := range pcs {
+			if j > 0 {
+				pc-- // a return address: the call is the byte before
+			}
+			s.Location = append(s.Location, loc(pc))
+		}
+		p.Sample = append(p.Sample, s)
+	}
+	return p, p.CheckValid()
+}
+
+// report writes the profile of a run to pf.file.
+func (pf *profileFlags) report(elfPath string, debugLog []byte) error {
+	p, err := buildProfile(elfPath, debugLog)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(pf.file)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
