@@ -44,7 +44,7 @@ var (
 	runs    = flag.Int("runs", 5, "boots per timing")
 	prog    = flag.String("prog", "./examples/hello", "program to measure")
 	want    = flag.String("want", "hello,world", "serial output that marks the program's output")
-	only    = flag.String("only", "", "run one measurement only: sizes, speedup, soak, fuzz, linux or net (the last four are not part of the default run)")
+	only    = flag.String("only", "", "run one measurement only: sizes, speedup, boot, soak, fuzz, linux or net (the last five are not part of the default run)")
 	soakFor = flag.Duration("soak", 10*time.Minute, "how long -only soak runs testdata/progs/soak")
 	soakSMP = flag.Int("soak-smp", 4, "CPUs of the soak's machine")
 )
@@ -78,6 +78,11 @@ func main() {
 		return
 	case "net":
 		netVs(dir)
+		return
+	case "boot":
+		img := filepath.Join(dir, "rt0.elf")
+		rt0Build(*prog, img)
+		bootVsFloor(dir, img)
 		return
 	}
 

@@ -121,6 +121,28 @@ func WriteDR(n int, v uint64) {
 	}
 }
 
+// INITNeedsDelay reports whether APs of this kind of CPU need the MP
+// specification's 10 ms between INIT and the startup IPIs. Linux's answer
+// (smp_quirk_init_udelay): not Intel family 6, AMD from family 0xF or
+// Hygon from 0x18 — every x86-64 CPU of those makers, and what QEMU and
+// other hypervisors present; only older or other CPUs get the wait.
+// vendor is CPUID.0's EBX, EDX, ECX; sig is CPUID.1's EAX.
+func INITNeedsDelay(vendor [3]uint32, sig uint32) bool {
+	family := sig >> 8 & 0xF
+	if family == 0xF {
+		family += sig >> 20 & 0xFF
+	}
+	switch vendor {
+	case [3]uint32{0x756e6547, 0x49656e69, 0x6c65746e}: // "GenuineIntel"
+		return family != 6
+	case [3]uint32{0x68747541, 0x69746e65, 0x444d4163}: // "AuthenticAMD"
+		return family < 0xF
+	case [3]uint32{0x6f677948, 0x6e65476e, 0x656e6975}: // "HygonGenuine"
+		return family < 0x18
+	}
+	return true
+}
+
 // HasRDRAND reports CPUID.1:ECX.RDRAND.
 func HasRDRAND() bool {
 	_, _, c, _ := Cpuid(1, 0)

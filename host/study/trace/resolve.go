@@ -192,7 +192,7 @@ func Resolve(rec *Record, b *bin.Binary, ms []image.Milestone) (*Timeline, error
 			name, why string
 			tsc       uint64
 		}{
-			{"sipi", "the boot CPU sends this AP INIT (10 ms before, to all APs at once) and now two startup IPIs naming the trampoline's page below 1 MiB", ap.SIPI},
+			{"sipi", "the boot CPU sent this AP INIT (to all APs at once, 10 ms before on CPUs that need the wait) and now two startup IPIs naming the trampoline's page below 1 MiB", ap.SIPI},
 			{"trampoline", "the AP runs the trampoline in 16-bit real mode: a GDT, protected mode", ap.Real},
 			{"long mode", "the AP is in 64-bit mode on the boot CPU's page tables, CR0, CR4 and EFER, and jumps to the kernel's apEntry", ap.Long},
 			{"apMain", "the AP's own GDT, TSS, IST stacks, GS base, IDT, SYSCALL MSRs and LAPIC timer; then it waits for the kernel lock", ap.Main},
