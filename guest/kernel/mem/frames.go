@@ -22,9 +22,13 @@
 // Alloc is next-fit: it starts scanning where the previous allocation ended
 // (the hint) and wraps around, looking at 64 frames per step and skipping
 // full words, so a long run of used memory costs one compare per 256 KiB.
-// Rotating through memory spreads reuse instead of hammering the lowest
-// frames and keeps the typical scan short: behind the hint is what was just
-// handed out, ahead of it is what has not been touched for the longest time.
+// Free moves the hint back to a frame it frees below it, so freed frames
+// are used again first, lowest first. (It used to rotate through all of
+// memory instead, which under TCG made a program that maps, touches and
+// unmaps 64 MiB 1.7x slower at -m 512M and 2.2x at -m 1G than at -m 256M:
+// every frame not touched for long, or ever, is a page fault in the host
+// process behind the guest's RAM. On a real machine a frame just freed may
+// still be in the cache.)
 //
 // Nothing here allocates, panics on purpose or writes a pointer after Init,
 // and all fields are plain integers except the bitmap slice, which Init sets
@@ -164,7 +168,7 @@ func (f *Frames) setRange(s, e uint64, used bool) uint64 {
 // caller zeroes it if it needs to.
 //
 // The scan is next-fit: it starts at the hint (just past the previous
-// allocation), walks the bitmap a word at a time skipping words with all 64
+// allocation, or the lowest frame freed since), walks the bitmap a word at a time skipping words with all 64
 // bits set, wraps around at the end and finally rechecks the bits of the
 // first word that lie below the hint. The free count makes the common
 // out-of-memory case O(1).
@@ -222,6 +226,14 @@ func (f *Frames) Free(pa uint64) bool {
 	}
 	f.bitmap[w] &^= bit
 	f.free++
+	if idx < f.hint {
+		// The next Alloc starts here: freed frames are used again
+		// first, lowest first, instead of the search going on through
+		// frames not touched for long (or ever: under emulation a guest
+		// frame's first touch is a page fault in the host, and on a real
+		// machine a recently freed frame may still be in the cache).
+		f.hint = idx
+	}
 	return true
 }
 

@@ -308,20 +308,43 @@ func TestFramesFreeErrors(t *testing.T) {
 	checkFrames(t, f)
 }
 
-// Next-fit: allocation continues after the previous one instead of reusing
-// a frame just freed, and wraps around at the end.
-func TestFramesRotatingHint(t *testing.T) {
+// Next-fit with reuse first: allocation continues after the previous one,
+// but a freed frame below the hint moves the hint back to it, so what was
+// freed is used again first, lowest first.
+func TestFramesReuseFreed(t *testing.T) {
 	f := newFrames(10)
 	f.AddFree(0, 10*PageSize)
-	for i := uint64(0); i < 10; i++ {
+	for i := 0; i < 3; i++ {
 		pa, ok := f.Alloc()
-		if !ok || pa != i*PageSize {
-			t.Fatalf("Alloc #%d = %#x, %v, want %#x", i, pa, ok, i*PageSize)
+		if !ok || pa != 0 {
+			t.Fatalf("Alloc #%d = %#x, %v, want frame 0 again (freed at once)", i, pa, ok)
 		}
-		f.Free(pa) // freed at once, yet not reused until the wrap
+		f.Free(pa)
 	}
-	if pa, _ := f.Alloc(); pa != 0 {
-		t.Fatalf("after wrap Alloc = %#x, want 0", pa)
+	for i := uint64(0); i < 5; i++ {
+		if pa, _ := f.Alloc(); pa != i*PageSize {
+			t.Fatalf("Alloc = %#x, want frame %d", pa, i)
+		}
+	}
+	f.Free(3 * PageSize)
+	f.Free(1 * PageSize)
+	for _, want := range []uint64{1, 3, 5, 6} {
+		if pa, ok := f.Alloc(); !ok || pa != want*PageSize {
+			t.Fatalf("Alloc = %#x, %v, want frame %d", pa, ok, want)
+		}
+	}
+	// Without frees, the scan goes on and wraps around at the end.
+	for _, want := range []uint64{7, 8, 9} {
+		if pa, _ := f.Alloc(); pa != want*PageSize {
+			t.Fatalf("Alloc = %#x, want frame %d", pa, want)
+		}
+	}
+	if _, ok := f.Alloc(); ok {
+		t.Fatal("Alloc succeeded on a full pool")
+	}
+	f.Free(0)
+	if pa, ok := f.Alloc(); !ok || pa != 0 {
+		t.Fatalf("after wrap Alloc = %#x, %v, want frame 0", pa, ok)
 	}
 	// Hint in the middle of a word, free frames only below it in that word.
 	f = newFrames(64)
