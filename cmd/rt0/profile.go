@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 		return nil, err
 	}
 	var hz int64
+	var dropped int
 	var raw [][]uint64
 	var labels [][2]int64
 	sc := bufio.NewScanner(bytes.NewReader(debugLog))
@@ -54,6 +56,9 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 		switch {
 		case len(f) >= 4 && f[0] == "rt0:" && f[1] == "profile" && f[2] == "hz":
 			hz, _ = strconv.ParseInt(f[3], 10, 64)
+			if len(f) >= 8 && f[6] == "dropped" {
+				dropped, _ = strconv.Atoi(f[7])
+			}
 		case len(f) >= 5 && f[0] == "rt0:" && f[1] == "prof":
 			cpu, err1 := strconv.ParseInt(f[2], 10, 64)
 			tid, err2 := strconv.ParseInt(f[3], 10, 64)
@@ -116,14 +121,21 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 		}
 		p.Sample = append(p.Sample, s)
 	}
+	if dropped > 0 {
+		p.Comments = append(p.Comments, fmt.Sprintf("rt0: %d samples dropped: the kernel's sample buffer was full", dropped))
+	}
 	return p, p.CheckValid()
 }
 
-// report writes the profile of a run to pf.file.
-func (pf *profileFlags) report(elfPath string, debugLog []byte) error {
+// report writes the profile of a run to pf.file, and says on w if the
+// kernel had to drop samples.
+func (pf *profileFlags) report(elfPath string, debugLog []byte, w io.Writer) error {
 	p, err := buildProfile(elfPath, debugLog)
 	if err != nil {
 		return err
+	}
+	for _, c := range p.Comments {
+		fmt.Fprintln(w, c) // the dropped samples
 	}
 	f, err := os.Create(pf.file)
 	if err != nil {

@@ -228,7 +228,7 @@ func runRun(args []string, sio stdio) int {
 		}
 	}
 	if pf.file != "" {
-		if err := pf.report(kernel, res.Debug); err != nil {
+		if err := pf.report(kernel, res.Debug, sio.err); err != nil {
 			fmt.Fprintf(sio.err, "rt0 run: -profile: %v\n", err)
 			if code == 0 {
 				code = 1

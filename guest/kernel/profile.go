@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"rt0/guest/arch/amd64"
+	"rt0/guest/kernel/mem"
 	"rt0/guest/sched"
 )
 
@@ -19,15 +20,21 @@ import (
 // runtime's syscall wrappers), not in its own functions.
 
 const (
-	profDepth = 32        // frames a sample keeps
-	profWords = 256 << 10 // 2 MiB of samples: one word of header, then the frames
+	profDepth = 32 // frames a sample keeps
+	// The sample buffer (two words of header per sample, then its
+	// frames): 8 MiB, about a minute of two CPUs at 250 Hz, or a
+	// sixteenth of the free memory if that is less (at least 64 KiB).
+	// Samples past its end are counted, not kept.
+	profMaxBytes = 8 << 20
+	profMinBytes = 64 << 10
 )
 
 var prof struct {
 	hz      int64
 	period  int64  // ns between samples
-	buf     uint64 // kalloc'd profWords words
-	n       int    // words used
+	buf     uint64 // kalloc'd, words words
+	words   int
+	n       int // words used
 	samples int
 	dropped int
 }
@@ -51,12 +58,16 @@ func profileOption(v []byte) {
 		logToConsole = false
 		return
 	}
-	a, ok := kalloc(profWords * 8)
+	size := uint64(profMaxBytes)
+	for size > profMinBytes && size > frames.FreeCount()*mem.PageSize/16 {
+		size /= 2
+	}
+	a, ok := kalloc(size)
 	if !ok {
 		kprint("rt0: rt0.profile: no memory for the samples; not profiling\n")
 		return
 	}
-	prof.buf, prof.hz, prof.period = a, hz, 1_000_000_000/hz
+	prof.buf, prof.words, prof.hz, prof.period = a, int(size/8), hz, 1_000_000_000/hz
 }
 
 // profNext returns when this CPU takes its next sample (0: not
@@ -82,11 +93,11 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	if k.profAt <= now {
 		k.profAt = now + prof.period
 	}
-	if prof.n+2+profDepth > profWords {
+	if prof.n+2+profDepth > prof.words {
 		prof.dropped++
 		return
 	}
-	words := amd64.U64s(uintptr(prof.buf), profWords)
+	words := amd64.U64s(uintptr(prof.buf), prof.words)
 	head := prof.n
 	n := 0
 	words[head+2+n] = tf.RIP
@@ -128,7 +139,7 @@ func dumpProfile() {
 	kprint(" dropped ")
 	kprintDec(int64(prof.dropped))
 	kprint("\n")
-	words := amd64.U64s(uintptr(prof.buf), profWords)
+	words := amd64.U64s(uintptr(prof.buf), prof.words)
 	for i := 0; i < prof.n; {
 		n := int(words[i])
 		kprint("rt0: prof ")
