@@ -52,8 +52,9 @@ const (
 
 	siTkill = linux.SI_TKILL
 
-	// The siginfo union at 16, for SI_TIMER: si_tid (the timer's id),
-	// si_overrun, si_value (asm-generic/siginfo.h's _timer).
+	// The siginfo union (where si_addr is), for SI_TIMER: si_tid (the
+	// timer's id), si_overrun, si_value (asm-generic/siginfo.h's _timer;
+	// host/rules checks its fields' order and types).
 	siTimerID = 16
 	siOverrun = 20
 	siValue   = 24

@@ -238,17 +238,25 @@ func timerClockOK(clk uint64) bool {
 	return false
 }
 
+// struct sigevent: where its fields are (host/rules checks them against
+// the runtime's sigevent and sigeventFields).
+const (
+	evValue    = 0
+	evSigno    = 8
+	evNotify   = 12
+	evThreadID = 16
+	evSize     = 64
+)
+
 // sysTimerCreate serves timer_create(clockid, sevp, timerid), checking in
 // Linux's order: the sigevent's memory, the clock, the sigevent, the id's
-// memory. struct sigevent (64 bytes): sigev_value at 0, sigev_signo at 8,
-// sigev_notify at 12, the thread id at 16 (the runtime's sigeventFields).
-// Linux's negative clock ids (another process's or thread's CPU clock)
-// are not served: EINVAL.
+// memory. Linux's negative clock ids (another process's or thread's CPU
+// clock) are not served: EINVAL.
 func sysTimerCreate(clk, sevp, idp uint64) int64 {
 	var ev []byte
 	if sevp != 0 {
 		var ok bool
-		if ev, ok = userBytes(sevp, 64, false); !ok {
+		if ev, ok = userBytes(sevp, evSize, false); !ok {
 			return -linux.EFAULT
 		}
 	}
@@ -261,14 +269,14 @@ func sysTimerCreate(clk, sevp, idp uint64) int64 {
 		tm.slot, tm.tid = sched.Current(), sched.Cur().Tid
 	}
 	if ev != nil {
-		tm.value = le64(ev[0:])
-		tm.sig = uint64(int64(int32(le32(ev[8:]))))
-		tm.notify = le32(ev[12:])
+		tm.value = le64(ev[evValue:])
+		tm.sig = uint64(int64(int32(u32(ev[evSigno:]))))
+		tm.notify = u32(ev[evNotify:])
 		switch tm.notify {
 		case linux.SIGEV_NONE:
 		case linux.SIGEV_SIGNAL, linux.SIGEV_THREAD, linux.SIGEV_SIGNAL | linux.SIGEV_THREAD_ID:
 			if tm.notify&linux.SIGEV_THREAD_ID != 0 {
-				tid := int32(le32(ev[16:]))
+				tid := int32(u32(ev[evThreadID:]))
 				if tm.target = slotOfTid(tid); tm.target == 0 {
 					return -linux.EINVAL
 				}
@@ -331,9 +339,9 @@ func readItimerspec(addr uint64) (value, interval, errno int64) {
 	return
 }
 
-// writeItimerspec writes tm's interval and time left.
-func writeItimerspec(addr uint64, tm *ktimer, now int64) bool {
-	return writeTimespec(addr, tm.every) && writeTimespec(addr+16, tm.remaining(now))
+// writeItimerspec writes struct itimerspec: an interval and a time left.
+func writeItimerspec(addr uint64, every, left int64) bool {
+	return writeTimespec(addr, every) && writeTimespec(addr+16, left)
 }
 
 // sysTimerSettime checks in Linux's order: the new value (NULL, its
@@ -350,13 +358,20 @@ func sysTimerSettime(id, flags, newp, oldp uint64) int64 {
 	if tm == nil {
 		return -linux.EINVAL
 	}
-	now := nanotime()
-	oldEvery, oldLeft := tm.every, tm.remaining(now)
-	settime(tm, value, interval, flags&linux.TIMER_ABSTIME != 0, now)
-	if oldp != 0 && !(writeTimespec(oldp, oldEvery) && writeTimespec(oldp+16, oldLeft)) {
+	oldEvery, oldLeft := tm.replace(value, interval, flags&linux.TIMER_ABSTIME != 0)
+	if oldp != 0 && !writeItimerspec(oldp, oldEvery, oldLeft) {
 		return -linux.EFAULT
 	}
 	return 0
+}
+
+// replace arms tm as settime does and returns the interval and time left
+// it had, for the old value setitimer and timer_settime give back.
+func (tm *ktimer) replace(value, interval int64, abs bool) (every, left int64) {
+	now := nanotime()
+	every, left = tm.every, tm.remaining(now)
+	settime(tm, value, interval, abs, now)
+	return every, left
 }
 
 // settime arms tm for value (relative to its clock's now unless abs) and
@@ -379,7 +394,7 @@ func sysTimerGettime(id, cur uint64) int64 {
 	if tm == nil {
 		return -linux.EINVAL
 	}
-	if !writeItimerspec(cur, tm, nanotime()) {
+	if !writeItimerspec(cur, tm.every, tm.remaining(nanotime())) {
 		return -linux.EFAULT
 	}
 	return 0
@@ -465,9 +480,7 @@ func sysSetitimer(which, newp, oldp uint64) int64 {
 	if tm == nil {
 		return -linux.EINVAL
 	}
-	now := nanotime()
-	oldEvery, oldLeft := tm.every, tm.remaining(now)
-	settime(tm, value, interval, false, now)
+	oldEvery, oldLeft := tm.replace(value, interval, false)
 	if oldp != 0 && !writeItimerval(oldp, oldEvery, oldLeft) {
 		return -linux.EFAULT
 	}

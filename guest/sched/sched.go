@@ -105,11 +105,12 @@ type Table struct {
 	top int
 	// gen counts the changes that can alter a scheduling decision: a
 	// thread made, made runnable, blocked, woken, switched, exited, its
-	// affinity or the running slice changed. A kernel exit that sees the
-	// same gen as the last full pass, before the time that pass said
-	// something would happen next, can skip the walks (guest/kernel's
-	// reschedule). Every writer of State, Deadline, Affinity and SliceEnd
-	// bumps it.
+	// affinity or the running slice changed. The way out of a system call
+	// that sees the same gen as the last full pass skips the walks
+	// (guest/kernel's reschedule: what that pass expected next has the
+	// LAPIC timer armed for it). Every change of State, Deadline or
+	// Affinity bumps it, and Yield's of SliceEnd (Schedule's own, in the
+	// full pass, is seen by it).
 	gen uint64
 	// exitedNS is the CPU time of the threads that have exited (the
 	// process's CPU clock counts them too).

@@ -6,8 +6,11 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -58,6 +61,36 @@ func TestSignalFrameLayout(t *testing.T) {
 	check("ucontext", "uc_sigmask", "ucSigmask", 0)
 	check("siginfoFields", "si_addr", "siAddr", 0)
 	check("siginfoFields", "si_code", "siCode", 0)
+	// The union si_addr opens holds, for a POSIX timer's signal, the
+	// kernel's struct { __kernel_timer_t _tid; int _overrun; sigval_t
+	// _sigval; ... }: two 4-byte ints, then the 8-byte sigval.
+	check("siginfoFields", "si_addr", "siTimerID", 0)
+	check("siginfoFields", "si_addr", "siOverrun", -4)
+	check("siginfoFields", "si_addr", "siValue", -8)
+	hdr, err := os.ReadFile("/usr/include/asm-generic/siginfo.h")
+	if err != nil {
+		t.Fatalf("kernel headers: %v (apt-get install linux-libc-dev)", err)
+	}
+	timer := regexp.MustCompile(`(?s)POSIX\.1b timers \*/\s*struct \{\s*__kernel_timer_t _tid;[^\n]*\n\s*int _overrun;[^\n]*\n\s*sigval_t _sigval;`)
+	if !timer.Match(hdr) {
+		t.Error("asm-generic/siginfo.h's _timer is not {__kernel_timer_t _tid; int _overrun; sigval_t _sigval; ...}: recheck siTimerID, siOverrun, siValue")
+	}
+
+	// struct sigevent, as timer_create reads it (guest/kernel/sys_timer.go).
+	timers := constInts(t, "../../guest/kernel/sys_timer.go", "ev")
+	for field, c := range map[string]string{"value": "evValue", "signo": "evSigno", "notify": "evNotify", "sigev_notify_thread_id": "evThreadID"} {
+		off, ok := fieldOffset(pkg, sizes, "sigeventFields", field)
+		if !ok || timers[c] != off {
+			t.Errorf("%s = %d, runtime.sigeventFields.%s is at %d (found %v)", c, timers[c], field, off, ok)
+		}
+	}
+	osLinux, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src/runtime/os_linux.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`_sigev_max_size\s*=\s*(\d+)`).FindSubmatch(osLinux); m == nil || string(m[1]) != strconv.FormatInt(timers["evSize"], 10) {
+		t.Errorf("evSize = %d; the runtime's _sigev_max_size (the size of its sigevent): %q", timers["evSize"], m)
+	}
 }
 
 func fieldOffset(pkg *types.Package, sizes types.Sizes, typ, field string) (int64, bool) {
