@@ -244,10 +244,14 @@ func syscall(tf *amd64.TrapFrame) {
 			r = sysTruncate(a0, a1)
 		case linux.SYS_FTRUNCATE:
 			r = sysFtruncate(a0, a1)
-		case linux.SYS_FSYNC, linux.SYS_FDATASYNC:
+		case linux.SYS_FSYNC, linux.SYS_FDATASYNC, linux.SYS_SYNCFS:
 			if getFile(a0) == nil {
 				r = -linux.EBADF
 			}
+		case linux.SYS_SYNC:
+			// Files are in memory: nothing to write back.
+		case linux.SYS_REBOOT:
+			r = sysReboot(a0, a1, a2)
 		case linux.SYS_ACCESS:
 			r = sysFaccessat(atCWD, a0, a1, 0)
 		case linux.SYS_FACCESSAT:

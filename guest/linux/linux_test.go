@@ -97,7 +97,7 @@ func headerConsts(t *testing.T) map[string]int64 {
 	m := map[string]int64{}
 	re := regexp.MustCompile(`(?m)^#define\s+([A-Z][A-Z0-9_]*)\s+[(]*(?:\([a-z_]+\))?(-?(?:0x[0-9a-fA-F]+|\d+))[)]*\s*(?:/\*.*)?$`)
 	for _, f := range []string{
-		"linux/futex.h", "linux/auxvec.h", "linux/fcntl.h", "linux/signal.h",
+		"linux/futex.h", "linux/auxvec.h", "linux/fcntl.h", "linux/signal.h", "linux/reboot.h",
 		"asm-generic/siginfo.h", "asm-generic/signal-defs.h",
 		"x86_64-linux-gnu/asm/prctl.h", "x86_64-linux-gnu/asm/signal.h",
 	} {
