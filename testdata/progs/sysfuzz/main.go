@@ -135,6 +135,8 @@ var calls = []call{
 	{"ftruncate", unix.SYS_FTRUNCATE, k(aFD, aInt), true, nil},
 	{"fsync", unix.SYS_FSYNC, k(aFD), true, nil},
 	{"fdatasync", unix.SYS_FDATASYNC, k(aFD), true, nil},
+	{"syncfs", unix.SYS_SYNCFS, k(aFD), true, nil},
+	{"sync", unix.SYS_SYNC, k(), true, nil},
 	{"access", unix.SYS_ACCESS, k(aPath, aInt), true, nil},
 	{"faccessat", unix.SYS_FACCESSAT, k(aDirFD, aPath, aInt), true, nil},
 	{"chmod", unix.SYS_CHMOD, k(aPath, aInt), true, nil},
@@ -249,6 +251,7 @@ var left = map[string]string{
 	"execve":       "would replace the program",
 	"rt_sigreturn": "loads a random register frame",
 	"rseq":         "registers a critical section the runtime does not expect",
+	"reboot":       "with its magic numbers it ends the machine; without CAP_SYS_BOOT Linux answers EPERM first",
 }
 
 var (
