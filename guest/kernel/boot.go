@@ -78,6 +78,15 @@ func kernelOptions() {
 	if hz, ok := args.Option(argsBuf[:], "profile"); ok {
 		profileOption(hz)
 	}
+	if v, ok := args.Option(argsBuf[:], "syscallfp"); ok {
+		// The SYSCALL entry's XSAVE path, which CPUs with AVX-512 take,
+		// on any CPU with XSAVE (for the tests).
+		if string(v) != "xsave" || !amd64.SyscallXSAVE() {
+			logToConsole = true
+			kprint("rt0: rt0.syscallfp= takes xsave, on a CPU with XSAVE; ignored\n")
+			logToConsole = false
+		}
+	}
 	if cwd, ok := args.Option(argsBuf[:], "cwd"); ok {
 		_, _, node, e := walk(0, cwd, true, false)
 		if e != 0 || ino(node).kind != iDir {
@@ -119,6 +128,24 @@ func report() {
 		kprint("yes")
 	} else {
 		kprint("no")
+	}
+	kprint("\nrt0: FPU state ")
+	if amd64.XSave() {
+		kprint("XSAVE, XCR0 ")
+		kprintHex(amd64.XCR0())
+	} else {
+		kprint("FXSAVE")
+	}
+	kprint(", ")
+	kprintDec(int64(amd64.FXSize()))
+	kprint(" bytes; a system call saves ")
+	switch amd64.SyscallFP() {
+	case amd64.SyscallFPXMM:
+		kprint("XMM")
+	case amd64.SyscallFPYMM:
+		kprint("YMM")
+	default:
+		kprint("all but x87 (XSAVE)")
 	}
 	kprint("\nrt0: ACPI ")
 	if acpi.found {

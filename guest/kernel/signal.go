@@ -22,7 +22,8 @@ import (
 //	       ucontext     uc_flags, uc_link, uc_stack, uc_mcontext (the
 //	                    interrupted registers, struct sigcontext), uc_sigmask
 //	       siginfo      si_signo, si_errno, si_code, si_addr, ...
-//	       (fpstate)    the FXSAVE image, 64-byte aligned, above the frame
+//	       (fpstate)    the FXSAVE or XSAVE image, 64-byte aligned, above
+//	                    the frame (signal_fpstate.go)
 //
 // with RDI=sig, RSI=&siginfo, RDX=&ucontext. The restorer calls
 // rt_sigreturn, which loads the registers back from uc_mcontext — as the
@@ -33,16 +34,15 @@ import (
 // uapi/asm/sigcontext.h); the runtime reads the same layout
 // (runtime/defs_linux_amd64.go: ucontext, sigcontext, siginfo).
 const (
-	sfPretcode  = 0
-	sfUcontext  = 8
-	ucStack     = 16  // from the ucontext
-	ucMcontext  = 40  // struct sigcontext
-	ucSigmask   = 296 // 40 + 256
-	sfSiginfo   = 8 + 304
-	siCode      = 8  // in the siginfo
-	siAddr      = 16 // in the siginfo (si_pid for a signal from kill)
-	sfSize      = sfSiginfo + 128
-	fpstateSize = 512
+	sfPretcode = 0
+	sfUcontext = 8
+	ucStack    = 16  // from the ucontext
+	ucMcontext = 40  // struct sigcontext
+	ucSigmask  = 296 // 40 + 256
+	sfSiginfo  = 8 + 304
+	siCode     = 8  // in the siginfo
+	siAddr     = 16 // in the siginfo (si_pid for a signal from kill)
+	sfSize     = sfSiginfo + 128
 
 	// struct sigcontext: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
 	// rip, eflags, cs/gs/fs/pad, err, trapno, oldmask, cr2, fpstate
@@ -166,19 +166,20 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64, src int8)
 	} else {
 		sp -= 128 // the red zone of the interrupted function
 	}
-	sp = (sp - fpstateSize) &^ 63
+	fpSize := fpstateSize()
+	sp = (sp - fpSize) &^ 63
 	fp := sp
 	sp = ((sp - sfSize) &^ 15) - 8 // as if the handler had just been called
-	frame, ok := userBytes(sp, fp+fpstateSize-sp, true)
+	frame, ok := userBytes(sp, fp+fpSize-sp, true)
 	if !ok {
 		return false
 	}
-	clear(frame)
-	tf.CompleteFX()
-	copy(frame[fp-sp:], tf.FX[:])
+	clear(frame[:fp-sp])
+	saveFPState(frame[fp-sp:], tf)
 
 	put64(frame[sfPretcode:], restorer)
 	uc := frame[sfUcontext:]
+	put64(uc[ucFlags:], sigFlags())
 	put64(uc[ucStack:], t.AltStack[0])
 	altFlags := uint32(t.AltStack[1])
 	if onAlt || flags&linux.SA_ONSTACK != 0 {
@@ -195,7 +196,7 @@ func deliver(tf *amd64.TrapFrame, sig uint64, code int32, addr uint64, src int8)
 		{scR12, tf.R12}, {scR13, tf.R13}, {scR14, tf.R14}, {scR15, tf.R15},
 		{scRDI, tf.RDI}, {scRSI, tf.RSI}, {scRBP, tf.RBP}, {scRBX, tf.RBX},
 		{scRDX, tf.RDX}, {scRAX, tf.RAX}, {scRCX, tf.RCX}, {scRSP, tf.RSP},
-		{scRIP, tf.RIP}, {scEflags, tf.RFLAGS}, {scCS, tf.CS & 0xFFFF},
+		{scRIP, tf.RIP}, {scEflags, tf.RFLAGS}, {scCS, tf.CS&0xFFFF | (tf.SS&0xFFFF)<<48}, // cs, gs, fs, ss
 		{scErr, tf.ErrCode}, {scTrapno, tf.Vector}, {scOldmask, t.SigMask},
 		{scCR2, addr}, {scFpstate, fp},
 	}
@@ -252,13 +253,18 @@ var sigcontextRegs = [...]struct{ sc, frame uintptr }{
 }
 
 // sysRtSigreturn restores the thread from the ucontext the restorer's RSP
-// points just past pretcode of: registers, FPU state and signal mask.
+// points just past pretcode of: signal mask, registers and FPU state, in
+// Linux's order. A frame it cannot take (unreadable, or an FPU state Linux
+// refuses) is Linux's "bad frame": SIGSEGV, forced (forceSignal).
 func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 	ucAddr := tf.RSP // the handler's RET popped pretcode
 	uc, ok := userBytes(ucAddr, sfSize-sfUcontext, false)
 	if !ok {
-		killedBy(linux.SIGSEGV)
+		forceSignal(tf, linux.SIGSEGV)
+		return keepRAX
 	}
+	const unblockable = 1<<(linux.SIGKILL-1) | 1<<(linux.SIGSTOP-1)
+	sched.Cur().SigMask = le64(uc[ucSigmask:]) &^ unblockable
 	sc := uc[ucMcontext:]
 	for _, m := range sigcontextRegs {
 		*(*uint64)(unsafe.Add(unsafe.Pointer(tf), m.frame)) = le64(sc[m.sc:])
@@ -267,15 +273,25 @@ func sysRtSigreturn(tf *amd64.TrapFrame) int64 {
 	// handler may not turn interrupts off or change privilege.
 	const userFlags = 0xCD5 // CF PF AF ZF SF TF DF OF
 	tf.RFLAGS = tf.RFLAGS&^userFlags | le64(sc[scEflags:])&userFlags
-	if fp := le64(sc[scFpstate:]); fp != 0 {
-		if b, ok := userBytes(fp, fpstateSize, false); ok {
-			// All of the state is the context's now.
-			copy(tf.FX[:], b)
-			tf.FXPartial = 0
-			tf.FX[24], tf.FX[25] = tf.FX[24]|0x80, tf.FX[25]|0x1F // keep MXCSR sane: exceptions masked
-		}
+	if !restoreFPState(tf, le64(sc[scFpstate:])) {
+		tf.ResetFX() // Linux's fpu__clear_user_states
+		forceSignal(tf, linux.SIGSEGV)
 	}
-	const unblockable = 1<<(linux.SIGKILL-1) | 1<<(linux.SIGSTOP-1)
-	sched.Cur().SigMask = le64(uc[ucSigmask:]) &^ unblockable
 	return keepRAX
+}
+
+// forceSignal delivers sig (a fault the kernel found: SI_KERNEL) to the
+// running thread now, as Linux's force_sig: a handler gets it if the
+// signal is neither blocked nor ignored; otherwise its action goes back to
+// the default, which kills the program — as does a stack it cannot be
+// delivered on.
+func forceSignal(tf *amd64.TrapFrame, sig uint64) {
+	t := sched.Cur()
+	h := sigactions[sig][0]
+	if h == linux.SIG_DFL || h == linux.SIG_IGN || t.SigMask&(1<<(sig-1)) != 0 {
+		killedBy(sig)
+	}
+	if !deliver(tf, sig, linux.SI_KERNEL, 0, 0) {
+		killedBy(sig)
+	}
 }

@@ -23,7 +23,7 @@ func sysClone(tf *amd64.TrapFrame, flags, stk, ptid, ctid, tls uint64) int64 {
 	}
 	t := sched.T(i)
 	tf.CompleteFX()
-	t.Frame = *tf
+	amd64.CopyFrame(&t.Frame, tf)
 	t.Frame.RAX = 0
 	if stk != 0 {
 		t.Frame.RSP = stk

@@ -127,7 +127,7 @@ func (tb *Table) Gen() uint64 { return tb.gen }
 func NewTable() *Table { return new(Table) }
 
 // table is the kernel's. It must stay all zero at link time: a non-zero
-// field would move its 100 KiB from the bss into the image's data.
+// field would move its 450 KiB from the bss into the image's data.
 var table Table
 
 // Quantum is the time slice of a thread when others are runnable.
@@ -162,18 +162,7 @@ func InitIdle() {
 	f.SS = amd64.SelData
 	f.RSP = uint64(idleStackTop())
 	f.RFLAGS = amd64.RFLAGS_IF | amd64.RFLAGS_RESERVED1
-	initFX(f)
-}
-
-// initFX gives a new frame the FXSAVE image of a freshly reset FPU:
-// FCW 0x37F, MXCSR 0x1F80 (all exceptions masked, round to nearest).
-func initFX(f *amd64.TrapFrame) {
-	for i := range f.FX {
-		f.FX[i] = 0
-	}
-	f.FX[0], f.FX[1] = 0x7F, 0x03   // FCW
-	f.FX[24], f.FX[25] = 0x80, 0x1F // MXCSR
-	f.FX[28], f.FX[29] = 0xFF, 0xFF // MXCSR_MASK
+	f.ResetFX()
 }
 
 // New takes a free slot for a new thread and gives it a tid. The caller
@@ -207,7 +196,7 @@ func NewMain(rip, rsp uint64) int {
 	f.RIP, f.RSP = rip, rsp
 	f.CS, f.SS = amd64.SelCode, amd64.SelData
 	f.RFLAGS = amd64.RFLAGS_IF | amd64.RFLAGS_RESERVED1
-	initFX(f)
+	f.ResetFX()
 	MakeRunnable(i)
 	return i
 }
@@ -238,7 +227,7 @@ func Block(i int, w Wait, addr uint64, deadline, timeoutRet int64) {
 	if c := amd64.This(); i == int(c.Current) && c.Frame != 0 {
 		tf := (*amd64.TrapFrame)(amd64.Ptr(uintptr(c.Frame)))
 		tf.CompleteFX()
-		table.t[i].Frame = *tf
+		amd64.CopyFrame(&table.t[i].Frame, tf)
 	}
 	table.Block(i, w, addr, deadline, timeoutRet)
 }
@@ -482,11 +471,11 @@ func (tb *Table) Switch(tf *amd64.TrapFrame, cur, next int) {
 		ct.State = Runnable // idle is always ready
 	} else if ct.State == Running {
 		tf.CompleteFX()
-		ct.Frame = *tf // preempted; a blocked thread's frame was saved by Block
+		amd64.CopyFrame(&ct.Frame, tf) // preempted; a blocked thread's frame was saved by Block
 		ct.State = Runnable
 	}
 	nt := &tb.t[next]
-	*tf = nt.Frame
+	amd64.CopyFrame(tf, &nt.Frame)
 	nt.State = Running
 }
 

@@ -115,10 +115,16 @@ func TestSwitchFrames(t *testing.T) {
 	s := runnable(t, tb, 2)
 	tb.T(s[0]).State = Running
 	tb.T(s[1]).Frame.RIP = 0x2222
-	tf := amd64.TrapFrame{RIP: 0x1111}
+	tb.T(s[1]).Frame.FX[amd64.FXXMM] = 0x22
+	var tf amd64.TrapFrame
+	tf.RIP = 0x1111
+	tf.FX[amd64.FXXMM] = 0x11 // XMM0's first byte: the FX area moves too
 	tb.Switch(&tf, s[0], s[1])
 	if tf.RIP != 0x2222 || tb.T(s[0]).Frame.RIP != 0x1111 || tb.T(s[0]).State != Runnable {
 		t.Errorf("switch: tf.RIP %#x, saved %#x, state %v", tf.RIP, tb.T(s[0]).Frame.RIP, tb.T(s[0]).State)
+	}
+	if tf.FX[amd64.FXXMM] != 0x22 || tb.T(s[0]).Frame.FX[amd64.FXXMM] != 0x11 {
+		t.Errorf("switch: FX not moved with the frame: loaded %#x, saved %#x", tf.FX[amd64.FXXMM], tb.T(s[0]).Frame.FX[amd64.FXXMM])
 	}
 	tb.T(s[1]).State = Free // exits
 	tf.RIP = 0x3333

@@ -75,14 +75,18 @@ func TestBootPanics(t *testing.T) {
 
 // A system call, an interrupt, a thread switch and a signal keep a
 // thread's registers as Linux does — all but RAX, RCX and R11, the XMM
-// registers, MXCSR and the x87 control word included — on one CPU (where
-// threads switch inside system calls) and on two; and on a CPU without
-// RDFSBASE/WRFSBASE (qemu64), where the FS base moves through its MSR.
+// registers and YMM's upper halves (where x/sys/cpu says AVX: under -cpu
+// max, as TestBootCPUFeatures checks against Linux), MXCSR and the x87
+// control word included — on one CPU (where threads switch inside system
+// calls) and on two; with the system call's XSAVE path that CPUs with
+// AVX-512 take (rt0.syscallfp=xsave); and on a CPU without XSAVE and
+// RDFSBASE/WRFSBASE (qemu64), where FXSAVE keeps the state and the FS base
+// moves through its MSR.
 func TestBootRegisters(t *testing.T) {
 	want := hostRun(t, "testdata/progs/regs")
 	img := Build(t, "testdata/progs/regs")
-	for _, c := range []qemu.Config{{SMP: 1}, {SMP: 2}, {SMP: 1, CPU: "qemu64"}} {
-		t.Run(fmt.Sprintf("smp%d-%s", c.SMP, c.CPU), func(t *testing.T) {
+	for _, c := range []qemu.Config{{SMP: 1}, {SMP: 2}, {SMP: 2, Append: "rt0.syscallfp=xsave"}, {SMP: 1, CPU: "qemu64"}} {
+		t.Run(fmt.Sprintf("smp%d-%s-%s", c.SMP, c.CPU, c.Append), func(t *testing.T) {
 			wantOutput(t, Boot(t, img, c), want, 0)
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -116,4 +117,128 @@ func fieldOffset(pkg *types.Package, sizes types.Sizes, typ, field string) (int6
 		}
 	}
 	return 0, false
+}
+
+// TestSignalFPStateLayout checks what guest/kernel/signal_fpstate.go and
+// guest/arch/amd64/fpu.go write of a signal frame's floating-point state
+// against Linux's uapi headers: the magic numbers and uc_flags bits, the
+// fields of struct _fpx_sw_bytes and where struct _fpstate_64 (FXSAVE's
+// layout) has MXCSR, MXCSR_MASK, the XMM registers and sw_reserved — each
+// offset summed from the header's own field list.
+func TestSignalFPStateLayout(t *testing.T) {
+	ours := constInts(t, "../../guest/kernel/signal_fpstate.go", "")
+	fpu := constInts(t, "../../guest/arch/amd64/fpu.go", "")
+	frame := constInts(t, "../../guest/arch/amd64/frame.go", "")
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("kernel headers: %v (apt-get install linux-libc-dev)", err)
+		}
+		return string(b)
+	}
+	sigcontext := read("/usr/include/x86_64-linux-gnu/asm/sigcontext.h")
+	ucontext := read("/usr/include/x86_64-linux-gnu/asm/ucontext.h")
+	define := func(src, name string) int64 {
+		m := regexp.MustCompile(`(?m)^#define\s+` + name + `\s+(0x[0-9a-fA-F]+|\d+)U?\b`).FindStringSubmatch(src)
+		if m == nil {
+			t.Errorf("no #define %s", name)
+			return -1
+		}
+		v, _ := strconv.ParseInt(m[1], 0, 64)
+		return v
+	}
+	for c, want := range map[string]int64{
+		"fpXstateMagic1":     define(sigcontext, "FP_XSTATE_MAGIC1"),
+		"fpXstateMagic2":     define(sigcontext, "FP_XSTATE_MAGIC2"),
+		"fpXstateMagic2Size": 4, // sizeof(FP_XSTATE_MAGIC2), a 32-bit constant
+		"ucFPXstate":         define(ucontext, "UC_FP_XSTATE"),
+		"ucSigcontextSS":     define(ucontext, "UC_SIGCONTEXT_SS"),
+		"ucStrictRestoreSS":  define(ucontext, "UC_STRICT_RESTORE_SS"),
+	} {
+		if v, ok := ours[c]; !ok || v != want {
+			t.Errorf("%s = %d (found %v), the headers say %d", c, v, ok, want)
+		}
+	}
+	sw := structOffsets(t, sigcontext, "_fpx_sw_bytes")
+	for c, f := range map[string]string{"swMagic1": "magic1", "swExtendedSize": "extended_size", "swXfeatures": "xfeatures", "swXstateSize": "xstate_size"} {
+		if ours[c] != sw[f] {
+			t.Errorf("%s = %d, struct _fpx_sw_bytes has %s at %d", c, ours[c], f, sw[f])
+		}
+	}
+	fp := structOffsets(t, sigcontext, "_fpstate_64")
+	for c, f := range map[string]string{"FXMXCSR": "mxcsr", "FXMXCSRMask": "mxcsr_mask", "FXSWReserved": "reserved3"} {
+		if fpu[c] != fp[f] {
+			t.Errorf("amd64.%s = %d, struct _fpstate_64 has %s at %d", c, fpu[c], f, fp[f])
+		}
+	}
+	if frame["FXXMM"] != fp["xmm_space"] {
+		t.Errorf("amd64.FXXMM = %d, struct _fpstate_64 has xmm_space at %d", frame["FXXMM"], fp["xmm_space"])
+	}
+	if fpu["FXLegacySize"] != fp["end"] || fpu["XSaveHeader"] != fp["end"] {
+		t.Errorf("amd64.FXLegacySize %d, XSaveHeader %d: struct _fpstate_64 is %d bytes", fpu["FXLegacySize"], fpu["XSaveHeader"], fp["end"])
+	}
+
+	// uc_flags opens the ucontext, as the runtime's has it.
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, filepath.Join(runtime.GOROOT(), "src/runtime/defs_linux_amd64.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := types.Config{Importer: importer.Default(), Error: func(error) {}}
+	pkg, _ := conf.Check("runtime", fset, []*ast.File{file}, nil)
+	if off, ok := fieldOffset(pkg, types.SizesFor("gc", "amd64"), "ucontext", "uc_flags"); !ok || ours["ucFlags"] != off {
+		t.Errorf("ucFlags = %d, runtime.ucontext.uc_flags at %d (found %v)", ours["ucFlags"], off, ok)
+	}
+}
+
+// structOffsets lays out the C struct name of a uapi header from its
+// fields of __u8/__u16/__u32/__u64 (arrays of them too; a union counts as
+// its first member) and returns each field's offset, and "end" its size.
+func structOffsets(t *testing.T, src, name string) map[string]int64 {
+	t.Helper()
+	body := regexp.MustCompile(`(?s)\nstruct ` + name + ` \{(.*?)\n\};`).FindStringSubmatch(src)
+	if body == nil {
+		t.Fatalf("no struct %s", name)
+	}
+	field := regexp.MustCompile(`(?m)^\s*(?:__u(8|16|32|64)|struct \w+)\s+(\w+)(?:\[(\d+)\])?;`)
+	offs := map[string]int64{}
+	var off int64
+	inUnion, unionDone := false, false
+	for _, line := range strings.Split(body[1], "\n") {
+		switch {
+		case strings.Contains(line, "union {"):
+			inUnion, unionDone = true, false
+			continue
+		case inUnion && strings.Contains(line, "};"):
+			inUnion = false
+			continue
+		}
+		m := field.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if inUnion && unionDone {
+			offs[m[2]] = offs["union"] // a later member of the union: the same place
+			continue
+		}
+		if m[1] == "" {
+			t.Fatalf("struct %s: a struct field outside a union's first member: %q", name, line)
+		}
+		bits, _ := strconv.ParseInt(m[1], 10, 64)
+		size := bits / 8
+		if off%size != 0 {
+			off += size - off%size
+		}
+		n := int64(1)
+		if m[3] != "" {
+			n, _ = strconv.ParseInt(m[3], 10, 64)
+		}
+		offs[m[2]] = off
+		if inUnion {
+			offs["union"], unionDone = off, true
+		}
+		off += n * size
+	}
+	offs["end"] = off
+	return offs
 }

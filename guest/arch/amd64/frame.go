@@ -9,12 +9,25 @@ package amd64
 // The assembly uses the offsets in frame_amd64.h; TestFrameOffsets checks
 // them against this struct.
 type TrapFrame struct {
-	FX [512]byte // FXSAVE area: x87/MMX/SSE state (16-byte aligned)
-	// FXPartial is 1 while FX holds only XMM0-15 (at FXXMM): the SYSCALL
-	// entry saves just the registers the kernel's Go code overwrites,
-	// and the rest of the thread's x87/SSE state (x87 registers, control
-	// and status words, MXCSR) is still in the CPU. CompleteFX fills it
-	// in before the frame is copied or read. 0: FX is a whole FXSAVE.
+	// FX is the thread's x87/SSE/AVX state (fpu.go): an FXSAVE image, or
+	// with XSAVE the standard XSAVE layout of XCR0's components, whose
+	// first 512 bytes are FXSAVE's. Only its first FXSize() bytes are in
+	// use. 64-byte aligned on a kernel stack, as XSAVE wants.
+	FX [FXAreaSize]byte
+	Regs
+}
+
+// Regs is the rest of a TrapFrame: the registers and how much of FX is
+// saved.
+type Regs struct {
+	// FXPartial is 1 while FX holds only the vector registers: the
+	// SYSCALL entry saves just what the kernel's Go code overwrites —
+	// XMM0-15 (at FXXMM) without XSAVE; with it every component but x87
+	// (XSAVE's SSE part, MXCSR included, and YMM's, ZMM's upper halves,
+	// which the runtime's AVX memmove and VZEROUPPER overwrite) — and
+	// the x87 registers, control and status words (and without XSAVE,
+	// MXCSR) are still in the CPU. CompleteFX fills them in before the
+	// frame is copied or read. 0: FX is a whole save.
 	FXPartial uint64
 	FSBase    uint64 // IA32_FS_BASE of the interrupted thread (its TLS)
 
@@ -34,12 +47,12 @@ const VectorSyscall = 256
 // FXXMM is where XMM0 starts in an FXSAVE area (16 bytes a register).
 const FXXMM = 160
 
-// CompleteFX makes tf's FX a whole FXSAVE image, if the SYSCALL entry saved
-// only its XMM registers. tf must be the frame of the kernel entry in
-// progress on this CPU, from a thread: that thread's x87 state and MXCSR
+// CompleteFX makes tf's FX a whole save, if the SYSCALL entry saved only
+// its vector registers. tf must be the frame of the kernel entry in
+// progress on this CPU, from a thread: that thread's x87 state (and MXCSR)
 // are then still in the CPU's registers (the kernel's Go code uses only
-// XMM registers, and nothing restores another thread's state before the
-// way out). Everything that copies a frame away or reads its FX calls it
+// the vector registers, and nothing restores another thread's state
+// before the way out). Everything that copies a frame away or reads its FX calls it
 // first: the thread table (sched.Block, sched.Switch), clone, signal
 // delivery.
 func (tf *TrapFrame) CompleteFX() {
@@ -48,12 +61,23 @@ func (tf *TrapFrame) CompleteFX() {
 	}
 }
 
-// fxComplete loads tf's XMM registers and FXSAVEs the whole state into tf
-// (trap_amd64.s).
+// fxComplete saves the x87 part of the thread's state into tf: with XSAVE
+// one XSAVE of the x87 component; without, it loads tf's XMM registers
+// back and FXSAVEs all (trap_amd64.s).
 func fxComplete(tf *TrapFrame)
 
-// FrameSize is the size of a TrapFrame on the stack.
-const FrameSize = 704
+// FrameSize is the size of a TrapFrame on the stack: a multiple of 64, so
+// that the frame at the top of a 64-aligned kernel stack has its FX area
+// 64-byte aligned.
+const FrameSize = 2880
+
+// CopyFrame copies the frame src to dst: the part of the FX area in use
+// and the registers, not the unused rest of the area (most of it without
+// AVX-512).
+func CopyFrame(dst, src *TrapFrame) {
+	copy(dst.FX[:fxSize], src.FX[:fxSize])
+	dst.Regs = src.Regs
+}
 
 // Exception vectors (Intel SDM vol. 3, table 6-1).
 const (

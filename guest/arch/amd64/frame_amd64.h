@@ -4,18 +4,19 @@
 
 #define TF_FX		0
 #define TF_XMM		160
-#define TF_FXPARTIAL	512
-#define TF_FSBASE	520
-#define TF_R15		528
-#define TF_RAX		640
-#define TF_VECTOR	648
-#define TF_ERRCODE	656
-#define TF_RIP		664
-#define TF_SIZE		704
+#define TF_YMM		1152
+#define TF_FXPARTIAL	2688
+#define TF_FSBASE	2696
+#define TF_R15		2704
+#define TF_RAX		2816
+#define TF_VECTOR	2824
+#define TF_ERRCODE	2832
+#define TF_RIP		2840
+#define TF_SIZE		2880
 
 // Bytes from the top of a kernel stack to the frame: the 7 words above
 // TF_VECTOR are pushed first (by the CPU or the SYSCALL stub).
-#define TF_TOP_OFFSET	704
+#define TF_TOP_OFFSET	2880
 
 #define CPU_SELF	0
 #define CPU_KSTACK	8
@@ -30,3 +31,5 @@
 #define CR0_EM		0x4
 #define CR4_OSFXSR	0x200
 #define CR4_OSXMMEXCPT	0x400
+#define XFEATURE_X87	0x1
+#define SYSCALL_FP_YMM	1

@@ -42,6 +42,7 @@ func TestFrameOffsets(t *testing.T) {
 	want := map[string]uintptr{
 		"TF_FX":          unsafe.Offsetof(tf.FX),
 		"TF_XMM":         unsafe.Offsetof(tf.FX) + FXXMM,
+		"TF_YMM":         unsafe.Offsetof(tf.FX) + FXYMMScratch,
 		"TF_FXPARTIAL":   unsafe.Offsetof(tf.FXPartial),
 		"TF_FSBASE":      unsafe.Offsetof(tf.FSBase),
 		"TF_R15":         unsafe.Offsetof(tf.R15),
@@ -62,6 +63,8 @@ func TestFrameOffsets(t *testing.T) {
 		"CR0_EM":         CR0_EM,
 		"CR4_OSFXSR":     CR4_OSFXSR,
 		"CR4_OSXMMEXCPT": CR4_OSXMMEXCPT,
+		"XFEATURE_X87":   XFeatureX87,
+		"SYSCALL_FP_YMM": SyscallFPYMM,
 	}
 	got := defines(t, "frame_amd64.h")
 	for name, w := range want {
@@ -79,11 +82,11 @@ func TestFrameOffsets(t *testing.T) {
 			t.Errorf("frame_amd64.h defines %s, which no test checks", name)
 		}
 	}
-	if FrameSize != unsafe.Sizeof(tf) || FrameSize%16 != 0 {
-		t.Errorf("FrameSize %d, sizeof(TrapFrame) %d: must match and be a multiple of 16 (FXSAVE alignment)", FrameSize, unsafe.Sizeof(tf))
+	if FrameSize != unsafe.Sizeof(tf) || FrameSize%64 != 0 {
+		t.Errorf("FrameSize %d, sizeof(TrapFrame) %d: must match and be a multiple of 64 (XSAVE alignment)", FrameSize, unsafe.Sizeof(tf))
 	}
-	if unsafe.Offsetof(tf.FX)%16 != 0 {
-		t.Error("FX area must be 16-byte aligned within the frame")
+	if unsafe.Offsetof(tf.FX)%64 != 0 {
+		t.Error("FX area must be 64-byte aligned within the frame")
 	}
 	// The words the CPU pushes sit at the top, in hardware order.
 	if unsafe.Offsetof(tf.SS)+8 != unsafe.Sizeof(tf) || unsafe.Offsetof(tf.ErrCode)+8 != unsafe.Offsetof(tf.RIP) {

@@ -29,9 +29,11 @@ const (
 )
 
 // setupStack writes the trap g into [base, base+size) and returns the
-// 16-byte aligned top, where RSP starts (and the TSS points for IST stacks).
+// 64-byte aligned top, where RSP starts (and the TSS points for IST
+// stacks): the trap frame the entry builds just below it then has its FX
+// area 64-byte aligned, as XSAVE wants (FrameSize is a multiple of 64).
 func setupStack(base uintptr, size uintptr) uintptr {
-	top := (base + size - stackHeader) &^ 15
+	top := (base + size - stackHeader) &^ 63
 	g := top + 16
 	*U64(top) = uint64(g)
 	*U64(top + 8) = 0
@@ -42,5 +44,10 @@ func setupStack(base uintptr, size uintptr) uintptr {
 	*U64(g + 8) = uint64(top)                // stack.hi
 	*U64(g + 16) = uint64(base + stackGuard) // stackguard0
 	*U64(g + 24) = uint64(base + stackGuard) // stackguard1
+	// The frame's place zeroed: XRSTOR faults on a header whose reserved
+	// bytes are not 0, and only XSTATE_BV of it is ever written there.
+	for p := top - FrameSize; p < top; p += 8 {
+		*U64(p) = 0
+	}
 	return top
 }

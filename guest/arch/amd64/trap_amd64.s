@@ -8,7 +8,7 @@
 //	vector                     pushed by the stub
 //
 // trapCommon saves the rest of the interrupted thread — 15 general
-// registers, its FS base (its Go TLS), its x87/SSE state — as a TrapFrame
+// registers, its FS base (its Go TLS), its x87/SSE/AVX state — as a TrapFrame
 // (frame.go) below them, points FS at the trap g that lives at the top of
 // this kernel stack (stacks.go: so Go code here checks its stack against
 // this stack's bounds, not the interrupted goroutine's), and calls the
@@ -16,15 +16,20 @@
 // On return it restores whatever the frame then holds — possibly another
 // thread's state, if the scheduler swapped it — and IRETQs.
 //
-// A system call saves less than an interrupt: only XMM0-15 of the x87/SSE
-// state, with MOVUPS, and marks the frame FXPartial. The kernel's Go code
-// overwrites XMM registers (X15 is its zero register, copies go through
-// X0...) but never the x87 unit or MXCSR, so those stay in the CPU until
-// the way out, unless the thread's frame is copied away first
-// (TrapFrame.CompleteFX). Under TCG, FXSAVE and FXRSTOR are emulated
-// helpers that cost 670 ns a round trip, a third of a getpid then; the 32
-// MOVUPS cost 140 ns. (Linux saves no FPU state on a system call: its
-// kernel does not use the FPU.) The FS base moves with RDFSBASE/WRFSBASE
+// The x87/SSE/AVX state goes to the frame's FX area with XSAVE in XCR0's
+// components where the CPU has XSAVE (fpu.go), else with FXSAVE.
+// A system call saves less than an interrupt, and marks the frame
+// FXPartial: the vector registers only — XMM0-15 with MOVUPS, or with AVX
+// YMM0-15 with VMOVDQU to a scratch part of the area (syscallFP, fpu.go,
+// says which; where XCR0 has more, AVX-512, an XSAVE
+// of every component but x87) — since the kernel's
+// Go code overwrites vector registers (X15 is its zero register, copies go
+// through X0..., the runtime's memmove uses YMM once it sees AVX) but never
+// the x87 unit or MXCSR, so those stay in the CPU until the way out,
+// unless the thread's frame is copied away first (TrapFrame.CompleteFX).
+// Under TCG, FXSAVE and FXRSTOR are emulated helpers that cost 670 ns a
+// round trip, a third of a getpid then; the 32 MOVUPS cost 140 ns. (Linux
+// saves no FPU state on a system call: its kernel does not use the FPU.) The FS base moves with RDFSBASE/WRFSBASE
 // where the CPU has them (CPUID.7.0:EBX.FSGSBASE; fsgsbase, syscall.go),
 // else through the MSR.
 //
@@ -72,6 +77,52 @@
 	MOVUPS	(TF_XMM+14*16)(base), X14 \
 	MOVUPS	(TF_XMM+15*16)(base), X15
 
+// YMM_TO and YMM_FROM move YMM0-15, whole, to and from a scratch part of
+// the frame's FX area, beyond what the XSAVE image of x87|SSE|AVX uses
+// (TF_YMM: 16 registers of 32 bytes). Where only those components are on,
+// a system call saves and restores the vector registers with these 16
+// moves each way (fxComplete turns them into the XSAVE image).
+#define YMM_TO(base) \
+	VMOVDQU	Y0, (TF_YMM+0*32)(base) \
+	VMOVDQU	Y1, (TF_YMM+1*32)(base) \
+	VMOVDQU	Y2, (TF_YMM+2*32)(base) \
+	VMOVDQU	Y3, (TF_YMM+3*32)(base) \
+	VMOVDQU	Y4, (TF_YMM+4*32)(base) \
+	VMOVDQU	Y5, (TF_YMM+5*32)(base) \
+	VMOVDQU	Y6, (TF_YMM+6*32)(base) \
+	VMOVDQU	Y7, (TF_YMM+7*32)(base) \
+	VMOVDQU	Y8, (TF_YMM+8*32)(base) \
+	VMOVDQU	Y9, (TF_YMM+9*32)(base) \
+	VMOVDQU	Y10, (TF_YMM+10*32)(base) \
+	VMOVDQU	Y11, (TF_YMM+11*32)(base) \
+	VMOVDQU	Y12, (TF_YMM+12*32)(base) \
+	VMOVDQU	Y13, (TF_YMM+13*32)(base) \
+	VMOVDQU	Y14, (TF_YMM+14*32)(base) \
+	VMOVDQU	Y15, (TF_YMM+15*32)(base)
+#define YMM_FROM(base) \
+	VMOVDQU	(TF_YMM+0*32)(base), Y0 \
+	VMOVDQU	(TF_YMM+1*32)(base), Y1 \
+	VMOVDQU	(TF_YMM+2*32)(base), Y2 \
+	VMOVDQU	(TF_YMM+3*32)(base), Y3 \
+	VMOVDQU	(TF_YMM+4*32)(base), Y4 \
+	VMOVDQU	(TF_YMM+5*32)(base), Y5 \
+	VMOVDQU	(TF_YMM+6*32)(base), Y6 \
+	VMOVDQU	(TF_YMM+7*32)(base), Y7 \
+	VMOVDQU	(TF_YMM+8*32)(base), Y8 \
+	VMOVDQU	(TF_YMM+9*32)(base), Y9 \
+	VMOVDQU	(TF_YMM+10*32)(base), Y10 \
+	VMOVDQU	(TF_YMM+11*32)(base), Y11 \
+	VMOVDQU	(TF_YMM+12*32)(base), Y12 \
+	VMOVDQU	(TF_YMM+13*32)(base), Y13 \
+	VMOVDQU	(TF_YMM+14*32)(base), Y14 \
+	VMOVDQU	(TF_YMM+15*32)(base), Y15
+
+// RFBM(mask) puts the XSAVE/XRSTOR component mask in EDX:EAX.
+#define RFBM(mask) \
+	MOVQ	mask, AX \
+	MOVQ	AX, DX \
+	SHRQ	$32, DX
+
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	AX
 	PUSHQ	BX
@@ -101,12 +152,30 @@ push:
 	PUSHQ	AX
 	SUBQ	$(TF_FSBASE), SP
 	CMPQ	TF_VECTOR(SP), $VECTOR_SYSCALL
-	JNE	fxsave
+	JNE	whole
+	CMPB	·syscallFP(SB), $SYSCALL_FP_YMM
+	JB	xmm
+	JA	xpartial
+	YMM_TO(SP)
+	JMP	partial
+xmm:
 	XMM_TO(SP)
+	JMP	partial
+xpartial:
+	RFBM(·xcr0vec(SB))
+	XSAVE64	(SP)
+partial:
 	MOVQ	$1, TF_FXPARTIAL(SP)
 	JMP	saved
-fxsave:
+whole:
+	CMPB	·xsave(SB), $0
+	JNE	xwhole
 	FXSAVE64	(SP)
+	JMP	wholesaved
+xwhole:
+	RFBM(·xcr0(SB))
+	XSAVE64	(SP)
+wholesaved:
 	MOVQ	$0, TF_FXPARTIAL(SP)
 saved:
 	CLD
@@ -135,11 +204,27 @@ call:
 // trapReturn restores the CPU from the TrapFrame at SP and IRETQs.
 TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	CMPQ	TF_FXPARTIAL(SP), $0
-	JEQ	fxrstor
+	JEQ	whole
+	CMPB	·syscallFP(SB), $SYSCALL_FP_YMM
+	JB	xmm
+	JA	xpartial
+	YMM_FROM(SP)
+	JMP	restored
+xmm:
 	XMM_FROM(SP)
 	JMP	restored
-fxrstor:
+xpartial:
+	RFBM(·xcr0vec(SB))	// the x87 part is still in the CPU
+	XRSTOR64	(SP)
+	JMP	restored
+whole:
+	CMPB	·xsave(SB), $0
+	JNE	xwhole
 	FXRSTOR64	(SP)
+	JMP	restored
+xwhole:
+	RFBM(·xcr0(SB))
+	XRSTOR64	(SP)
 restored:
 	ADDQ	$(TF_FSBASE), SP
 	POPQ	AX
@@ -211,15 +296,35 @@ TEXT ·enter(SB),NOSPLIT|NOFRAME,$0-16
 	REP; MOVSQ
 	JMP	·trapReturn(SB)
 
-// fxComplete(tf): the thread's XMM registers from tf into the CPU, then
-// one FXSAVE of everything into tf (frame.go's CompleteFX). The kernel's
-// own XMM values are lost, which its Go code allows: an assembly (ABI0)
-// function may overwrite every XMM register, and X15, the register ABI's
-// zero, is zeroed again here before returning.
+// fxComplete(tf) (frame.go's CompleteFX), by what the SYSCALL entry saved
+// (syscallFP). XMM (without XSAVE): the thread's XMM registers from tf
+// into the CPU, then one FXSAVE of everything into tf. YMM: the YMM
+// registers back, one XSAVE of everything. XSAVE: one XSAVE of just
+// the x87 component, which the entry left out; the rest is there already. The kernel's own XMM values
+// are lost, which its Go code allows: an assembly (ABI0) function may
+// overwrite every XMM register, and X15, the register ABI's zero, is
+// zeroed again here before returning.
 TEXT ·fxComplete(SB),NOSPLIT,$0-8
 	MOVQ	tf+0(FP), DI
+	CMPB	·syscallFP(SB), $SYSCALL_FP_YMM
+	JB	xmm
+	JA	x87
+	YMM_FROM(DI)
+	RFBM(·xcr0(SB))
+	XSAVE64	(DI)
+	VZEROUPPER	// the kernel's SSE code runs on, without the thread's upper halves
+	JMP	done
+xmm:
 	XMM_FROM(DI)
 	FXSAVE64	(DI)
+	JMP	done
+x87:
+	MOVL	$XFEATURE_X87, AX
+	XORL	DX, DX
+	XSAVE64	(DI)
+	MOVQ	$0, TF_FXPARTIAL(DI)
+	RET
+done:
 	MOVQ	$0, TF_FXPARTIAL(DI)
 	XORPS	X15, X15
 	RET

@@ -4,6 +4,7 @@
 //	                                     system call's arguments too, so
 //	                                     DI, SI, DX, R10 take a0, a1, a2, 0
 //	X0-X15                               pattern words
+//	YMM0-15's upper halves               other pattern words, if ymm != 0
 //	MXCSR, x87 control word              the seed's rounding mode
 //	AX                                   the call's number, each time
 //	CX, R11                              clobbered by SYSCALL (Linux's ABI)
@@ -11,12 +12,12 @@
 // After each call every one of them is compared with what was loaded;
 // the result is a bit set of the ones that changed (bit 0-15: XMM n, bit
 // 16: a general register, 17: MXCSR, 18: the x87 control word, 19: the
-// carry flag, set before each call).
+// carry flag, set before each call; bit 20+n: the upper half of YMM n).
 
 #include "textflag.h"
 
-// func keep(nr, a0, a1, a2, seed uint64, n int) uint64
-TEXT ·keep(SB),NOSPLIT,$112-56
+// func keep(nr, a0, a1, a2, seed uint64, n int, ymm uint64) uint64
+TEXT ·keep(SB),NOSPLIT,$128-64
 	// The registers Go wants back (BP and R14, R15 matter to the caller).
 	MOVQ	BP, 0(SP)
 	MOVQ	R12, 8(SP)
@@ -70,6 +71,33 @@ TEXT ·keep(SB),NOSPLIT,$112-56
 	LOADX(X13, 13)
 	LOADX(X14, 14)
 	LOADX(X15, 15)
+
+	// With AVX: YMM n's upper half gets ^(seed<<8)|n in both quadwords.
+	MOVQ	$0, 112(SP)	// the YMM result
+	CMPQ	ymm+48(FP), $0
+	JEQ	noymm
+	MOVQ	seed+32(FP), AX
+	SHLQ	$8, AX
+	NOTQ	AX
+#define LOADY(y, n) \
+	MOVQ	AX, R12; ORQ $n, R12; MOVQ R12, 96(SP); MOVQ R12, 104(SP); VINSERTF128 $1, 96(SP), y, y
+	LOADY(Y0, 0)
+	LOADY(Y1, 1)
+	LOADY(Y2, 2)
+	LOADY(Y3, 3)
+	LOADY(Y4, 4)
+	LOADY(Y5, 5)
+	LOADY(Y6, 6)
+	LOADY(Y7, 7)
+	LOADY(Y8, 8)
+	LOADY(Y9, 9)
+	LOADY(Y10, 10)
+	LOADY(Y11, 11)
+	LOADY(Y12, 12)
+	LOADY(Y13, 13)
+	LOADY(Y14, 14)
+	LOADY(Y15, 15)
+noymm:
 
 	MOVQ	n+40(FP), CX
 	MOVQ	CX, 64(SP)	// the count
@@ -164,6 +192,33 @@ ok:
 	CHECKX(X13, 13, bad13, ok13)
 	CHECKX(X14, 14, bad14, ok14)
 	CHECKX(X15, 15, bad15, ok15)
+	CMPQ	ymm+48(FP), $0
+	JEQ	ymmok
+	MOVQ	seed+32(FP), AX
+	SHLQ	$8, AX
+	NOTQ	AX
+#define CHECKY(y, n, bad, ok) \
+	MOVQ	AX, CX; ORQ $n, CX; VEXTRACTF128 $1, y, 96(SP); CMPQ 96(SP), CX; JNE bad; \
+	CMPQ	104(SP), CX; JEQ ok; \
+bad: ORQ $(1<<n), 112(SP); \
+ok:
+	CHECKY(Y0, 0, ybad0, yok0)
+	CHECKY(Y1, 1, ybad1, yok1)
+	CHECKY(Y2, 2, ybad2, yok2)
+	CHECKY(Y3, 3, ybad3, yok3)
+	CHECKY(Y4, 4, ybad4, yok4)
+	CHECKY(Y5, 5, ybad5, yok5)
+	CHECKY(Y6, 6, ybad6, yok6)
+	CHECKY(Y7, 7, ybad7, yok7)
+	CHECKY(Y8, 8, ybad8, yok8)
+	CHECKY(Y9, 9, ybad9, yok9)
+	CHECKY(Y10, 10, ybad10, yok10)
+	CHECKY(Y11, 11, ybad11, yok11)
+	CHECKY(Y12, 12, ybad12, yok12)
+	CHECKY(Y13, 13, ybad13, yok13)
+	CHECKY(Y14, 14, ybad14, yok14)
+	CHECKY(Y15, 15, ybad15, yok15)
+ymmok:
 	// MXCSR (without the sticky exception flags, bits 0-5) and the
 	// x87 control word.
 	STMXCSR	56(SP)
@@ -183,8 +238,14 @@ cwok:
 	DECQ	64(SP)
 	JNZ	loop
 
-	MOVQ	72(SP), AX
-	MOVQ	AX, ret+48(FP)
+	MOVQ	112(SP), AX
+	SHLQ	$20, AX
+	ORQ	72(SP), AX
+	MOVQ	AX, ret+56(FP)
+	CMPQ	ymm+48(FP), $0
+	JEQ	done
+	VZEROUPPER	// as Go's own AVX code leaves the upper halves
+done:
 	LDMXCSR	48(SP)
 	FLDCW	52(SP)
 	MOVQ	0(SP), BP
