@@ -57,9 +57,20 @@ func Kernel(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The metapackage names the versioned image package it depends on.
+	// A machine without Debian's package lists (never apt-get updated)
+	// knows no such package: fetch the lists once and ask again.
 	out, err := exec.CommandContext(ctx, "apt-cache", "depends", Package).Output()
 	if err != nil {
-		return "", fmt.Errorf("apt-cache depends %s: %v (Debian's package lists are needed: apt-get update)", Package, err)
+		update := exec.CommandContext(ctx, "apt-get", "update", "-qq")
+		if os.Geteuid() != 0 {
+			update = exec.CommandContext(ctx, "sudo", "apt-get", "update", "-qq")
+		}
+		if b, uerr := update.CombinedOutput(); uerr != nil {
+			return "", fmt.Errorf("apt-cache depends %s: %v; apt-get update: %v\n%s", Package, err, uerr, b)
+		}
+		if out, err = exec.CommandContext(ctx, "apt-cache", "depends", Package).Output(); err != nil {
+			return "", fmt.Errorf("apt-cache depends %s (after apt-get update): %v", Package, err)
+		}
 	}
 	var pkg string
 	for _, l := range strings.Split(string(out), "\n") {
