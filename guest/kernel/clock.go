@@ -16,11 +16,32 @@ import (
 // the ACPI PM timer where there is no PIT; a CPU that states its TSC
 // frequency (CPUID leaf 0x15, Intel since Skylake) is believed instead of
 // the measurement, when the two agree.
+//
+// Where there is a PM timer, boot measures only 1 ms of it (the PIT's three
+// 2 ms windows and its 1 ms check were 7 of the kernel's 22 ms of boot
+// under TCG) and refineTSC measures again, as Linux's refined TSC
+// calibration does, over the first second or more: 24 bits of a 3.58 MHz
+// count read twice, a part per million. The clock then continues from
+// where it is, at the new rate.
+
+// clockParams turn a TSC reading into monotonic time: ns = base +
+// (tsc - tsc0) * mult >> 32. Readers (nanotime, the vDSO, on any CPU)
+// take clocks[clockSel]; refineTSC fills the other slot and then flips
+// clockSel, so a reader sees one whole set (x86 keeps stores in order).
+// The layout is read by vdso_amd64.s (clockTSC0, clockMult, clockBase).
+type clockParams struct {
+	tsc0 uint64 // the TSC at the params' start
+	mult uint64 // ns per tick << 32
+	base uint64 // monotonic ns at tsc0
+	_    uint64 // to 32 bytes, a shift in the vDSO
+}
 
 var (
+	clocks   [2]clockParams
+	clockSel uint64
+
 	tsc0    uint64 // TSC at boot
 	tscHz   uint64
-	tscMult uint64 // ns = (tsc-tsc0) * tscMult >> 32
 	lapicHz uint64 // LAPIC timer ticks per second (divide by 16)
 	lapic   uintptr
 	wall0   int64 // realtime ns at boot (from the RTC)
@@ -57,8 +78,9 @@ func tscSourceName() string {
 //
 //go:noinline
 func nanotime() int64 {
-	hi, lo := bits.Mul64(amd64.Rdtsc()-tsc0, tscMult)
-	return int64(hi<<32 | lo>>32)
+	p := &clocks[clockSel&1]
+	hi, lo := bits.Mul64(amd64.Rdtsc()-p.tsc0, p.mult)
+	return int64(p.base + (hi<<32 | lo>>32))
 }
 
 // walltime returns nanoseconds since the Unix epoch.
@@ -142,7 +164,7 @@ func initClock() {
 			kprint(" kHz: the measurement is used\n")
 		}
 	}
-	tscMult = (1_000_000_000 << 32) / tscHz
+	clocks[0] = clockParams{tsc0: tsc0, mult: (1_000_000_000 << 32) / tscHz}
 	wall0 = readRTC() - nanotime()
 	lapicWrite(lapicLVTTmr, vecTimer) // one-shot, unmasked
 }
@@ -180,11 +202,12 @@ func lapicSelfID() uint32 {
 // any more (its gate never opens): then the ACPI PM timer, at 3.579545 MHz,
 // is the reference.
 func calibrate() {
-	if !pitWorks() && acpi.pmTimer != 0 {
+	if acpi.pmTimer != 0 && calibratePM() {
 		tscSource = fromPMTimer
-		calibratePM()
+		refine.due = true
 		return
 	}
+	pitWorks() // also a warm-up: the first window after a PIT's start reads 0.3% off under TCG
 	tscSource = fromPIT
 	var tsc, apic [3]uint64
 	start := amd64.Rdtsc()
@@ -248,33 +271,74 @@ func pitWorks() bool {
 	return false
 }
 
-// calibratePM measures the TSC and LAPIC timer over 2 ms of the ACPI PM
+// pmHz is the ACPI PM timer's rate (ACPI 6.5, 4.8.3.3).
+const pmHz = 3579545
+
+// pmRead reads the PM timer's 24 bits.
+func pmRead() uint64 { return uint64(amd64.Inl(uint16(acpi.pmTimer)) & 0xFFFFFF) }
+
+// lapicSample returns the LAPIC timer's current count and the TSC at it,
+// the best of 4 reads as pmSample's.
+func lapicSample() (count, tsc uint64) {
+	best := ^uint64(0)
+	for i := 0; i < 4; i++ {
+		a := amd64.Rdtsc()
+		c := uint64(lapicRead(lapicCurCnt))
+		b := amd64.Rdtsc()
+		if b-a < best {
+			best, count, tsc = b-a, c, a+(b-a)/2
+		}
+	}
+	return count, tsc
+}
+
+// pmSample returns a PM timer reading and the TSC at it, the best of 8: the
+// one whose port read took least. A read the host delayed (an emulated
+// port, a vCPU thread descheduled) would put the pair tens of
+// microseconds apart, percents of a 1 ms window.
+func pmSample() (pm, tsc uint64) {
+	best := ^uint64(0)
+	for i := 0; i < 8; i++ {
+		a := amd64.Rdtsc()
+		p := pmRead()
+		b := amd64.Rdtsc()
+		if b-a < best {
+			best, pm, tsc = b-a, p, a+(b-a)/2
+		}
+	}
+	return pm, tsc
+}
+
+// calibratePM measures the TSC and LAPIC timer over 1 ms of the ACPI PM
 // timer (24 or 32 bits wide; the difference is taken modulo 24 bits, more
-// than 2 ms).
-func calibratePM() {
-	const pmHz = 3579545
-	port := uint16(acpi.pmTimer)
+// than 1 ms), and keeps its start for refineTSC. It returns false if the
+// timer does not advance 1 ms in 2^29 TSC ticks (0.2 s at 2.6 GHz; a
+// firmware may name a PM timer that is not there): then the PIT is used.
+func calibratePM() bool {
 	start := amd64.Rdtsc()
+	p0, t0 := pmSample()
+	// The LAPIC timer counts down meanwhile; two samples of it, timed by
+	// the TSC, give its rate.
 	lapicWrite(lapicInitCnt, 0xFFFFFFFF)
-	p0 := amd64.Inl(port) & 0xFFFFFF
-	t0 := amd64.Rdtsc()
-	var t1 uint64
-	for i := 0; i < 100_000_000; i++ {
-		if (amd64.Inl(port)-p0)&0xFFFFFF >= pmHz/500 {
-			t1 = amd64.Rdtsc()
+	c0, ta := lapicSample()
+	var p1, t1 uint64
+	for amd64.Rdtsc()-t0 < 1<<29 {
+		if p := pmRead(); (p-p0)&0xFFFFFF >= pmHz/1000 {
+			p1, t1 = pmSample()
 			break
 		}
 	}
-	l := 0xFFFFFFFF - uint64(lapicRead(lapicCurCnt))
+	c1, tb := lapicSample()
 	lapicWrite(lapicInitCnt, 0)
+	n := (p1 - p0) & 0xFFFFFF
+	if t1 == 0 || n == 0 || t1 <= t0 || tb <= ta || c1 >= c0 {
+		return false
+	}
 	tsc0, calibrationTSC = start, amd64.Rdtsc()-start
-	tscHz, lapicHz = (t1-t0)*500, l*500
-	if tscHz == 0 {
-		tscHz = 1_000_000_000
-	}
-	if lapicHz == 0 {
-		lapicHz = 1_000_000
-	}
+	tscHz = (t1 - t0) * pmHz / n
+	lapicHz = (c0 - c1) * tscHz / (tb - ta)
+	refine.pm0, refine.tsc0 = p0, t0
+	return true
 }
 
 // pitWindow returns the TSC ticks and LAPIC timer ticks of 2 ms, timed by
@@ -376,4 +440,47 @@ func unixDays(y, m, d int64) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
+}
+
+// refine is refineTSC's state: due until it has run, and where the PM
+// timer and the TSC stood at calibratePM's start.
+var refine struct {
+	due       bool
+	pm0, tsc0 uint64
+}
+
+// maybeRefineTSC runs refineTSC once a second has passed (from the timer
+// interrupt: the runtime's sysmon makes some every few ms).
+func maybeRefineTSC() {
+	if refine.due && nanotime() >= 1_000_000_000 {
+		refine.due = false
+		refineTSC()
+	}
+}
+
+// refineTSC measures the TSC against the PM timer from boot to now and, if
+// that differs from the boot measurement, goes on at the new rate from the
+// present time: monotonic time neither jumps nor runs backwards. A CPUID-
+// stated frequency is kept (it is exact). The 24-bit PM count wraps every
+// 4.7 s: the TSC, good to a fraction of a percent, says how many times.
+func refineTSC() {
+	if tscSource != fromPMTimer {
+		return
+	}
+	p1, t1 := pmSample()
+	hz, ok := tscfreq.Refine(t1-refine.tsc0, (p1-refine.pm0)&0xFFFFFF, tscHz, pmHz)
+	if !ok {
+		return
+	}
+	cur := &clocks[clockSel&1]
+	next := &clocks[(clockSel+1)&1]
+	hi, lo := bits.Mul64(t1-cur.tsc0, cur.mult)
+	*next = clockParams{tsc0: t1, mult: (1_000_000_000 << 32) / hz, base: cur.base + (hi<<32 | lo>>32)}
+	amd64.Store64(&clockSel, clockSel+1)
+	kprint("rt0: TSC ")
+	kprintDec(int64(tscHz / 1000))
+	kprint(" kHz refined against the PM timer to ")
+	kprintDec(int64(hz / 1000))
+	kprint(" kHz\n")
+	tscHz = hz
 }

@@ -66,6 +66,7 @@ func trap(tf *amd64.TrapFrame) {
 			profileSample(tf, k, c)
 		}
 		k.timerAt = 0
+		maybeRefineTSC()
 		eoi() // a deadline passed: Expire below wakes whoever waited
 	case v == vecWake:
 		eoi() // another CPU wants this one to look at the queue: below

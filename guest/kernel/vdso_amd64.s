@@ -1,11 +1,13 @@
 // The vDSO's clock (see host/image/vdso.go): __vdso_clock_gettime for the
 // Go runtime, called with the C calling convention (DI = clock id, SI =
 // struct timespec *), on whatever stack the runtime is on, with no system
-// call: monotonic time is (TSC - tsc0) * tscMult >> 32 nanoseconds, as
-// kernel.nanotime computes it, and real time adds wall0. Other clocks take
-// the system call.
+// call: monotonic time is base + (TSC - tsc0) * mult >> 32 nanoseconds
+// with the clock's current parameters, as kernel.nanotime computes it, and
+// real time adds wall0. Other clocks take the system call. R9 and R10 are
+// free: the C convention lets a callee clobber them.
 
 #include "textflag.h"
+#include "clock_amd64.h"
 
 // The image the runtime parses: written by host/image.Patch.
 DATA ·vdsoImage+0(SB)/8, $·vdsoClockGettime(SB)	// keeps the function linked; Patch overwrites it
@@ -30,14 +32,21 @@ TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	SYSCALL
 	RET
 calc:
+	// The clock's parameters: clocks[clockSel&1] (clock.go).
+	MOVQ	·clockSel(SB), R9
+	ANDQ	$1, R9
+	SHLQ	$CLOCK_SHIFT, R9
+	LEAQ	·clocks(SB), R10
+	ADDQ	R10, R9
 	RDTSC
 	SHLQ	$32, DX
 	ORQ	DX, AX
-	SUBQ	·tsc0(SB), AX
-	MULQ	·tscMult(SB)	// DX:AX = ticks * mult
+	SUBQ	CLOCK_TSC0(R9), AX
+	MULQ	CLOCK_MULT(R9)	// DX:AX = ticks * mult
 	SHRQ	$32, AX
 	SHLQ	$32, DX
 	ORQ	DX, AX	// ns = DX:AX >> 32
+	ADDQ	CLOCK_BASE(R9), AX
 	ADDQ	R8, AX
 	XORQ	DX, DX
 	MOVQ	$1000000000, CX

@@ -311,7 +311,9 @@ func TestBootStdinVolume(t *testing.T) {
 }
 
 // Clocks through the vDSO (no clock_gettime system calls at all) and,
-// with rt0.novdso, through the system call: the same answers either way.
+// with rt0.novdso, through the system call: the same answers either way;
+// calibrated against the ACPI PM timer or the PIT; and continuous across
+// the refinement of the TSC's rate.
 func TestBootClock(t *testing.T) {
 	img := Build(t, "testdata/progs/clock")
 	want := "monotonic went back: 0\nsleep 200ms took 200-400ms: true\nwall clock after 2024: true\n"
@@ -320,17 +322,31 @@ func TestBootClock(t *testing.T) {
 	if strings.Contains(string(res.Debug), "clock_gettime=") {
 		t.Errorf("clock_gettime system calls made although the vDSO serves them")
 	}
-	wantContains(t, "kernel log", res.Debug, "MHz (PIT)")
+	wantContains(t, "kernel log", res.Debug, "MHz (ACPI PM timer)")
 	res = Boot(t, img, qemu.Config{Append: "rt0.stats rt0.novdso"})
 	wantOutput(t, res, want, 0)
 	wantContains(t, "kernel log", res.Debug, "clock_gettime=")
-	// A PC without the PIT: the ACPI PM timer is the reference, and the
-	// clocks must be as right.
-	for _, m := range []string{"pc,pit=off", "q35,pit=off"} {
-		res = Boot(t, img, qemu.Config{Machine: m})
+	// The PM timer is the reference wherever ACPI names one, with the PIT
+	// or without; without ACPI, the PIT.
+	for _, c := range []struct{ machine, extra, source string }{
+		{"pc,pit=off", "", "MHz (ACPI PM timer)"},
+		{"q35,pit=off", "", "MHz (ACPI PM timer)"},
+		{"pc", "-no-acpi", "MHz (PIT)"},
+	} {
+		m := qemu.Config{Machine: c.machine}
+		if c.extra != "" {
+			m.ExtraArgs = []string{c.extra}
+		}
+		res = Boot(t, img, m)
 		wantOutput(t, res, want, 0)
-		wantContains(t, m+" kernel log", res.Debug, "MHz (ACPI PM timer)")
+		wantContains(t, c.machine+c.extra+" kernel log", res.Debug, c.source)
 	}
+	// After a second the TSC's rate is measured again against the PM
+	// timer, over the whole second, and the clock goes on from where it
+	// was: a program reading it meanwhile never sees it go back.
+	res = Boot(t, img, qemu.Config{SMP: 2, Append: "-- long"})
+	wantOutput(t, res, want+"monotonic went back in 1.5 s: 0\n", 0)
+	wantContains(t, "kernel log", res.Debug, "kHz refined against the PM timer to ")
 }
 
 // examples/console answers commands from stdin.

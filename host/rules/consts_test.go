@@ -2,8 +2,12 @@ package rules
 
 import (
 	"go/ast"
+	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,4 +42,54 @@ func constInts(t *testing.T, path, prefix string) map[string]int64 {
 		}
 	}
 	return m
+}
+
+// TestClockParamsLayout checks guest/kernel/clock_amd64.h, which the
+// vDSO's clock reads clockParams through, against the struct in clock.go
+// (laid out by go/types with amd64 sizes).
+func TestClockParamsLayout(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "../../guest/kernel/clock.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := types.Config{Importer: importer.Default(), Error: func(error) {}}
+	pkg, _ := conf.Check("kernel", fset, []*ast.File{f}, nil)
+	sizes := types.SizesFor("gc", "amd64")
+	obj := pkg.Scope().Lookup("clockParams")
+	if obj == nil {
+		t.Fatal("clock.go has no clockParams")
+	}
+	st := obj.Type().Underlying().(*types.Struct)
+	var fields []*types.Var
+	for i := 0; i < st.NumFields(); i++ {
+		fields = append(fields, st.Field(i))
+	}
+	offs := sizes.Offsetsof(fields)
+	at := map[string]int64{}
+	for i, fv := range fields {
+		at[fv.Name()] = offs[i]
+	}
+	hdr, err := os.ReadFile("../../guest/kernel/clock_amd64.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"CLOCK_TSC0": at["tsc0"], "CLOCK_MULT": at["mult"], "CLOCK_BASE": at["base"]}
+	size := sizes.Sizeof(st)
+	got := map[string]int64{}
+	for _, m := range regexp.MustCompile(`(?m)^#define\s+(\w+)\s+(\d+)`).FindAllStringSubmatch(string(hdr), -1) {
+		v, _ := strconv.ParseInt(m[2], 10, 64)
+		got[m[1]] = v
+	}
+	for name, w := range want {
+		if g, ok := got[name]; !ok || g != w {
+			t.Errorf("clock_amd64.h: %s = %d (found %v), clockParams says %d", name, g, ok, w)
+		}
+	}
+	if 1<<got["CLOCK_SHIFT"] != size {
+		t.Errorf("clock_amd64.h: CLOCK_SHIFT %d, but clockParams is %d bytes", got["CLOCK_SHIFT"], size)
+	}
+	if len(got) != len(want)+1 {
+		t.Errorf("clock_amd64.h defines %d names, the test checks %d", len(got), len(want)+1)
+	}
 }

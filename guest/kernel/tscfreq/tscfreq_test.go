@@ -45,3 +45,44 @@ func TestAgrees(t *testing.T) {
 		}
 	}
 }
+
+// Refine recovers a frequency from a long interval of a wrapping 24-bit
+// counter, with the estimate off by up to a percent, and refuses what it
+// cannot tell.
+func TestRefine(t *testing.T) {
+	const pm = 3579545
+	const wrap = 1 << 24
+	for _, c := range []struct {
+		name      string
+		trueHz    uint64
+		estHz     uint64
+		seconds   float64
+		wantOK    bool
+		tolerance float64 // relative
+	}{
+		{"1 s, estimate 0.3% off", 2_599_000_000, 2_606_797_000, 1, true, 1e-6},
+		{"4.9 s, one wrap", 2_599_000_000, 2_590_000_000, 4.9, true, 1e-6},
+		{"60 s, a dozen wraps", 3_000_000_000, 3_012_000_000, 60, true, 1e-6},
+		{"400 s, 85 wraps", 3_000_000_000, 2_990_000_000, 400, true, 1e-6},
+		{"600 s: ambiguous", 3_000_000_000, 3_000_000_000, 600, false, 0},
+		{"60 s, estimate 1% off", 3_000_000_000, 3_030_000_000, 60, false, 0},
+		{"half a second: too short", 2_000_000_000, 2_000_000_000, 0.5, false, 0},
+	} {
+		ticks := uint64(c.seconds * float64(c.trueHz))
+		count := uint64(c.seconds * pm)
+		hz, ok := Refine(ticks, count%wrap, c.estHz, pm)
+		if ok != c.wantOK {
+			t.Errorf("%s: ok %v, want %v (hz %d)", c.name, ok, c.wantOK, hz)
+			continue
+		}
+		if ok {
+			if rel := float64(int64(hz-c.trueHz)) / float64(c.trueHz); rel > c.tolerance || rel < -c.tolerance {
+				t.Errorf("%s: %d Hz, want %d (%.2g off)", c.name, hz, c.trueHz, rel)
+			}
+		}
+	}
+	// A counter that disagrees with the TSC by more than 2%: refused.
+	if _, ok := Refine(2_000_000_000, pm*9/10, 2_000_000_000, pm); ok {
+		t.Error("a PM count 10% short was taken")
+	}
+}
