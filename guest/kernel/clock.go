@@ -195,12 +195,12 @@ func lapicSelfID() uint32 {
 	return lapicRead(lapicID) >> 24
 }
 
-// calibrate measures the TSC and the LAPIC timer against PIT channel 2:
-// three 2 ms windows, keeping the median, so that one window stretched by
-// the host (under emulation the vCPU can be descheduled between the PIT
-// expiring and the TSC read) does not skew the clock. Some PCs have no PIT
-// any more (its gate never opens): then the ACPI PM timer, at 3.579545 MHz,
-// is the reference.
+// calibrate measures the TSC and the LAPIC timer against the ACPI PM
+// timer, at 3.579545 MHz, over 1 ms (refineTSC measures again later),
+// where ACPI names one that counts; else against PIT channel 2: three 2 ms
+// windows, keeping the median, so that one window stretched by the host
+// (under emulation the vCPU can be descheduled between the PIT expiring and
+// the TSC read) does not skew the clock.
 func calibrate() {
 	if acpi.pmTimer != 0 && calibratePM() {
 		tscSource = fromPMTimer

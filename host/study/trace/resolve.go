@@ -154,7 +154,7 @@ var kernelWhy = map[string]string{
 	"entry64": "64-bit mode: entry64 zeroes the bss, takes a boot stack and enables SSE, then calls kernel.boot",
 	"cpu":     "the CPU is set up: serial console, GDT/TSS, per-CPU data, SYSCALL MSRs, the IDT",
 	"memory":  "memory is set up: boot information parsed, frame bitmap, ACPI tables, the kernel's page tables",
-	"clock":   "the clock is calibrated: TSC and LAPIC timer against PIT channel 2 (three 2 ms windows, median), wall time from the RTC",
+	"clock":   "the clock is calibrated: TSC and LAPIC timer against 1 ms of the ACPI PM timer (or three 2 ms windows of PIT channel 2 without one), wall time from the RTC",
 	"files":   "I/O APIC, serial input, the in-memory files, the idle thread, the Linux initial stack (argc, argv, envp, auxv) and FS",
 	"runtime": "the kernel enters the first thread at _rt0_amd64_linux with IRETQ, as execve would",
 	"exit":    "the program called exit_group: the kernel writes this trace and stops the machine",
