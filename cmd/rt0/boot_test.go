@@ -69,6 +69,53 @@ func TestRunProfile(t *testing.T) {
 	if top, err := exec.Command(goCmd, "tool", "pprof", "-top", out).CombinedOutput(); err != nil || !strings.Contains(string(top), "main.burn") {
 		t.Errorf("go tool pprof -top: %v\n%s", err, top)
 	}
+
+	// A second of getpid calls: the kernel's time is in the profile too,
+	// as its own frame above the system call wrapper, and it is most of
+	// the time (the loop around each call is a few instructions). In
+	// main.burn's run above no sample may be the kernel's but page faults
+	// and the runtime's start-up.
+	for _, s := range p.Sample {
+		if name := s.Location[0].Line[0].Function.Name; strings.HasPrefix(name, "rt0 kernel: ") && inBurnSample(s) {
+			t.Errorf("a sample in main.burn charged to the kernel: %s", name)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = rt0Main([]string{"run", "-smp", "1", "-timeout", boottest.Timeout.String(), "-profile", out, "-profile-hz", "200", "./testdata/progs/burn", "-syscalls"},
+		stdio{strings.NewReader(""), &stdout, &stderr})
+	if code != 0 || stdout.String() != "burnt: true\n" {
+		t.Fatalf("-syscalls: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	f2, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	p, err = profile.Parse(f2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sys, total int64
+	for _, s := range p.Sample {
+		total += s.Value[0]
+		if l := s.Location; len(l) > 1 && l[0].Line[0].Function.Name == "rt0 kernel: getpid" && l[1].Line[0].Function.Name == "syscall.rawSyscallNoError.abi0" {
+			sys += s.Value[0]
+		}
+	}
+	if sys < total/2 || sys < 100 {
+		t.Errorf("-syscalls: %d samples, %d in \"rt0 kernel: getpid\" above syscall.rawSyscallNoError; want most", total, sys)
+	}
+}
+
+// inBurnSample reports whether main.burn is on a sample's stack.
+func inBurnSample(s *profile.Sample) bool {
+	for _, l := range s.Location {
+		if l.Line[0].Function.Name == "main.burn" {
+			return true
+		}
+	}
+	return false
 }
 
 // rt0 run end to end (in process): output on stdout exactly, the program's

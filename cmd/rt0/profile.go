@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"rt0/guest/linux"
 	"rt0/host/study/bin"
 )
 
@@ -48,7 +49,7 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 	var hz int64
 	var dropped int
 	var raw [][]uint64
-	var labels [][2]int64
+	var labels [][3]int64 // cpu, tid, weight
 	sc := bufio.NewScanner(bytes.NewReader(debugLog))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -66,7 +67,15 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 				return nil, fmt.Errorf("kernel log: bad profile line %q", sc.Text())
 			}
 			var pcs []uint64
-			for _, w := range f[4:] {
+			weight := int64(1)
+			words := f[4:]
+			if len(words) > 0 && strings.HasPrefix(words[0], "x") {
+				if weight, err = strconv.ParseInt(words[0][1:], 10, 64); err != nil || weight < 1 {
+					return nil, fmt.Errorf("kernel log: bad profile line %q", sc.Text())
+				}
+				words = words[1:]
+			}
+			for _, w := range words {
 				pc, err := strconv.ParseUint(strings.TrimPrefix(w, "0x"), 16, 64)
 				if err != nil {
 					return nil, fmt.Errorf("kernel log: bad profile line %q", sc.Text())
@@ -74,7 +83,7 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 				pcs = append(pcs, pc)
 			}
 			raw = append(raw, pcs)
-			labels = append(labels, [2]int64{cpu, tid})
+			labels = append(labels, [3]int64{cpu, tid, weight})
 		}
 	}
 	if hz == 0 {
@@ -99,6 +108,9 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 			name = fmt.Sprintf("%#x", addr)
 		}
 		file, line := b.Line(addr)
+		if k, ok := kernelFrame(addr); ok {
+			name, file, line = k, "", 0
+		}
 		fn := funcs[name]
 		if fn == nil {
 			fn = &profile.Function{ID: uint64(len(funcs) + 1), Name: name, SystemName: name, Filename: file}
@@ -111,10 +123,11 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 		return l
 	}
 	for i, pcs := range raw {
-		s := &profile.Sample{Value: []int64{1, period},
+		w := labels[i][2]
+		s := &profile.Sample{Value: []int64{w, w * period},
 			NumLabel: map[string][]int64{"cpu": {labels[i][0]}, "tid": {labels[i][1]}}}
 		for j, pc := range pcs {
-			if j > 0 {
+			if j > kernelFrames(pcs) {
 				pc-- // a return address: the call is the byte before
 			}
 			s.Location = append(s.Location, loc(pc))
@@ -146,4 +159,43 @@ func (pf *profileFlags) report(elfPath string, debugLog []byte, w io.Writer) err
 		return err
 	}
 	return f.Close()
+}
+
+// The kernel's mark of a sample taken while it ran (guest/kernel/
+// profile.go's profKernelPC): in the low bits, a system call's number, or
+// profKernelTrap plus a vector.
+const (
+	profKernelPC   = 0xFFFF_FFFF_0000_0000
+	profKernelTrap = 0x1_0000
+)
+
+// kernelFrame names a kernel mark: "rt0 kernel: write", "rt0 kernel: page
+// fault", "rt0 kernel: interrupt 33".
+func kernelFrame(pc uint64) (string, bool) {
+	if pc&profKernelPC != profKernelPC {
+		return "", false
+	}
+	k := pc &^ profKernelPC
+	switch {
+	case k < profKernelTrap:
+		return "rt0 kernel: " + linux.SyscallName(k), true
+	case k == profKernelTrap+14:
+		return "rt0 kernel: page fault", true
+	case k < profKernelTrap+32:
+		return fmt.Sprintf("rt0 kernel: exception %d", k-profKernelTrap), true
+	}
+	return fmt.Sprintf("rt0 kernel: interrupt %d", k-profKernelTrap), true
+}
+
+// kernelFrames returns how many of a sample's first PCs are kernel marks:
+// the PC after them is the interrupted one, not a return address.
+func kernelFrames(pcs []uint64) int {
+	n := 0
+	for n < len(pcs) {
+		if _, ok := kernelFrame(pcs[n]); !ok {
+			break
+		}
+		n++
+	}
+	return n
 }

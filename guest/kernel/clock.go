@@ -90,6 +90,7 @@ func walltime() int64 { return wall0 + nanotime() }
 const (
 	lapicID      = 0x20
 	lapicEOI     = 0xB0
+	lapicIRR     = 0x200 // 8 registers, 0x10 apart: the pending vectors, 32 each
 	lapicSVR     = 0xF0
 	lapicLVTTmr  = 0x320
 	lapicLINT0   = 0x350

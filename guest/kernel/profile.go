@@ -15,9 +15,18 @@ import (
 // or just the idle loop's address. At exit the samples go to the kernel
 // log as "rt0: prof" lines, for the host.
 //
-// What it cannot see: the kernel itself runs with interrupts off, so its
-// time shows at the system call instructions that entered it (the
-// runtime's syscall wrappers), not in its own functions.
+// The kernel itself runs with interrupts off, so a sample that falls due
+// while it runs waits for its way out, and is then taken at the first
+// instruction back in the thread. Such a sample is the kernel's time: the
+// way out of the kernel entry that ended last on this CPU (profLast,
+// noted when profiling) found the timer's interrupt pending in the LAPIC
+// (the time alone cannot tell: under TCG the interrupt arrives tens of
+// microseconds after its deadline, past many short entries). It gets a
+// first frame naming what that entry served — a system call by number,
+// else the trap or interrupt vector (profKernelPC) — above the thread's
+// own stack when the thread is the one that entered, and counts every
+// period that passed meanwhile. What it still cannot see is which of the
+// kernel's own functions ran.
 
 const (
 	profDepth = 32 // frames a sample keeps
@@ -28,6 +37,42 @@ const (
 	profMaxBytes = 8 << 20
 	profMinBytes = 64 << 10
 )
+
+// profEntry is a kernel entry the profiler may charge a sample to.
+type profEntry struct {
+	kind uint64 // profKernelPC's low bits
+	tid  int32
+	held bool // the timer's interrupt waited for its way out (profLast only)
+}
+
+// profKernelPC marks a sample's kernel frame: the system call number, or
+// profKernelTrap plus the vector of a trap or interrupt, in the low bits
+// of an address no code has. cmd/rt0's profile.go names them.
+const (
+	profKernelPC   = 0xFFFF_FFFF_0000_0000
+	profKernelTrap = 0x1_0000
+)
+
+// profEnter notes what a kernel entry from a thread serves (trap.go, at
+// depth 0, only while profiling).
+func profEnter(k *kcpu, tf *amd64.TrapFrame, c *amd64.CPU) {
+	k.profEntry.kind = profKernelTrap + tf.Vector
+	if tf.Vector == amd64.VectorSyscall {
+		k.profEntry.kind = tf.RAX & 0xFFFF
+	}
+	k.profEntry.tid = 0
+	if c.Current != 0 {
+		k.profEntry.tid = sched.T(int(c.Current)).Tid
+	}
+}
+
+// profExit notes that the entry ends now, and whether a sample's
+// interrupt waits for it: the LAPIC's IRR has it (a register read, only
+// once a sample is due).
+func profExit(k *kcpu) {
+	k.profLast = k.profEntry
+	k.profLast.held = k.profAt != 0 && nanotime() >= k.profAt && lapicRead(lapicIRR+vecTimer/32*0x10)&(1<<(vecTimer%32)) != 0
+}
 
 var prof struct {
 	hz      int64
@@ -86,23 +131,40 @@ func profNext(k *kcpu, now int64) int64 {
 // on this CPU, if its sample is due.
 func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	now := nanotime()
-	if k.profAt == 0 || now < k.profAt {
+	due := k.profAt
+	if due == 0 || now < due {
 		return
 	}
-	k.profAt += prof.period
-	if k.profAt <= now {
-		k.profAt = now + prof.period
-	}
-	if prof.n+2+profDepth > prof.words {
-		prof.dropped++
+	// Every period since the sample fell due counts (a long system call
+	// holds the interrupt back for all of them).
+	weight := 1 + (now-due)/prof.period
+	k.profAt = due + weight*prof.period
+	if prof.n+3+profDepth > prof.words {
+		prof.dropped += int(weight)
 		return
 	}
 	words := amd64.U64s(uintptr(prof.buf), prof.words)
 	head := prof.n
 	n := 0
-	words[head+2+n] = tf.RIP
-	n++
+	tid := int64(0)
 	if c.Current != 0 {
+		tid = int64(sched.T(int(c.Current)).Tid)
+	}
+	user := c.Current != 0
+	if k.profLast.held {
+		// Due while the kernel ran: its frame first, the thread's stack
+		// only if that thread made the entry.
+		words[head+3+n] = profKernelPC | k.profLast.kind
+		n++
+		user = user && tid == int64(k.profLast.tid)
+		tid = int64(k.profLast.tid)
+		if !user {
+			goto done
+		}
+	}
+	words[head+3+n] = tf.RIP
+	n++
+	if user {
 		bp := tf.RBP
 		for n < profDepth && bp%8 == 0 && userOK(bp, 16, false) {
 			ret := *amd64.U64(uintptr(bp + 8))
@@ -110,7 +172,7 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 			if ret == 0 {
 				break
 			}
-			words[head+2+n] = ret
+			words[head+3+n] = ret
 			n++
 			if next <= bp {
 				break // frames lie at higher addresses, always
@@ -118,19 +180,18 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 			bp = next
 		}
 	}
-	tid := int64(0)
-	if c.Current != 0 {
-		tid = int64(sched.T(int(c.Current)).Tid)
-	}
+done:
 	words[head] = uint64(n)
-	words[head+1] = uint64(c.ID)<<32 | uint64(tid)
-	prof.n += 2 + n
-	prof.samples++
+	words[head+1] = uint64(c.ID)<<32 | uint64(uint32(tid))
+	words[head+2] = uint64(weight)
+	prof.n += 3 + n
+	prof.samples += int(weight)
 }
 
 // dumpProfile writes the samples to the kernel log: a header line, then
-// "rt0: prof CPU TID PC..." (hex), the first PC the interrupted one, the
-// rest return addresses.
+// "rt0: prof CPU TID xWEIGHT PC..." (hex): the periods the sample stands
+// for, the first PC the interrupted one (or a profKernelPC), the rest
+// return addresses.
 func dumpProfile() {
 	kprint("rt0: profile hz ")
 	kprintDec(prof.hz)
@@ -146,11 +207,13 @@ func dumpProfile() {
 		kprintDec(int64(words[i+1] >> 32))
 		kprint(" ")
 		kprintDec(int64(uint32(words[i+1])))
+		kprint(" x")
+		kprintDec(int64(words[i+2]))
 		for j := 0; j < n; j++ {
 			kprint(" ")
-			kprintHex(words[i+2+j])
+			kprintHex(words[i+3+j])
 		}
 		kprint("\n")
-		i += 2 + n
+		i += 3 + n
 	}
 }

@@ -56,8 +56,12 @@ type kcpu struct {
 	timerAt int64  // the deadline its LAPIC timer is armed for (0: none)
 	tlbSeen uint64 // the shoot-down generation it has flushed for (atomic)
 	drSeen  uint64 // the debug-register generation it has loaded (trace.go)
-	// profAt is when this CPU takes its next profile sample (profile.go).
-	profAt int64
+	// profAt is when this CPU takes its next profile sample; profEntry
+	// what the kernel entry in progress serves and for which thread, and
+	// profLast the last one that ended, and when (profile.go).
+	profAt    int64
+	profEntry profEntry
+	profLast  profEntry
 	// quietGen is the thread table's change count when reschedule
 	// (trap.go) last made its full pass here.
 	quietGen uint64

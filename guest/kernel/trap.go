@@ -51,6 +51,9 @@ func trap(tf *amd64.TrapFrame) {
 		serviceTLB(k)
 		k.kicked = 0
 		c.Frame = uint64(uintptr(unsafe.Pointer(tf)))
+		if prof.hz != 0 {
+			profEnter(k, tf, c)
+		}
 	}
 	k.depth++
 	if showStats {
@@ -114,6 +117,9 @@ func trap(tf *amd64.TrapFrame) {
 			}
 		}
 		c.Frame = 0
+		if prof.hz != 0 {
+			profExit(k)
+		}
 		unlockKernel()
 	}
 }

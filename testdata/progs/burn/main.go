@@ -1,10 +1,12 @@
-// burn keeps one CPU busy in main.burn for a second (the -d flag): the
-// program rt0 run -profile's test profiles.
+// burn keeps one CPU busy in main.burn for a second (the -d flag), or with
+// -syscalls in main.getpids making system calls: the program rt0 run
+// -profile's test profiles.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"syscall"
 	"time"
 )
 
@@ -19,8 +21,24 @@ func burn(d time.Duration) uint64 {
 	return x
 }
 
+//go:noinline
+func getpids(d time.Duration) int {
+	n := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := 0; i < 100; i++ {
+			n += syscall.Getpid()
+		}
+	}
+	return n
+}
+
 func main() {
 	d := flag.Duration("d", time.Second, "how long to burn")
+	sys := flag.Bool("syscalls", false, "make system calls instead")
 	flag.Parse()
+	if *sys {
+		fmt.Println("burnt:", getpids(*d) != 0)
+		return
+	}
 	fmt.Println("burnt:", burn(*d) != 0)
 }
