@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,5 +203,59 @@ func TestRunRefusesTooLittleMemory(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := rt0Main([]string{"run", "-m", "lots", hello}, stdio{strings.NewReader(""), &bytes.Buffer{}, &stderr}); code != 2 || !strings.Contains(stderr.String(), "-m") {
 		t.Errorf("-m lots: exit %d, %q", code, stderr.String())
+	}
+}
+
+// The standard library's net tests with a network card: the test binary
+// links gVisor's stack from the private GOROOT's vendor directory
+// (test_stdnet.go), DHCP brings eth0 up, and the tests that list and check
+// interfaces see it, multicast groups included (/proc/net/igmp6). What
+// fails is what fails without a card: raw IP sockets, exec (TestSplice's
+// child), descriptor passing.
+func TestTestStdNetWithCard(t *testing.T) {
+	root, err := build.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	var stdout, stderr bytes.Buffer
+	rt0Main([]string{"test", "-short", "-json", "-timeout", "5m", "-net", "user,restrict=on", "net"}, stdio{strings.NewReader(""), &stdout, &stderr})
+	passed, failed := map[string]bool{}, map[string]bool{}
+	eth0 := false
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		var ev struct{ Action, Test, Output string }
+		if json.Unmarshal([]byte(line), &ev) != nil {
+			continue
+		}
+		if strings.Contains(ev.Output, "eth0: flags=up|broadcast|multicast|running") {
+			eth0 = true
+		}
+		if ev.Test == "" || strings.Contains(ev.Test, "/") {
+			continue
+		}
+		switch ev.Action {
+		case "pass":
+			passed[ev.Test] = true
+		case "fail":
+			failed[ev.Test] = true
+		}
+	}
+	if len(passed) < 200 {
+		t.Fatalf("%d tests passed, %d failed; stderr:\n%s", len(passed), len(failed), stderr.String())
+	}
+	known := map[string]bool{"TestIPConnLocalName": true, "TestIPConnRemoteName": true, "TestIPConnSpecificMethods": true,
+		"TestSplice": true, "TestUnixConnReadMsgUnixSCMRightsCloseOnExec": true}
+	for name := range failed {
+		if !known[name] {
+			t.Errorf("%s failed with the card", name)
+		}
+	}
+	for _, name := range []string{"TestInterfaces", "TestInterfaceAddrs", "TestInterfaceUnicastAddrs", "TestInterfaceMulticastAddrs"} {
+		if !passed[name] {
+			t.Errorf("%s did not pass", name)
+		}
+	}
+	if !eth0 {
+		t.Error("no test saw eth0 up (TestInterfaces logs each interface)")
 	}
 }

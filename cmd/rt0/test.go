@@ -298,6 +298,12 @@ func listPackages(b *build.Builder, patterns []string, tags, mod string) ([]*lis
 // package directories (a link for the shortest path covers those below
 // it when they live below it on the host too).
 func makeStdRoot(dir, goroot string, kernelPkgs map[string]string) error {
+	return makeStdRootWith(dir, goroot, kernelPkgs, false)
+}
+
+// makeStdRootWith is makeStdRoot; with ownVendor, src/vendor is left out,
+// for vendorModules to build.
+func makeStdRootWith(dir, goroot string, kernelPkgs map[string]string, ownVendor bool) error {
 	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
 		return err
 	}
@@ -307,7 +313,7 @@ func makeStdRoot(dir, goroot string, kernelPkgs map[string]string) error {
 			return err
 		}
 		for _, e := range ents {
-			if e.Name() == skip {
+			if e.Name() == skip || ownVendor && parent == "src" && e.Name() == "vendor" {
 				continue
 			}
 			if err := os.Symlink(filepath.Join(goroot, parent, e.Name()), filepath.Join(dir, parent, e.Name())); err != nil {
@@ -385,6 +391,11 @@ type tester struct {
 	stdOnce sync.Once
 	stdRoot string // the private GOROOT
 	stdErr  error
+	// stdNet: the private GOROOT has the network's packages too (with
+	// -net), and stdOverlay the vendored files test builds replace
+	// (test_stdnet.go).
+	stdNet     bool
+	stdOverlay map[string]string
 
 	workOnce sync.Once
 	workVer  string
@@ -405,13 +416,37 @@ func (t *tester) stdGOROOT() (string, error) {
 			t.stdErr = err
 			return
 		}
+		var mods []build.ModulePackage
+		if len(t.tf.net) > 0 {
+			// A card: the network's packages join the kernel's.
+			var np map[string]string
+			if np, mods, err = t.b.NetworkPackages(); err != nil {
+				t.stdErr = err
+				return
+			}
+			for ip, d := range np {
+				kp[ip] = d
+			}
+		}
 		dir := filepath.Join(t.tmp, "goroot")
-		if err := makeStdRoot(dir, t.goroot, kp); err != nil {
+		if err := makeStdRootWith(dir, t.goroot, kp, len(mods) > 0); err != nil {
 			t.stdErr = fmt.Errorf("private GOROOT: %v", err)
 			return
 		}
+		if len(mods) > 0 {
+			scratch := filepath.Join(t.tmp, "vendor-sanitized")
+			if err := os.MkdirAll(scratch, 0o755); err != nil {
+				t.stdErr = err
+				return
+			}
+			if t.stdOverlay, err = vendorModules(dir, t.goroot, mods, scratch); err != nil {
+				t.stdErr = fmt.Errorf("private GOROOT: %v", err)
+				return
+			}
+			t.stdNet = true
+		}
 		t.stdRoot = dir
-		t.b.Logf("private GOROOT %s: %s with %d kernel packages", dir, t.goroot, len(kp))
+		t.b.Logf("private GOROOT %s: %s with %d kernel packages and %d of modules for the network (%d files with directives -std refuses replaced)", dir, t.goroot, len(kp), len(mods), len(t.stdOverlay))
 	})
 	return t.stdRoot, t.stdErr
 }
@@ -423,7 +458,14 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 	if p.testsImportNet {
 		t.b.Logf("%s: the test binary imports package net; %s enables the kernel's sockets", p.ImportPath, testKernelFile)
 	}
-	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet, !p.Standard)), 0o644); err != nil {
+	network := !p.Standard
+	if p.Standard && p.testsImportNet && len(t.tf.net) > 0 {
+		if _, err := t.stdGOROOT(); err != nil {
+			return nil, err
+		}
+		network = t.stdNet
+	}
+	if err := os.WriteFile(src, []byte(build.TestKernelSource(p.Name, p.testsImportNet, network)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, testKernelFile)); err == nil {
@@ -465,6 +507,11 @@ func (t *tester) plan(p *listedPkg, work string) (*testBuild, error) {
 		tb.pkgArg = "."
 	}
 	tb.overlay = map[string]string{filepath.Join(tb.pkgDir, testKernelFile): src}
+	if p.Standard {
+		for k, v := range t.stdOverlay {
+			tb.overlay[k] = v
+		}
+	}
 	return tb, nil
 }
 

@@ -498,6 +498,13 @@ func initFS() {
 			fileWrite(exe, 0, a[:n])
 		}
 	}
+	if pn, e := mknod(proc, []byte("net"), iDir, 0o555); e == 0 {
+		for i, name := range [...]string{"igmp", "igmp6"} {
+			if n, e := mknod(pn, []byte(name), iDev, 0o444); e == 0 {
+				ino(n).dev, ino(n).data = devProcNet, uint64(i)
+			}
+		}
+	}
 	if c, e := mknod(proc, []byte("cmdline"), iReg, 0o444); e == 0 {
 		fileWrite(c, 0, cmdlineBuf[:cmdlineLen])
 		fileWrite(c, uint64(cmdlineLen), []byte("\n"))

@@ -306,7 +306,7 @@ func socketSyscall(nr, a0, a1, a2, a3, a4, a5 uint64) int64 {
 	case sockOpClose:
 		socketClose(int32(a0))
 		return 0
-	case sockOpNetOpen, sockOpNetRead, sockOpNetIoctl, sockOpNetReady, sockOpNetClose:
+	case sockOpNetOpen, sockOpNetRead, sockOpNetIoctl, sockOpNetReady, sockOpNetClose, sockOpNetIface:
 		return netOp(nr, a0, a1, a2)
 	case linux.SYS_SOCKET:
 		return sysSocket(a0, a1, a2)

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"rt0/guest/arch/amd64"
 	"rt0/guest/kernel/netsvc"
 	"rt0/guest/linux"
 	"rt0/guest/sched"
@@ -53,6 +54,7 @@ const (
 	sockOpNetIoctl = sockOpRead + 6 // a0: request, a1: argument
 	sockOpNetReady = sockOpRead + 7
 	sockOpNetClose = sockOpRead + 8
+	sockOpNetIface = sockOpRead + 9 // a0: a *netsvc.Interface to fill; 1 if the card has one
 )
 
 func netOp(nr, a0, a1, a2 uint64) int64 {
@@ -76,6 +78,12 @@ func netOp(nr, a0, a1, a2 uint64) int64 {
 		return netRead(&ofds[a0], a1, a2)
 	case sockOpNetIoctl:
 		return netIoctl(a0, a1)
+	case sockOpNetIface:
+		if !netsvcState.hasIf {
+			return 0
+		}
+		*(*netsvc.Interface)(amd64.Ptr(uintptr(a0))) = netsvcState.iface
+		return 1
 	case sockOpNetReady:
 		if netsvcState.head != netsvcState.tail {
 			return linux.EPOLLIN

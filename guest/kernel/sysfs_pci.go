@@ -35,8 +35,9 @@ const (
 	devPCIResource
 	devUIO
 	devPagemap
-	devNetSvc // /dev/rt0net, the network service's (sys_socket_net.go)
-	devKmsg   // /dev/kmsg: a write is a line of the kernel log
+	devNetSvc  // /dev/rt0net, the network service's (sys_socket_net.go)
+	devKmsg    // /dev/kmsg: a write is a line of the kernel log
+	devProcNet // /proc/net/igmp (data 0) and igmp6 (1), made at each read (procnet.go)
 )
 
 // Linux's resource flags (include/linux/ioport.h).
@@ -134,6 +135,8 @@ func pciDevRead(f *ofd, node *inode, off, buf, n uint64) int64 {
 		return pagemapRead(off, buf, n)
 	case devNetSvc:
 		return socketOp(sockOpNetRead, ofdIndex(f), buf, n, 0)
+	case devProcNet:
+		return procNetRead(node.data, off, buf, n)
 	}
 	p, ok := userBytes(buf, n, true)
 	if !ok {

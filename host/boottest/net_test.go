@@ -35,9 +35,11 @@ func TestBootDatagram(t *testing.T) {
 }
 
 // net.Interfaces through netlink: the loopback, as a Linux machine without
-// a network card lists it (index 1, "lo", MTU 65536, 127.0.0.1/8, ::1/128).
+// a network card lists it (index 1, "lo", MTU 65536, 127.0.0.1/8, ::1/128;
+// the groups Linux joins on it, from /proc/net/igmp and igmp6).
 func TestBootInterfaces(t *testing.T) {
 	want := "1 lo mtu 65536 flags up|loopback|running addrs [127.0.0.1/8 ::1/128] <nil>\n" +
+		"1 lo multicast [224.0.0.1 ff02::1 ff01::1] <nil>\n" +
 		"by name: true <nil>\n" +
 		"all addresses: [127.0.0.1/8 ::1/128] <nil>\n"
 	wantOutput(t, Boot(t, Build(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)

@@ -772,6 +772,42 @@ func (b *Builder) KernelPackages() (map[string]string, error) {
 	return pkgs, nil
 }
 
+// ModulePackage is a package of a module dependency: where its source is
+// and which module (path, version) it comes from.
+type ModulePackage struct {
+	ImportPath, Dir, Module, Version string
+}
+
+// NetworkPackages lists what the network's package (NetstackImport)
+// brings outside the standard library and beyond the kernel's packages:
+// rt0's own (in rt0) and those of module dependencies (gVisor's stack,
+// the DHCP messages, ...).
+func (b *Builder) NetworkPackages() (rt0 map[string]string, mods []ModulePackage, err error) {
+	cmd := exec.Command(b.Go, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}{{end}}", NetstackImport)
+	cmd.Dir = b.Root
+	cmd.Env = append(slices.Clip(b.Env), append(GoEnvTarget, "GOWORK=off", "PWD="+b.Root)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("go list -deps %s: %v\n%s", NetstackImport, err, strings.TrimSpace(stderr.String()))
+	}
+	rt0 = map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(line, "\t")
+		switch {
+		case len(f) == 4 && f[2] == "rt0":
+			rt0[f[0]] = f[1]
+		case len(f) == 4 && f[2] != "":
+			mods = append(mods, ModulePackage{ImportPath: f[0], Dir: f[1], Module: f[2], Version: f[3]})
+		}
+	}
+	if _, ok := rt0[NetstackImport]; !ok {
+		return nil, nil, fmt.Errorf("go list -deps %s did not list it", NetstackImport)
+	}
+	return rt0, mods, nil
+}
+
 // GoRoot returns the real GOROOT of the go command.
 func (b *Builder) GoRoot() (string, error) {
 	cmd := exec.Command(b.Go, "env", "GOROOT")

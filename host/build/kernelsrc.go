@@ -45,10 +45,10 @@ func MainKernelSource(sockets bool) string {
 // TestKernelSource is the external test file (package <pkgName>_test, so
 // that it may import the kernel even into packages the kernel imports)
 // added to a package that rt0 test builds; sockets says whether the test
-// binary imports package net, network whether it may link the network
-// card's stack too (not into the standard library's packages, whose
-// private GOROOT holds the kernel's packages but not the modules
-// gVisor's stack needs: their sockets stay on the loopback).
+// binary imports package net, network whether it links the network
+// card's stack too (into a standard-library package only with rt0 test
+// -net, whose private GOROOT then vendors the modules gVisor's stack needs:
+// cmd/rt0/test_stdnet.go; without, its sockets stay on the loopback).
 func TestKernelSource(pkgName string, sockets, network bool) string {
 	if !sockets {
 		return "package " + pkgName + "_test\n\nimport _ \"" + KernelImport + "\"\n"

@@ -1,5 +1,6 @@
 // ifaces lists the network interfaces and their addresses as Go sees
-// them (net.Interfaces, through netlink): on rt0, the loopback only.
+// them (net.Interfaces, through netlink; the multicast groups from
+// /proc/net/igmp and igmp6): on rt0 without a card, the loopback only.
 package main
 
 import (
@@ -16,6 +17,8 @@ func main() {
 	for _, i := range ifs {
 		addrs, err := i.Addrs()
 		fmt.Printf("%d %s mtu %d flags %v addrs %v %v\n", i.Index, i.Name, i.MTU, i.Flags, addrs, err)
+		maddrs, err := i.MulticastAddrs()
+		fmt.Printf("%d %s multicast %v %v\n", i.Index, i.Name, maddrs, err)
 	}
 	lo, err := net.InterfaceByName("lo")
 	fmt.Println("by name:", lo != nil && lo.Index == 1, err)
