@@ -18,6 +18,7 @@ func boot(magic, info uint64) {
 	initSerial()
 	kprint("rt0: 64-bit entry\n")
 	amd64.InitIDT()
+	amd64.InitFPU()
 	// Caches on: a firmware may hand over with CR0.CD/NW set.
 	amd64.WriteCR0(amd64.ReadCR0() &^ (amd64.CR0_CD | amd64.CR0_NW))
 	stamp(kmCPU)

@@ -100,6 +100,13 @@ func XCR0() uint64 { return xcr0 }
 // FXSize returns the bytes of a frame's FX area in use.
 func FXSize() uintptr { return fxSize }
 
+// InitFPU chooses the XSAVE state components and turns them on, on the
+// boot CPU: after InitIDT, so that a CPU that faults on CR4.OSXSAVE or
+// XSETBV although CPUID offers them gets a fault report, not a triple
+// fault. Before any thread exists: the trap paths save with FXSAVE until
+// then.
+func InitFPU() { initFPU(true) }
+
 // initFPU turns XSAVE on, on the running CPU. The boot CPU decides which
 // components (chooseXCR0); each AP sets the same XCR0 before it runs a
 // thread, since XCR0 is per CPU (its reset value is x87 only).

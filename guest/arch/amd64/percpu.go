@@ -113,16 +113,19 @@ func CPU0Stacks() uintptr {
 	return (uintptr(unsafe.Pointer(&cpu0Stacks[0])) + GuardBytes - 1) &^ (GuardBytes - 1)
 }
 
-// LoadCPU makes the running processor CPU id (prepared): its XSAVE state
-// components (the boot CPU, id 0, chooses them), its GDT and TSS, its GS
-// base, the shared IDT (InitIDT, once) and the SYSCALL MSRs.
+// LoadCPU makes the running processor CPU id (prepared): its GDT and TSS,
+// its GS base, the shared IDT (InitIDT, once), the SYSCALL MSRs and, on an
+// AP, the boot CPU's XSAVE state components (the boot CPU chooses them in
+// InitFPU, once its IDT can report a fault).
 func LoadCPU(id int) *CPU {
-	initFPU(id == 0)
 	c := &cpus[id]
 	loadGDT(c)
 	Wrmsr(MSR_GS_BASE, c.Self)
 	Lidt(uintptr(unsafe.Pointer(&idtr[0])))
 	initSyscall()
+	if id != 0 {
+		initFPU(false)
+	}
 	return c
 }
 
