@@ -127,7 +127,10 @@ func buildProfile(elfPath string, debugLog []byte) (*profile.Profile, error) {
 		s := &profile.Sample{Value: []int64{w, w * period},
 			NumLabel: map[string][]int64{"cpu": {labels[i][0]}, "tid": {labels[i][1]}}}
 		for j, pc := range pcs {
-			if j > kernelFrames(pcs) {
+			// A return address, but the first PC and the one after a
+			// kernel mark, which are where the CPU was interrupted.
+			_, mark := kernelFrame(pc)
+			if _, afterMark := kernelFrame(pcs[max(j-1, 0)]); j > 0 && !mark && !afterMark {
 				pc-- // a return address: the call is the byte before
 			}
 			s.Location = append(s.Location, loc(pc))
@@ -185,17 +188,4 @@ func kernelFrame(pc uint64) (string, bool) {
 		return fmt.Sprintf("rt0 kernel: exception %d", k-profKernelTrap), true
 	}
 	return fmt.Sprintf("rt0 kernel: interrupt %d", k-profKernelTrap), true
-}
-
-// kernelFrames returns how many of a sample's first PCs are kernel marks:
-// the PC after them is the interrupted one, not a return address.
-func kernelFrames(pcs []uint64) int {
-	n := 0
-	for n < len(pcs) {
-		if _, ok := kernelFrame(pcs[n]); !ok {
-			break
-		}
-		n++
-	}
-	return n
 }

@@ -52,6 +52,20 @@ func TestBuildProfileKernelFrames(t *testing.T) {
 	if a := p.Sample[0].Location[1].Address; a != 0x401000 {
 		t.Errorf("the interrupted PC after a kernel mark: %#x, want 0x401000 as it is (not a return address)", a)
 	}
+	// An NMI sample: the kernel's functions, the mark, where the thread
+	// entered. The first PC and the one after the mark are where CPUs
+	// were, the others return addresses (one byte back).
+	p, err = buildProfile(exe, []byte("rt0: profile hz 100 samples 1 dropped 0\nrt0: prof 0 1 x1 0x401000 0x401010 0xffffffff00000027 0x402000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []uint64
+	for _, l := range p.Sample[0].Location {
+		addrs = append(addrs, l.Address)
+	}
+	if len(addrs) != 4 || addrs[0] != 0x401000 || addrs[1] != 0x40100f || addrs[3] != 0x402000 || p.Sample[0].Location[2].Line[0].Function.Name != "rt0 kernel: getpid" {
+		t.Errorf("NMI sample's addresses %#x", addrs)
+	}
 	if _, err := buildProfile(exe, []byte("rt0: profile hz 100 samples 1 dropped 0\nrt0: prof 0 1 x0 0x401000\n")); err == nil {
 		t.Error("a weight of 0 was taken")
 	}

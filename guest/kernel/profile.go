@@ -25,8 +25,8 @@ import (
 // first frame naming what that entry served — a system call by number,
 // else the trap or interrupt vector (profKernelPC) — above the thread's
 // own stack when the thread is the one that entered, and counts every
-// period that passed meanwhile. What it still cannot see is which of the
-// kernel's own functions ran.
+// period that passed meanwhile — or, where the NMI sampler below runs,
+// none: that one records the kernel's own functions.
 
 const (
 	profDepth = 32 // frames a sample keeps
@@ -75,13 +75,41 @@ func profExit(k *kcpu) {
 }
 
 var prof struct {
-	hz      int64
-	period  int64  // ns between samples
-	buf     uint64 // kalloc'd, words words
-	words   int
-	n       int // words used
-	samples int
-	dropped int
+	hz     int64
+	period int64  // ns between samples
+	buf    uint64 // kalloc'd, words words
+	words  int
+	// n is the words used, samples and dropped the periods kept and
+	// lost: atomic, as NMIs write samples on several CPUs at once.
+	n       uint64
+	samples uint64
+	dropped uint64
+	// nmi: the PIT's NMI samples the kernel (profNMIOn), or its NMIs are
+	// being switched off at exit (profNMIStopping: ignored).
+	nmi     uint32
+	nmiSeen uint32 // an NMI arrived while the sampler was on
+}
+
+const (
+	profNMIOff = iota
+	profNMIOn
+	profNMIStopping
+)
+
+// profReserve takes words of the sample buffer, or counts weight periods
+// as dropped if they do not fit; it returns the first word's index.
+func profReserve(words int, weight uint64) (int, bool) {
+	for {
+		n := amd64.Load64(&prof.n)
+		if n+uint64(words) > uint64(prof.words) {
+			amd64.Add64(&prof.dropped, weight)
+			return 0, false
+		}
+		if amd64.Cas64(&prof.n, n, n+uint64(words)) {
+			amd64.Add64(&prof.samples, weight)
+			return int(n), true
+		}
+	}
 }
 
 // profileOption applies rt0.profile=HZ (1-10000; a bad value is reported
@@ -113,6 +141,9 @@ func profileOption(v []byte) {
 		return
 	}
 	prof.buf, prof.words, prof.hz, prof.period = a, int(size/8), hz, 1_000_000_000/hz
+	if !profileStartNMI() {
+		kprint("rt0: rt0.profile: no PIT NMIs (no I/O APIC or PIT, or a rate under 19 Hz): the kernel's time is sampled without its functions\n")
+	}
 }
 
 // profNext returns when this CPU takes its next sample (0: not
@@ -139,12 +170,12 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	// holds the interrupt back for all of them).
 	weight := 1 + (now-due)/prof.period
 	k.profAt = due + weight*prof.period
-	if prof.n+3+profDepth > prof.words {
-		prof.dropped += int(weight)
-		return
+	if k.profLast.held && amd64.Load32(&prof.nmi) == profNMIOn {
+		return // the kernel's time: the NMI sampler has it, with its functions
 	}
-	words := amd64.U64s(uintptr(prof.buf), prof.words)
-	head := prof.n
+	var local [3 + profDepth]uint64
+	words := local[:]
+	head := 0
 	n := 0
 	tid := int64(0)
 	if c.Current != 0 {
@@ -184,8 +215,118 @@ done:
 	words[head] = uint64(n)
 	words[head+1] = uint64(c.ID)<<32 | uint64(uint32(tid))
 	words[head+2] = uint64(weight)
-	prof.n += 3 + n
-	prof.samples += int(weight)
+	profStore(local[:3+n], uint64(weight))
+}
+
+// profStore copies a sample into the buffer.
+func profStore(sample []uint64, weight uint64) {
+	at, ok := profReserve(len(sample), weight)
+	if !ok {
+		return
+	}
+	copy(amd64.U64s(uintptr(prof.buf), prof.words)[at:], sample)
+}
+
+// The kernel's own functions, sampled by NMI. The kernel runs with
+// interrupts off, but not NMIs: where an I/O APIC and a PIT are, PIT
+// channel 0 counts at the profile's rate and its IRQ 0 reaches every CPU
+// as an NMI (the I/O APIC's NMI delivery, broadcast). A CPU in a kernel
+// entry records the interrupted RIP and the kernel's frame-pointer chain
+// while it stays on this CPU's kernel stacks, then the entry's mark
+// (profKernelPC) and the thread's RIP from the entry's trap frame — the
+// user stack is not walked: an NMI takes no lock, and another CPU may be
+// changing the memory map. A CPU in a thread leaves it to the LAPIC
+// sampler, which walks the thread's stack; that one skips the samples the
+// kernel held back, which are the NMI's now. The NMI handler runs at any
+// point of the kernel, so it only reads: the trap frames, the CPU's
+// stacks, its own kcpu, and the buffer it reserves words of atomically.
+// In the entry and exit assembly (before trap counts the entry, after it
+// uncounts it) a sample is just that code's address.
+
+// profileStartNMI turns the NMI sampler on, if it can: it returns false
+// without an I/O APIC or a PIT that counts (no NMI within 50 periods).
+func profileStartNMI() bool {
+	div := 1193182 / prof.hz
+	if ioapic == 0 || div < 2 || div > 0xFFFF {
+		return false
+	}
+	amd64.Outb(0x43, 0x34) // channel 0, lo/hi byte, mode 2 (rate generator)
+	amd64.Outb(0x40, uint8(div))
+	amd64.Outb(0x40, uint8(div>>8))
+	pin := acpi.isaGSI[0] - acpi.ioapicGSI
+	lo := uint32(0x4 << 8) // NMI delivery (the vector is ignored); edge, active high
+	if acpi.isaFlags[0]&3 == 3 {
+		lo |= 1 << 13
+	}
+	amd64.Store32(&prof.nmi, profNMIOn)
+	ioapicWrite(0x10+2*pin+1, 0xFF<<24) // every CPU
+	ioapicWrite(0x10+2*pin, lo)
+	start := nanotime()
+	for nanotime()-start < 50*prof.period {
+		if amd64.Load32(&prof.nmiSeen) != 0 {
+			return true
+		}
+		amd64.Pause()
+	}
+	profileStopNMI()
+	amd64.Store32(&prof.nmi, profNMIOff)
+	return false
+}
+
+// profileStopNMI masks the PIT's input: NMIs still in flight find the
+// sampler stopping and are ignored.
+func profileStopNMI() {
+	if amd64.Load32(&prof.nmi) != profNMIOn {
+		return
+	}
+	amd64.Store32(&prof.nmi, profNMIStopping)
+	ioapicWrite(0x10+2*(acpi.isaGSI[0]-acpi.ioapicGSI), 1<<16)
+}
+
+// profileNMI is the NMI sampler (trap.go, before anything else: no lock).
+func profileNMI(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu) {
+	amd64.Store32(&prof.nmiSeen, 1)
+	// In the kernel is with interrupts off: threads and the idle loop run
+	// with them on, the kernel from the SYSCALL or the interrupt on —
+	// its entry and exit assembly too, before and after trap's depth
+	// count (under TCG most of a getpid).
+	if amd64.Load32(&prof.nmi) != profNMIOn || tf.RFLAGS&amd64.RFLAGS_IF != 0 {
+		return
+	}
+	var local [4 + profDepth]uint64
+	n := 0
+	local[3+n] = tf.RIP
+	n++
+	for bp := tf.RBP; n < profDepth && bp%8 == 0 && c.OnStack(bp, 16); {
+		ret := *amd64.U64(uintptr(bp + 8))
+		next := *amd64.U64(uintptr(bp))
+		if ret == 0 {
+			break
+		}
+		local[3+n] = ret
+		n++
+		if next <= bp {
+			break
+		}
+		bp = next
+	}
+	tid := int64(0)
+	if c.Current != 0 {
+		tid = int64(sched.T(int(c.Current)).Tid)
+	}
+	if k.depth > 0 && c.Frame != 0 && c.Current != 0 && n < profDepth {
+		// The entry's mark, then where the thread entered.
+		entry := (*amd64.TrapFrame)(amd64.Ptr(uintptr(c.Frame)))
+		local[3+n] = profKernelPC | k.profEntry.kind
+		n++
+		local[3+n] = entry.RIP
+		n++
+		tid = int64(k.profEntry.tid)
+	}
+	local[0] = uint64(n)
+	local[1] = uint64(c.ID)<<32 | uint64(uint32(tid))
+	local[2] = 1
+	profStore(local[:3+n], 1)
 }
 
 // dumpProfile writes the samples to the kernel log: a header line, then
@@ -193,15 +334,16 @@ done:
 // for, the first PC the interrupted one (or a profKernelPC), the rest
 // return addresses.
 func dumpProfile() {
+	profileStopNMI()
 	kprint("rt0: profile hz ")
 	kprintDec(prof.hz)
 	kprint(" samples ")
-	kprintDec(int64(prof.samples))
+	kprintDec(int64(amd64.Load64(&prof.samples)))
 	kprint(" dropped ")
-	kprintDec(int64(prof.dropped))
+	kprintDec(int64(amd64.Load64(&prof.dropped)))
 	kprint("\n")
 	words := amd64.U64s(uintptr(prof.buf), prof.words)
-	for i := 0; i < prof.n; {
+	for i := 0; i < int(amd64.Load64(&prof.n)); {
 		n := int(words[i])
 		kprint("rt0: prof ")
 		kprintDec(int64(words[i+1] >> 32))

@@ -33,8 +33,14 @@ func trap(tf *amd64.TrapFrame) {
 	c := amd64.This()
 	me := int(c.ID)
 	k := &kcpus[me]
-	if tf.Vector == amd64.VecNMI && amd64.Load32(&stopping) != 0 {
-		amd64.Halt() // another CPU stops the machine
+	if tf.Vector == amd64.VecNMI {
+		if amd64.Load32(&stopping) != 0 {
+			amd64.Halt() // another CPU stops the machine
+		}
+		if amd64.Load32(&prof.nmi) != profNMIOff {
+			profileNMI(tf, c, k) // the profiler's clock: no lock, nothing changed
+			return
+		}
 	}
 	if k.depth == 0 {
 		if tf.Vector == vecTLB {

@@ -27,3 +27,6 @@ func Store64(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
 
 // Add64 adds d to *p atomically and returns the new value.
 func Add64(p *uint64, d uint64) uint64 { return atomic.AddUint64(p, d) }
+
+// Cas64 stores new at p if it holds old, atomically, and reports whether.
+func Cas64(p *uint64, old, new uint64) bool { return atomic.CompareAndSwapUint64(p, old, new) }

@@ -108,6 +108,18 @@ func PrepareCPU(id int, stacks uintptr) *CPU {
 	return c
 }
 
+// OnStack reports whether the n bytes at addr lie inside one of c's
+// kernel stacks (not their guard pages): memory that is always mapped.
+func (c *CPU) OnStack(addr, n uint64) bool {
+	for i := 0; i < NumStacks; i++ {
+		base, size := stackBase(uintptr(c.Stacks), i)
+		if addr >= uint64(base) && addr+n <= uint64(base+size) && addr+n >= addr {
+			return true
+		}
+	}
+	return false
+}
+
 // CPU0Stacks returns the page-aligned start of the boot CPU's stacks.
 func CPU0Stacks() uintptr {
 	return (uintptr(unsafe.Pointer(&cpu0Stacks[0])) + GuardBytes - 1) &^ (GuardBytes - 1)
