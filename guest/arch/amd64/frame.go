@@ -41,6 +41,12 @@ type Regs struct {
 	RIP, CS, RFLAGS, RSP, SS uint64
 }
 
+// RFLAGSFast are the flags the system call's way out restores without
+// IRETQ or POPFQ (trap_amd64.s): CF, the always-one bit 1, PF, AF, ZF,
+// SF, IF, DF, OF. A thread with any other flag set (TF, AC, NT, IOPL,
+// RF, ID...) returns through IRETQ.
+const RFLAGSFast = 0x1 | 0x2 | 0x4 | 0x10 | 0x40 | 0x80 | RFLAGS_IF | RFLAGS_DF | 0x800
+
 // VectorSyscall marks a frame built by the SYSCALL entry.
 const VectorSyscall = 256
 

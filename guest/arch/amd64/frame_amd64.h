@@ -8,10 +8,16 @@
 #define TF_FXPARTIAL	2688
 #define TF_FSBASE	2696
 #define TF_R15		2704
+#define TF_R11		2736
+#define TF_RCX		2800
 #define TF_RAX		2816
 #define TF_VECTOR	2824
 #define TF_ERRCODE	2832
 #define TF_RIP		2840
+#define TF_CS		2848
+#define TF_RFLAGS	2856
+#define TF_RSP		2864
+#define TF_SS		2872
 #define TF_SIZE		2880
 
 // Bytes from the top of a kernel stack to the frame: the 7 words above
@@ -33,3 +39,6 @@
 #define CR4_OSXMMEXCPT	0x400
 #define XFEATURE_X87	0x1
 #define SYSCALL_FP_YMM	1
+#define RFLAGS_IF	0x200
+#define RFLAGS_DF	0x400
+#define RFLAGS_FAST	0xED7

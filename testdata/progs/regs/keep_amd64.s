@@ -12,7 +12,8 @@
 // After each call every one of them is compared with what was loaded;
 // the result is a bit set of the ones that changed (bit 0-15: XMM n, bit
 // 16: a general register, 17: MXCSR, 18: the x87 control word, 19: the
-// carry flag, set before each call; bit 20+n: the upper half of YMM n).
+// flags — CF, PF, AF, ZF, SF, OF and DF, all set or all clear before each
+// call; bit 20+n: the upper half of YMM n).
 
 #include "textflag.h"
 
@@ -126,9 +127,28 @@ loop:
 	MOVQ	nr+0(FP), AX
 	CMPQ	AX, $-1
 	JEQ	nocall
-	STC			// a flag the call must keep (SYSRET's R11)
+	// The flags the call must keep (SYSRET's R11): every arithmetic
+	// flag and DF set on odd rounds, all clear on even ones.
+	TESTQ	$1, 64(SP)
+	JEQ	clear
+	PUSHQ	$0xED7	// CF PF AF ZF SF OF DF, IF, bit 1
+	POPFQ
+	JMP	call
+clear:
+	PUSHQ	$0x202	// IF, bit 1
+	POPFQ
+call:
 	SYSCALL
-	JCS	nocall
+	PUSHFQ
+	POPQ	CX
+	CLD
+	ANDQ	$0xED7, CX
+	MOVQ	$0x202, R11
+	TESTQ	$1, 64(SP)
+	JEQ	2(PC)
+	MOVQ	$0xED7, R11
+	CMPQ	CX, R11
+	JEQ	nocall
 	ORQ	$(1<<19), 72(SP)
 nocall:
 	// General registers.

@@ -23,7 +23,7 @@ import (
 // with arguments a0, a1, a2 n times (nr -1: only checks, in a loop that
 // interrupts and preemption signals land in), and returns the set of
 // registers that changed: bit n for XMM n, 16 a general register, 17
-// MXCSR, 18 the x87 control word, 19 the flags (the carry), 20+n the upper
+// MXCSR, 18 the x87 control word, 19 the flags (CF PF AF ZF SF OF DF), 20+n the upper
 // half of YMM n (checked only if ymm is not 0).
 func keep(nr, a0, a1, a2, seed uint64, n int, ymm uint64) uint64
 
