@@ -241,7 +241,11 @@ func profStore(sample []uint64, weight uint64) {
 // point of the kernel, so it only reads: the trap frames, the CPU's
 // stacks, its own kcpu, and the buffer it reserves words of atomically.
 // In the entry and exit assembly (before trap counts the entry, after it
-// uncounts it) a sample is just that code's address.
+// uncounts it) a sample is just that code's address. While the sampler is
+// on, every NMI is taken for its clock's: a machine's own NMI (a memory
+// error's) would pass as a sample instead of stopping it.
+// profileOption starts it after the APs are in apMain, with their IDTs.
+
 
 // profileStartNMI turns the NMI sampler on, if it can: it returns false
 // without an I/O APIC or a PIT that counts (no NMI within 50 periods).
