@@ -246,7 +246,6 @@ func profStore(sample []uint64, weight uint64) {
 // error's) would pass as a sample instead of stopping it.
 // profileOption starts it after the APs are in apMain, with their IDTs.
 
-
 // profileStartNMI turns the NMI sampler on, if it can: it returns false
 // without an I/O APIC or a PIT that counts (no NMI within 50 periods).
 func profileStartNMI() bool {
