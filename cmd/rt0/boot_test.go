@@ -73,8 +73,8 @@ func TestRunProfile(t *testing.T) {
 
 	// A second of getpid calls: the kernel's time is in the profile too,
 	// most of it (the loop around each call is a few instructions), with
-	// the kernel's own functions (the NMI sampler) and, above them, the
-	// system call's mark and the wrapper that made it. In main.burn's run
+	// the kernel's own functions (the NMI sampler) and, above those in its
+	// Go code, the system call's mark and the wrapper that made it. In main.burn's run
 	// above the kernel has a few samples only (interrupts, page faults).
 	kernelShare := func(p *profile.Profile) (kernel, marked, total int64) {
 		for _, s := range p.Sample {
@@ -115,8 +115,11 @@ func TestRunProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, marked, total := kernelShare(p)
-	if k < total/2 || total < 100 || marked < total/10 {
-		t.Errorf("-syscalls: %d samples, %d in the kernel's functions, %d with \"rt0 kernel: getpid\" above syscall.rawSyscallNoError; want most in the kernel, a tenth marked", total, k, marked)
+	// Marked are the samples in the kernel's Go code; under TCG most of a
+	// getpid is its entry and exit assembly (no mark: the entry is not
+	// counted yet, or not any more).
+	if k < total/2 || total < 100 || marked < 5 {
+		t.Errorf("-syscalls: %d samples, %d in the kernel's functions, %d with \"rt0 kernel: getpid\" above syscall.rawSyscallNoError; want most in the kernel, 5 or more marked", total, k, marked)
 	}
 }
 

@@ -70,6 +70,9 @@ func profEnter(k *kcpu, tf *amd64.TrapFrame, c *amd64.CPU) {
 // interrupt waits for it: the LAPIC's IRR has it (a register read, only
 // once a sample is due).
 func profExit(k *kcpu) {
+	if amd64.Load32(&prof.nmi) != profNMIOff {
+		return // the NMI sampler sees the kernel itself
+	}
 	k.profLast = k.profEntry
 	k.profLast.held = k.profAt != 0 && nanotime() >= k.profAt && lapicRead(lapicIRR+vecTimer/32*0x10)&(1<<(vecTimer%32)) != 0
 }
@@ -149,8 +152,8 @@ func profileOption(v []byte) {
 // profNext returns when this CPU takes its next sample (0: not
 // profiling), and moves its schedule past now once it is due.
 func profNext(k *kcpu, now int64) int64 {
-	if prof.hz == 0 {
-		return 0
+	if prof.hz == 0 || amd64.Load32(&prof.nmi) != profNMIOff {
+		return 0 // the NMI sampler's clock is the PIT
 	}
 	if k.profAt == 0 || k.profAt <= now-prof.period {
 		k.profAt = now + prof.period
@@ -170,9 +173,6 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	// holds the interrupt back for all of them).
 	weight := 1 + (now-due)/prof.period
 	k.profAt = due + weight*prof.period
-	if k.profLast.held && amd64.Load32(&prof.nmi) == profNMIOn {
-		return // the kernel's time: the NMI sampler has it, with its functions
-	}
 	var local [3 + profDepth]uint64
 	words := local[:]
 	head := 0
@@ -196,26 +196,56 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	words[head+3+n] = tf.RIP
 	n++
 	if user {
-		bp := tf.RBP
-		for n < profDepth && bp%8 == 0 && userOK(bp, 16, false) {
-			ret := *amd64.U64(uintptr(bp + 8))
-			next := *amd64.U64(uintptr(bp))
-			if ret == 0 {
-				break
-			}
-			words[head+3+n] = ret
-			n++
-			if next <= bp {
-				break // frames lie at higher addresses, always
-			}
-			bp = next
-		}
+		n = profUserStack(words[head+3:], n, tf.RBP)
 	}
 done:
 	words[head] = uint64(n)
 	words[head+1] = uint64(c.ID)<<32 | uint64(uint32(tid))
 	words[head+2] = uint64(weight)
 	profStore(local[:3+n], uint64(weight))
+}
+
+// profUserStack appends the return addresses of the thread's frame-pointer
+// chain from bp to pcs[:n], and returns the new count. Only under the
+// kernel lock: userOK reads the memory map.
+func profUserStack(pcs []uint64, n int, bp uint64) int {
+	for n < profDepth && bp%8 == 0 && userOK(bp, 16, false) {
+		ret := *amd64.U64(uintptr(bp + 8))
+		next := *amd64.U64(uintptr(bp))
+		if ret == 0 {
+			break
+		}
+		pcs[n] = ret
+		n++
+		if next <= bp {
+			break // frames lie at higher addresses, always
+		}
+		bp = next
+	}
+	return n
+}
+
+// profileUser takes the sample of the thread an NMI found running
+// (vecProfile, the self-IPI profileNMI sends): the interrupt arrives as
+// soon as the NMI returns, at the same instruction, and its handler holds
+// the kernel lock, so the thread's stack may be walked.
+func profileUser(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
+	if k.profUser == 0 {
+		return
+	}
+	k.profUser = 0
+	var local [3 + profDepth]uint64
+	local[3] = tf.RIP
+	n := 1
+	tid := int64(0)
+	if c.Current != 0 {
+		tid = int64(sched.T(int(c.Current)).Tid)
+		n = profUserStack(local[3:], n, tf.RBP)
+	}
+	local[0] = uint64(n)
+	local[1] = uint64(c.ID)<<32 | uint64(uint32(tid))
+	local[2] = 1
+	profStore(local[:3+n], 1)
 }
 
 // profStore copies a sample into the buffer.
@@ -235,9 +265,11 @@ func profStore(sample []uint64, weight uint64) {
 // while it stays on this CPU's kernel stacks, then the entry's mark
 // (profKernelPC) and the thread's RIP from the entry's trap frame — the
 // user stack is not walked: an NMI takes no lock, and another CPU may be
-// changing the memory map. A CPU in a thread leaves it to the LAPIC
-// sampler, which walks the thread's stack; that one skips the samples the
-// kernel held back, which are the NMI's now. The NMI handler runs at any
+// changing the memory map. A CPU in a thread sends itself an interrupt
+// (vecProfile) whose handler, a moment later at the same instruction and
+// with the kernel lock, records the thread's stack (profileUser); the idle
+// loop is recorded at once. The LAPIC sampler and its check of each way
+// out (profExit) are then off: the NMI is the one clock. The NMI handler runs at any
 // point of the kernel, so it only reads: the trap frames, the CPU's
 // stacks, its own kcpu, and the buffer it reserves words of atomically.
 // In the entry and exit assembly (before trap counts the entry, after it
@@ -289,11 +321,22 @@ func profileStopNMI() {
 // profileNMI is the NMI sampler (trap.go, before anything else: no lock).
 func profileNMI(tf *amd64.TrapFrame, c *amd64.CPU, k *kcpu) {
 	amd64.Store32(&prof.nmiSeen, 1)
+	if amd64.Load32(&prof.nmi) != profNMIOn {
+		return
+	}
 	// In the kernel is with interrupts off: threads and the idle loop run
 	// with them on, the kernel from the SYSCALL or the interrupt on —
 	// its entry and exit assembly too, before and after trap's depth
-	// count (under TCG most of a getpid).
-	if amd64.Load32(&prof.nmi) != profNMIOn || tf.RFLAGS&amd64.RFLAGS_IF != 0 {
+	// count (under TCG most of a getpid). A thread's sample needs its
+	// stack walked, under the lock: a self-IPI takes it right after.
+	if tf.RFLAGS&amd64.RFLAGS_IF != 0 {
+		if c.Current == 0 {
+			idle := [4]uint64{1, uint64(c.ID) << 32, 1, tf.RIP}
+			profStore(idle[:], 1)
+			return
+		}
+		k.profUser = 1
+		sendIPI(k.apicID, icrFixed|icrAssert|vecProfile)
 		return
 	}
 	var local [4 + profDepth]uint64

@@ -58,10 +58,12 @@ type kcpu struct {
 	drSeen  uint64 // the debug-register generation it has loaded (trace.go)
 	// profAt is when this CPU takes its next profile sample; profEntry
 	// what the kernel entry in progress serves and for which thread, and
-	// profLast the last one that ended, and when (profile.go).
+	// profLast the last one that ended, and when; profUser is 1 while a
+	// thread's sample an NMI asked for waits for vecProfile (profile.go).
 	profAt    int64
 	profEntry profEntry
 	profLast  profEntry
+	profUser  uint32
 	// quietGen is the thread table's change count when reschedule
 	// (trap.go) last made its full pass here.
 	quietGen uint64
@@ -140,6 +142,9 @@ func unlockKernel() { amd64.Store32(&bkl.held, 0) }
 const (
 	vecWake = 33 // look at the run queue (and pending signals) on the way out
 	vecTLB  = 34 // flush the TLB, acknowledge, go back (no lock)
+	// vecProfile: take the thread's profile sample an NMI asked for
+	// (profile.go), from this CPU to itself.
+	vecProfile = 35
 )
 
 // Interrupt command register: delivery modes and flags.

@@ -79,6 +79,9 @@ func trap(tf *amd64.TrapFrame) {
 		eoi() // a deadline passed: Expire below wakes whoever waited
 	case v == vecWake:
 		eoi() // another CPU wants this one to look at the queue: below
+	case v == vecProfile:
+		eoi()
+		profileUser(tf, k, c)
 	case v == vecISA+4:
 		serialInterrupt()
 		eoi()
