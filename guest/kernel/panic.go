@@ -23,6 +23,7 @@ const (
 // stop ends the machine with the given exit status. The other CPUs halt
 // first, so that the last words on the console are this CPU's.
 func stop(code int) {
+	profileStopNMI() // the profiler's NMIs, before the others' stop NMIs
 	stopOthers()
 	if showStats {
 		printSyscallCounts()

@@ -81,7 +81,9 @@ var (
 	cpusFound, cpusDropped int
 
 	// stopping is set by stop before it interrupts the other CPUs with an
-	// NMI: they halt where they are.
+	// NMI: they halt where they are. It holds the stopping CPU's index +1,
+	// so that an NMI on that CPU itself (the profiler's clock) does not
+	// halt it.
 	stopping uint32
 )
 
@@ -557,8 +559,8 @@ func shootdown() {
 // stopOthers halts every other CPU (stop, panics): an NMI reaches them
 // even spinning on the lock with interrupts off.
 func stopOthers() {
-	amd64.Store32(&stopping, 1)
 	_, me := thisCPU()
+	amd64.Store32(&stopping, uint32(me)+1)
 	for i := 0; i < ncpu; i++ {
 		if i != me && amd64.Load32(&kcpus[i].online) != 0 {
 			sendIPI(kcpus[i].apicID, icrNMI|icrAssert)

@@ -34,7 +34,7 @@ func trap(tf *amd64.TrapFrame) {
 	me := int(c.ID)
 	k := &kcpus[me]
 	if tf.Vector == amd64.VecNMI {
-		if amd64.Load32(&stopping) != 0 {
+		if s := amd64.Load32(&stopping); s != 0 && s != uint32(me)+1 {
 			amd64.Halt() // another CPU stops the machine
 		}
 		if amd64.Load32(&prof.nmi) != profNMIOff {
