@@ -18,47 +18,57 @@ import (
 // Linux's (net/ipv4/igmp.c and net/ipv6/mcast.c's seq_show), as net's
 // parser wants it: IPv4 groups in hex, in the CPU's byte order.
 
-// procNetRead serves pread on /proc/net/igmp (which 0) or igmp6 (1).
+// procNetRead serves pread on /proc/net/igmp (which 0) or igmp6 (1): the
+// text is made twice, line by line, once to learn its length (how much of
+// buf must be writable) and once into buf.
 func procNetRead(which, off, buf, n uint64) int64 {
-	var w procText
 	var it netsvc.Interface
 	card := socketCall != nil && socketOp(sockOpNetIface, uint64(uintptr(unsafe.Pointer(&it))), 0, 0, 0) == 1
-	if which == 0 {
-		w.s("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n")
-		w.igmpIface(1, []byte("lo"))
-		if card {
-			w.igmpIface(uint64(it.Index), ifName(&it)[:len(ifName(&it))-1])
-		}
-	} else {
-		nodes := [16]byte{0xff, 0x02, 15: 1}
-		w.igmp6(1, []byte("lo"), &nodes, 0xC)
-		nodes[1] = 0x01
-		w.igmp6(1, []byte("lo"), &nodes, 0x8)
-		if card {
-			name := ifName(&it)[:len(ifName(&it))-1]
-			for i := range it.N {
-				ip := &it.Addrs[i].IP
-				if isV4(ip) || sameSolicited(&it, i) {
-					continue
-				}
-				sol := [16]byte{0xff, 0x02, 11: 1, 12: 0xff, 13: ip[13], 14: ip[14], 15: ip[15]}
-				w.igmp6(uint64(it.Index), name, &sol, 0x4)
-			}
-			nodes[1] = 0x02
-			w.igmp6(uint64(it.Index), name, &nodes, 0xC)
-			nodes[1] = 0x01
-			w.igmp6(uint64(it.Index), name, &nodes, 0x8)
-		}
-	}
-	text := w.b[:w.n]
-	if off >= uint64(len(text)) {
+	var size procOut
+	procNetText(&size, which, card, &it)
+	if off >= size.pos {
 		return 0
 	}
-	p, ok := userBytes(buf, min(n, uint64(len(text))-off), true)
+	p, ok := userBytes(buf, min(n, size.pos-off), true)
 	if !ok {
 		return -linux.EFAULT
 	}
-	return int64(copy(p, text[off:]))
+	out := procOut{dst: p, off: off}
+	procNetText(&out, which, card, &it)
+	return int64(out.n)
+}
+
+// procNetText writes file which's lines to o.
+func procNetText(o *procOut, which uint64, card bool, it *netsvc.Interface) {
+	if which == 0 {
+		var head textFile
+		o.line(head.s("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"))
+		o.igmpIface(1, []byte("lo"))
+		if card {
+			o.igmpIface(uint64(it.Index), ifName(it)[:len(ifName(it))-1])
+		}
+		return
+	}
+	nodes := [16]byte{0xff, 0x02, 15: 1}
+	o.igmp6(1, []byte("lo"), &nodes, "0000000C")
+	nodes[1] = 0x01
+	o.igmp6(1, []byte("lo"), &nodes, "00000008")
+	if !card {
+		return
+	}
+	name := ifName(it)[:len(ifName(it))-1]
+	for i := range it.N {
+		ip := &it.Addrs[i].IP
+		if isV4(ip) || sameSolicited(it, i) {
+			continue
+		}
+		sol := [16]byte{0xff, 0x02, 11: 1, 12: 0xff, 13: ip[13], 14: ip[14], 15: ip[15]}
+		o.igmp6(uint64(it.Index), name, &sol, "00000004")
+	}
+	nodes[1] = 0x02
+	o.igmp6(uint64(it.Index), name, &nodes, "0000000C")
+	nodes[1] = 0x01
+	o.igmp6(uint64(it.Index), name, &nodes, "00000008")
 }
 
 // sameSolicited reports whether an earlier IPv6 address of it has address
@@ -75,80 +85,45 @@ func sameSolicited(it *netsvc.Interface, i uint8) bool {
 	return false
 }
 
-// procText is text made in a fixed buffer (what does not fit is
-// dropped), without append: kernel code may not allocate.
-type procText struct {
-	b [2048]byte
-	n int
+// procOut takes a file's lines (each a textFile, sysfs_cpu.go) and keeps
+// the part of the text from off on, as far as dst reaches; pos counts
+// the text so far.
+type procOut struct {
+	dst      []byte
+	off, pos uint64
+	n        int
 }
 
-func (w *procText) c(c byte) {
-	if w.n < len(w.b) {
-		w.b[w.n] = c
-		w.n++
-	}
-}
-
-func (w *procText) s(t string) {
-	for i := 0; i < len(t); i++ {
-		w.c(t[i])
-	}
-}
-
-func (w *procText) bytes(t []byte) {
-	for _, c := range t {
-		w.c(c)
-	}
-}
-
-func (w *procText) dec(v uint64) {
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
+func (o *procOut) line(f *textFile) {
+	t := f.buf[:f.n]
+	if end := o.pos + uint64(len(t)); end > o.off && o.n < len(o.dst) {
+		skip := uint64(0)
+		if o.off > o.pos {
+			skip = o.off - o.pos
 		}
+		o.n += copy(o.dst[o.n:], t[skip:])
 	}
-	w.bytes(d[i:])
+	o.pos += uint64(len(t))
 }
 
-func (w *procText) hex(v uint64, digits int) {
-	for i := digits - 1; i >= 0; i-- {
-		w.c("0123456789abcdef"[v>>(4*uint(i))&0xF])
-	}
+// igmpIface adds an interface's line and its one group, 224.0.0.1
+// (little-endian, as Linux prints it).
+func (o *procOut) igmpIface(idx uint64, name []byte) {
+	var f textFile
+	f.dec(idx).s("\t").b(name).pad(len(name), 10).s(":     1      V3\n")
+	o.line(&f)
+	var g textFile
+	o.line(g.s("\t\t\t\t010000E0     1 0:00000000\t\t0\n"))
 }
 
-// pad appends spaces up to width columns after a field of n.
-func (w *procText) pad(n, width int) {
-	for ; n < width; n++ {
-		w.s(" ")
-	}
-}
-
-// igmpIface appends an interface's line and its one group, 224.0.0.1.
-func (w *procText) igmpIface(idx uint64, name []byte) {
-	w.dec(idx)
-	w.s("\t")
-	w.bytes(name)
-	w.pad(len(name), 10)
-	w.s(":     1      V3\n\t\t\t\t")
-	w.s("010000E0") // 224.0.0.1, little-endian as Linux prints it
-	w.s("     1 0:00000000\t\t0\n")
-}
-
-// igmp6 appends one IPv6 group of an interface.
-func (w *procText) igmp6(idx uint64, name []byte, group *[16]byte, flags uint64) {
-	w.dec(idx)
-	w.pad(1, 5)
-	w.bytes(name)
-	w.pad(len(name), 16)
+// igmp6 adds one IPv6 group of an interface.
+// flags is Linux's %08X of the group's flags (MAF_* of net/ipv6/mcast.c).
+func (o *procOut) igmp6(idx uint64, name []byte, group *[16]byte, flags string) {
+	var f textFile
+	f.dec(idx).pad(1, 5).b(name).pad(len(name), 16)
 	for _, c := range group {
-		w.hex(uint64(c), 2)
+		f.hex(uint64(c), 2)
 	}
-	w.s("     1 ")
-	w.hex(flags, 8)
-	w.s(" 0\n")
+	f.s("     1 ").s(flags).s(" 0\n")
+	o.line(&f)
 }

@@ -14,7 +14,7 @@ import "rt0/guest/arch/amd64"
 // CPUs do not come and go.
 
 // textFile accumulates a file's text before it is written (the CPU and
-// PCI files). Its methods are not inlined (they would add kilobytes to a
+// PCI files, /proc/net's lines). Its methods are not inlined (they would add kilobytes to a
 // function that runs once).
 type textFile struct {
 	buf [512]byte
@@ -58,6 +58,17 @@ func (f *textFile) dec(v uint64) *textFile {
 		}
 	}
 	return f.b(d[i:])
+}
+
+// pad appends spaces from column from up to column width (fixed-width
+// fields, as Linux's seq files print them).
+//
+//go:noinline
+func (f *textFile) pad(from, width int) *textFile {
+	for ; from < width; from++ {
+		f.s(" ")
+	}
+	return f
 }
 
 func initCPUFiles() {

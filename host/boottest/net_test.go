@@ -36,12 +36,27 @@ func TestBootDatagram(t *testing.T) {
 
 // net.Interfaces through netlink: the loopback, as a Linux machine without
 // a network card lists it (index 1, "lo", MTU 65536, 127.0.0.1/8, ::1/128;
-// the groups Linux joins on it, from /proc/net/igmp and igmp6).
+// the groups Linux joins on it, from /proc/net/igmp and igmp6, whose lines
+// for it are Linux's byte for byte).
 func TestBootInterfaces(t *testing.T) {
+	// The loopback's lines of /proc/net/igmp6 and igmp, byte for byte as
+	// Linux writes them; where the host has them, they must be its own.
+	igmp := "igmp6: \"1    lo              ff020000000000000000000000000001     1 0000000C 0\\n\"\n" +
+		"igmp6: \"1    lo              ff010000000000000000000000000001     1 00000008 0\\n\"\n" +
+		"igmp: \"1\\tlo        :     1      V3\\n\" \"\\t\\t\\t\\t010000E0     1 0:00000000\\t\\t0\\n\"\n"
+	var host []string
+	for _, l := range strings.SplitAfter(hostRun(t, "testdata/progs/ifaces"), "\n") {
+		if strings.HasPrefix(l, "igmp") {
+			host = append(host, l)
+		}
+	}
+	if len(host) == 3 && strings.Join(host, "") != igmp {
+		t.Errorf("the host's loopback groups:\n%s\nthe test's:\n%s", strings.Join(host, ""), igmp)
+	}
 	want := "1 lo mtu 65536 flags up|loopback|running addrs [127.0.0.1/8 ::1/128] <nil>\n" +
 		"1 lo multicast [224.0.0.1 ff02::1 ff01::1] <nil>\n" +
 		"by name: true <nil>\n" +
-		"all addresses: [127.0.0.1/8 ::1/128] <nil>\n"
+		"all addresses: [127.0.0.1/8 ::1/128] <nil>\n" + igmp
 	wantOutput(t, Boot(t, Build(t, "testdata/progs/ifaces"), qemu.Config{}), want, 0)
 }
 

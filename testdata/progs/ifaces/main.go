@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
+	"strings"
 )
 
 func main() {
@@ -24,4 +26,20 @@ func main() {
 	fmt.Println("by name:", lo != nil && lo.Index == 1, err)
 	all, err := net.InterfaceAddrs()
 	fmt.Println("all addresses:", all, err)
+	// The loopback's lines of the files MulticastAddrs reads, as they are.
+	if b, err := os.ReadFile("/proc/net/igmp6"); err == nil {
+		for _, l := range strings.SplitAfter(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[1] == "lo" {
+				fmt.Printf("igmp6: %q\n", l)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/net/igmp"); err == nil {
+		lines := strings.SplitAfter(string(b), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "1\tlo ") && i+1 < len(lines) {
+				fmt.Printf("igmp: %q %q\n", l, lines[i+1])
+			}
+		}
+	}
 }
