@@ -166,7 +166,8 @@ func (pf *profileFlags) report(elfPath string, debugLog []byte, w io.Writer) err
 
 // The kernel's mark of a sample taken while it ran (guest/kernel/
 // profile.go's profKernelPC): in the low bits, a system call's number, or
-// profKernelTrap plus a vector.
+// profKernelTrap plus a vector. host/rules' TestProfileMarks checks the
+// two against the kernel's.
 const (
 	profKernelPC   = 0xFFFF_FFFF_0000_0000
 	profKernelTrap = 0x1_0000

@@ -174,8 +174,6 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	weight := 1 + (now-due)/prof.period
 	k.profAt = due + weight*prof.period
 	var local [3 + profDepth]uint64
-	words := local[:]
-	head := 0
 	n := 0
 	tid := int64(0)
 	if c.Current != 0 {
@@ -185,7 +183,7 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 	if k.profLast.held {
 		// Due while the kernel ran: its frame first, the thread's stack
 		// only if that thread made the entry.
-		words[head+3+n] = profKernelPC | k.profLast.kind
+		local[3+n] = profKernelPC | k.profLast.kind
 		n++
 		user = user && tid == int64(k.profLast.tid)
 		tid = int64(k.profLast.tid)
@@ -193,15 +191,15 @@ func profileSample(tf *amd64.TrapFrame, k *kcpu, c *amd64.CPU) {
 			goto done
 		}
 	}
-	words[head+3+n] = tf.RIP
+	local[3+n] = tf.RIP
 	n++
 	if user {
-		n = profUserStack(words[head+3:], n, tf.RBP)
+		n = profUserStack(local[3:], n, tf.RBP)
 	}
 done:
-	words[head] = uint64(n)
-	words[head+1] = uint64(c.ID)<<32 | uint64(uint32(tid))
-	words[head+2] = uint64(weight)
+	local[0] = uint64(n)
+	local[1] = uint64(c.ID)<<32 | uint64(uint32(tid))
+	local[2] = uint64(weight)
 	profStore(local[:3+n], uint64(weight))
 }
 
@@ -279,7 +277,7 @@ func profStore(sample []uint64, weight uint64) {
 // profileOption starts it after the APs are in apMain, with their IDTs.
 
 // profileStartNMI turns the NMI sampler on, if it can: it returns false
-// without an I/O APIC or a PIT that counts (no NMI within 50 periods).
+// without an I/O APIC or a PIT that counts (no NMI within three periods).
 func profileStartNMI() bool {
 	div := 1193182 / prof.hz
 	if ioapic == 0 || div < 2 || div > 0xFFFF {
@@ -296,8 +294,9 @@ func profileStartNMI() bool {
 	amd64.Store32(&prof.nmi, profNMIOn)
 	ioapicWrite(0x10+2*pin+1, 0xFF<<24) // every CPU
 	ioapicWrite(0x10+2*pin, lo)
+	// A PIT counts from the first period on; wait three, and 20 ms more.
 	start := nanotime()
-	for nanotime()-start < 50*prof.period {
+	for nanotime()-start < 3*prof.period+20_000_000 {
 		if amd64.Load32(&prof.nmiSeen) != 0 {
 			return true
 		}

@@ -127,7 +127,7 @@ func (tb *Table) Gen() uint64 { return tb.gen }
 func NewTable() *Table { return new(Table) }
 
 // table is the kernel's. It must stay all zero at link time: a non-zero
-// field would move its 450 KiB from the bss into the image's data.
+// field would move its 385 KiB from the bss into the image's data.
 var table Table
 
 // Quantum is the time slice of a thread when others are runnable.

@@ -750,14 +750,9 @@ func WorkDir(w io.Writer, prefix string, keep bool) (dir string, cleanup func(),
 // KernelPackages returns the import paths and directories of the kernel's
 // packages outside std (rt0/guest/kernel and what it imports from rt0).
 func (b *Builder) KernelPackages() (map[string]string, error) {
-	cmd := exec.Command(b.Go, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}{{end}}", KernelImport)
-	cmd.Dir = b.Root
-	cmd.Env = append(slices.Clip(b.Env), append(GoEnvTarget, "GOWORK=off", "PWD="+b.Root)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := b.listDeps(KernelImport, "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}{{end}}")
 	if err != nil {
-		return nil, fmt.Errorf("go list -deps %s: %v\n%s", KernelImport, err, strings.TrimSpace(stderr.String()))
+		return nil, err
 	}
 	pkgs := map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -772,6 +767,21 @@ func (b *Builder) KernelPackages() (map[string]string, error) {
 	return pkgs, nil
 }
 
+// listDeps runs go list -deps -f format pkg for the target, in the rt0
+// module.
+func (b *Builder) listDeps(pkg, format string) ([]byte, error) {
+	cmd := exec.Command(b.Go, "list", "-deps", "-f", format, pkg)
+	cmd.Dir = b.Root
+	cmd.Env = append(slices.Clip(b.Env), append(GoEnvTarget, "GOWORK=off", "PWD="+b.Root)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps %s: %v\n%s", pkg, err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
 // ModulePackage is a package of a module dependency: where its source is
 // and which module (path, version) it comes from.
 type ModulePackage struct {
@@ -783,14 +793,9 @@ type ModulePackage struct {
 // rt0's own (in rt0) and those of module dependencies (gVisor's stack,
 // the DHCP messages, ...).
 func (b *Builder) NetworkPackages() (rt0 map[string]string, mods []ModulePackage, err error) {
-	cmd := exec.Command(b.Go, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}{{end}}", NetstackImport)
-	cmd.Dir = b.Root
-	cmd.Env = append(slices.Clip(b.Env), append(GoEnvTarget, "GOWORK=off", "PWD="+b.Root)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := b.listDeps(NetstackImport, "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}\t{{with .Module}}{{.Path}}\t{{.Version}}{{end}}{{end}}")
 	if err != nil {
-		return nil, nil, fmt.Errorf("go list -deps %s: %v\n%s", NetstackImport, err, strings.TrimSpace(stderr.String()))
+		return nil, nil, err
 	}
 	rt0 = map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {

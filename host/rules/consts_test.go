@@ -93,3 +93,30 @@ func TestClockParamsLayout(t *testing.T) {
 		t.Errorf("clock_amd64.h defines %d names, the test checks %d", len(got), len(want)+1)
 	}
 }
+
+// TestProfileMarks checks that cmd/rt0 names the profile's kernel marks
+// with the values the kernel writes (guest/kernel/profile.go): the two
+// sides cannot share the constants (the host does not link the kernel).
+func TestProfileMarks(t *testing.T) {
+	value := func(path, name string) uint64 {
+		t.Helper()
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^\s*` + name + `\s*=\s*(0x[0-9A-Fa-f_]+)\s*$`).FindSubmatch(src)
+		if m == nil {
+			t.Fatalf("%s has no constant %s", path, name)
+		}
+		v, err := strconv.ParseUint(string(m[1]), 0, 64)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", path, name, err)
+		}
+		return v
+	}
+	for _, name := range []string{"profKernelPC", "profKernelTrap"} {
+		if g, h := value("../../guest/kernel/profile.go", name), value("../../cmd/rt0/profile.go", name); g != h {
+			t.Errorf("%s: the kernel writes %#x, cmd/rt0 reads %#x", name, g, h)
+		}
+	}
+}

@@ -201,6 +201,5 @@ func (tf *TrapFrame) ResetFX() {
 	tf.FXPartial = 0
 }
 
-// Xsetbv writes extended control register n; Xgetbv reads it.
+// Xsetbv writes extended control register n.
 func Xsetbv(n uint32, v uint64)
-func Xgetbv(n uint32) uint64
