@@ -5,9 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 
+	"rt0/host/linuxguest"
 	"rt0/host/qemu"
 )
 
@@ -55,4 +59,41 @@ func bootVsFloor(dir, img string) {
 	fmt.Printf("  hello: QEMU start -> %q %v, -> exit %v [%v-%v]\n", *want, median(outs), h, minD(hello), maxD(hello))
 	fmt.Printf("  floor (exits at its first instruction): QEMU start -> exit %v [%v-%v]\n", f, minD(fl), maxD(fl))
 	fmt.Printf("  hello / floor: %.2f\n", float64(h)/float64(f))
+	fmt.Printf("  1.3x the floor leaves %v for the kernel, the runtime's start and main.main\n", (f*13/10 - f).Round(100*time.Microsecond))
+}
+
+var coldRE = regexp.MustCompile(`coldstart: run (\d): first output (\d+) us, exit (\d+) us`)
+
+// linuxColdStart boots a Linux guest (host/linuxguest, the same QEMU
+// flags as bootVsFloor's) whose init, testdata/progs/coldstart, starts
+// the same program three times and times fork+exec -> its first output:
+// the Go runtime's own start under this emulator, with Linux's exec in
+// front of it instead of rt0. The first run is cold (every instruction
+// translated for the first time, as in a boot); the third reuses the
+// translations, so the difference is TCG's translation.
+func linuxColdStart(dir, plain string) {
+	ctx := context.Background()
+	kernel, err := linuxguest.Kernel(ctx)
+	check(err)
+	cs := filepath.Join(dir, "coldstart")
+	cmd := exec.Command("go", "build", "-o", cs, "./testdata/progs/coldstart")
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	check(err, string(out))
+	initrd := filepath.Join(dir, "coldstart.cpio")
+	check(linuxguest.InitramfsWith(cs, initrd, map[string]string{"prog": plain}))
+	var cold, warm []time.Duration
+	for i := 0; i < *runs; i++ {
+		r, err := linuxguest.Run(ctx, kernel, initrd, linuxguest.Config{Machine: qemu.Config{Accel: qemu.AccelTCG}, Timeout: 5 * time.Minute})
+		check(err)
+		ms := coldRE.FindAllStringSubmatch(string(r.Serial), -1)
+		if len(ms) != 3 {
+			check(fmt.Errorf("Linux guest run %d: no three coldstart lines (%s):\n%s", i, r.Reason, r.Serial))
+		}
+		us := func(m []string) time.Duration { v, _ := strconv.Atoi(m[2]); return time.Duration(v) * time.Microsecond }
+		cold, warm = append(cold, us(ms[0])), append(warm, us(ms[2]))
+	}
+	fmt.Printf("the same program on Linux (%s, same QEMU flags, %d boots): fork+exec -> first output\n", filepath.Base(kernel), *runs)
+	fmt.Printf("  cold (its code translated for the first time, as in a boot): %v [%v-%v]\n", median(cold), minD(cold), maxD(cold))
+	fmt.Printf("  warm (third run, translations reused): %v [%v-%v]\n", median(warm), minD(warm), maxD(warm))
 }

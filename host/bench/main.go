@@ -80,9 +80,9 @@ func main() {
 		netVs(dir)
 		return
 	case "boot":
-		img := filepath.Join(dir, "rt0.elf")
-		rt0Build(*prog, img)
+		img, plain := buildBoth(dir, *prog)
 		bootVsFloor(dir, img)
+		linuxColdStart(dir, plain)
 		return
 	}
 

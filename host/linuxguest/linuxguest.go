@@ -105,8 +105,8 @@ func Kernel(ctx context.Context) (string, error) {
 // init as /init.
 func Initramfs(init, out string) error { return InitramfsWith(init, out, nil) }
 
-// InitramfsWith is Initramfs with more files: archive path -> host path
-// (their directories are made).
+// InitramfsWith is Initramfs with more files: archive path -> host path,
+// each with its host file's permission bits (their directories are made).
 func InitramfsWith(init, out string, files map[string]string) error {
 	b, err := os.ReadFile(init)
 	if err != nil {
@@ -139,7 +139,11 @@ func InitramfsWith(init, out string, files map[string]string) error {
 		if err != nil {
 			return err
 		}
-		recs = append(recs, cpio.StaticFile(name, string(data), 0o644))
+		st, err := os.Stat(files[name])
+		if err != nil {
+			return err
+		}
+		recs = append(recs, cpio.StaticFile(name, string(data), uint64(st.Mode().Perm())))
 	}
 	if err := cpio.WriteRecords(w, recs); err != nil {
 		return err

@@ -46,3 +46,35 @@ func TestInitramfs(t *testing.T) {
 		t.Errorf("init holds %q", b)
 	}
 }
+
+// InitramfsWith's files keep their host permission bits (a program beside
+// init must stay executable, a data file must not become one), and their
+// directories are made.
+func TestInitramfsWithModes(t *testing.T) {
+	dir := t.TempDir()
+	prog, data := filepath.Join(dir, "prog"), filepath.Join(dir, "data")
+	os.WriteFile(prog, []byte("p"), 0o755)
+	os.WriteFile(data, []byte("d"), 0o600)
+	out := filepath.Join(dir, "initrd.cpio")
+	if err := InitramfsWith(prog, out, map[string]string{"bin/prog": prog, "etc/data": data}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]uint64{}
+	for _, r := range recs {
+		modes[r.Name] = r.Mode
+	}
+	for name, want := range map[string]uint64{"bin": cpio.S_IFDIR | 0o755, "bin/prog": cpio.S_IFREG | 0o755, "etc/data": cpio.S_IFREG | 0o600} {
+		if got, ok := modes[name]; !ok || got != want {
+			t.Errorf("%s: mode %o (present %v), want %o", name, got, ok, want)
+		}
+	}
+}
