@@ -55,6 +55,17 @@ func (e *endpoint) Capabilities() stack.LinkEndpointCapabilities {
 	return stack.CapabilityResolutionRequired
 }
 
+// GSOMaxSize and SupportedGSO offer gVisor's own segmentation: TCP hands
+// IP one segment of up to 64 KiB and splits it into MSS-sized packets in
+// one pass (sendTCPBatch), so its sender's per-segment work (window,
+// congestion and retransmit bookkeeping) is done once per 64 KiB, not once
+// per 1448 bytes. What reaches WritePackets is still one MTU-sized packet
+// each, checksummed: the card offers no offload of its own.
+func (e *endpoint) GSOMaxSize() uint32               { return stack.GVisorGSOMaxSize }
+func (e *endpoint) SupportedGSO() stack.SupportedGSO { return stack.GVisorGSOSupported }
+
+var _ stack.GSOEndpoint = (*endpoint)(nil)
+
 func (e *endpoint) Attach(d stack.NetworkDispatcher) {
 	e.mu.Lock()
 	e.disp = d
