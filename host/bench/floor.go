@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -59,10 +58,12 @@ func bootVsFloor(dir, img string) {
 	fmt.Printf("  hello: QEMU start -> %q %v, -> exit %v [%v-%v]\n", *want, median(outs), h, minD(hello), maxD(hello))
 	fmt.Printf("  floor (exits at its first instruction): QEMU start -> exit %v [%v-%v]\n", f, minD(fl), maxD(fl))
 	fmt.Printf("  hello / floor: %.2f\n", float64(h)/float64(f))
-	fmt.Printf("  1.3x the floor leaves %v for the kernel, the runtime's start and main.main\n", (f*13/10 - f).Round(100*time.Microsecond))
+	fmt.Printf("  1.3x the floor leaves %v for the kernel, the runtime's start and main.main\n", (f * 3 / 10).Round(100*time.Microsecond))
 }
 
-var coldRE = regexp.MustCompile(`coldstart: run (\d): first output (\d+) us, exit (\d+) us`)
+// coldRE is one coldstart line of a run whose program exited 0 (a
+// failed run prints its error instead of <nil> and is not counted).
+var coldRE = regexp.MustCompile(`coldstart: run (\d): first output (\d+) us, exit (\d+) us \(<nil>\)`)
 
 // linuxColdStart boots a Linux guest (host/linuxguest, the same QEMU
 // flags as bootVsFloor's) whose init, testdata/progs/coldstart, starts
@@ -76,10 +77,7 @@ func linuxColdStart(dir, plain string) {
 	kernel, err := linuxguest.Kernel(ctx)
 	check(err)
 	cs := filepath.Join(dir, "coldstart")
-	cmd := exec.Command("go", "build", "-o", cs, "./testdata/progs/coldstart")
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	check(err, string(out))
+	linuxBuild("./testdata/progs/coldstart", cs)
 	initrd := filepath.Join(dir, "coldstart.cpio")
 	check(linuxguest.InitramfsWith(cs, initrd, map[string]string{"prog": plain}))
 	var cold, warm []time.Duration

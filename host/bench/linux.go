@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -123,9 +122,6 @@ func buildBoth(dir, prog string) (img, plain string) {
 	name := filepath.Base(prog)
 	img, plain = filepath.Join(dir, name+".elf"), filepath.Join(dir, name)
 	rt0Build(prog, img)
-	cmd := exec.Command("go", "build", "-o", plain, prog)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	check(err, string(out))
+	linuxBuild(prog, plain)
 	return img, plain
 }

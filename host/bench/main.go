@@ -58,10 +58,7 @@ func main() {
 	case "sizes":
 		img, plain := filepath.Join(dir, "rt0.elf"), filepath.Join(dir, "plain.elf")
 		rt0Build(*prog, img)
-		cmd := exec.Command("go", "build", "-o", plain, *prog)
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		check(err, string(out))
+		linuxBuild(*prog, plain)
 		sizes(img, plain)
 		return
 	case "speedup":
@@ -89,10 +86,7 @@ func main() {
 	img := filepath.Join(dir, "rt0.elf")
 	plain := filepath.Join(dir, "plain.elf")
 	rt0Build(*prog, img)
-	cmd := exec.Command("go", "build", "-o", plain, *prog)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	check(err, string(out))
+	linuxBuild(*prog, plain)
 
 	fmt.Printf("rt0 bench: %s (%s)\n\n", *prog, goVersion())
 	sizes(img, plain)
@@ -416,6 +410,15 @@ func goVersion() string {
 }
 
 // rt0Build builds prog into the image out, as rt0 build does (rt0/host/build).
+// linuxBuild builds prog as an ordinary static linux/amd64 binary: what
+// the Linux guest runs, and what rt0's image is compared with.
+func linuxBuild(prog, out string) {
+	cmd := exec.Command("go", "build", "-o", out, prog)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	b, err := cmd.CombinedOutput()
+	check(err, string(b))
+}
+
 func rt0Build(prog, out string) {
 	b, err := build.New(os.Stderr, false)
 	check(err)

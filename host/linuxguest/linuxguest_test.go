@@ -1,6 +1,7 @@
 package linuxguest
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,19 +21,7 @@ func TestInitramfs(t *testing.T) {
 	if err := Initramfs(prog, out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]cpio.Record{}
-	for _, r := range recs {
-		seen[r.Name] = r
-	}
+	seen := readArchive(t, out)
 	con, ok := seen["dev/console"]
 	if !ok || con.Mode&cpio.S_IFMT != cpio.S_IFCHR || con.Rmajor != 5 || con.Rminor != 1 {
 		t.Errorf("dev/console: %+v", con.Info)
@@ -59,22 +48,29 @@ func TestInitramfsWithModes(t *testing.T) {
 	if err := InitramfsWith(prog, out, map[string]string{"bin/prog": prog, "etc/data": data}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	modes := map[string]uint64{}
-	for _, r := range recs {
-		modes[r.Name] = r.Mode
-	}
+	seen := readArchive(t, out)
 	for name, want := range map[string]uint64{"bin": cpio.S_IFDIR | 0o755, "bin/prog": cpio.S_IFREG | 0o755, "etc/data": cpio.S_IFREG | 0o600} {
-		if got, ok := modes[name]; !ok || got != want {
-			t.Errorf("%s: mode %o (present %v), want %o", name, got, ok, want)
+		if r, ok := seen[name]; !ok || r.Mode != want {
+			t.Errorf("%s: mode %o (present %v), want %o", name, r.Mode, ok, want)
 		}
 	}
+}
+
+// readArchive reads the newc archive at path: its records by name (their
+// contents read from memory, so they stay readable after it returns).
+func readArchive(t *testing.T, path string) map[string]cpio.Record {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]cpio.Record{}
+	for _, r := range recs {
+		seen[r.Name] = r
+	}
+	return seen
 }
