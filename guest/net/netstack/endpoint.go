@@ -12,22 +12,29 @@ import (
 	"rt0/guest/net/link"
 )
 
-// endpoint is gVisor's link endpoint for the card: Ethernet framing, frames
-// out through the driver in the caller's goroutine (the stack's own, so
-// no hand-off per frame), frames in from the driver's Receive through GRO,
+// endpoint is gVisor's link endpoint for the card: Ethernet framing;
+// frames out in batches, one doorbell each (WritePackets); frames in from
+// the driver's Receive through the ACK filter (ackfilter.go) and GRO,
 // which coalesces a batch's consecutive TCP segments of one connection
 // into one before TCP sees them (the driver's flush ends a batch).
 type endpoint struct {
 	dev  link.Device
 	mac  tcpip.LinkAddress
 	mtu  uint32
-	snd  func(frame []byte) error
 	mu   sync.Mutex
 	disp stack.NetworkDispatcher
 	gro  gro.GRO
-	bufs [][]byte // outgoing frames being gathered (under txMu)
-	txMu sync.Mutex
-	tx   func() // counts a frame sent (iface's counter)
+	acks ackFilter // under the driver's Receive, like gro
+	// Transmit: frames queued by WritePackets for the flusher.
+	txMu     sync.Mutex
+	pending  [][]byte // queued, in order (under txMu)
+	free     [][]byte // frame buffers to reuse (under txMu)
+	sendMu   sync.Mutex
+	spare    [][]byte // pending's next array (under sendMu)
+	doorbell chan struct{}
+	// sent counts a batch the driver took (err nil) or failed (iface's
+	// counters); called under sendMu.
+	sent func(frames int, err error)
 }
 
 var _ stack.LinkEndpoint = (*endpoint)(nil)
@@ -36,6 +43,9 @@ func newEndpoint(dev link.Device) *endpoint {
 	mac := dev.MAC()
 	e := &endpoint{dev: dev, mac: tcpip.LinkAddress(mac[:]), mtu: uint32(dev.MTU())}
 	e.gro.Init(true)
+	e.acks.pass = e.deliverNow
+	e.doorbell = make(chan struct{}, 1)
+	go e.flusher()
 	return e
 }
 
@@ -93,47 +103,100 @@ func (e *endpoint) ParseHeader(pkt *stack.PacketBuffer) bool {
 	return ok
 }
 
-// WritePackets sends each packet as one frame, the batch with one
-// doorbell where the driver can (link.BatchSender).
+// WritePackets copies each packet into a frame of the pending batch and
+// leaves the sending to the doorbell goroutine (flusher), which hands the
+// driver all that is pending at once when it runs, that is when the
+// goroutine that wrote (TCP's processor after a run of ACKs, or the
+// program's writer) blocks, or at once on another CPU. gVisor's TCP writes
+// one packet per call even when it splits a 64 KiB segment
+// (sendTCPBatch), so without this every 1448-byte packet would ring the
+// card's doorbell, an exit to the emulator that waits for its big lock.
+// A writer that finds maxPending frames pending sends them itself, so a
+// stalled card stalls the writers rather than growing the queue.
+//
+// A frame is sent after WritePackets returns, so it reports every packet
+// taken; a driver's error drops the batch and counts it (txErrors), as a
+// Linux qdisc's drop is not the sender's error either.
 func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	e.txMu.Lock()
-	defer e.txMu.Unlock()
 	ps := pkts.AsSlice()
-	for len(e.bufs) < len(ps) {
-		e.bufs = append(e.bufs, make([]byte, 0, int(e.mtu)+header.EthernetMinimumSize))
-	}
-	frames := e.bufs[:len(ps)]
-	for i, pkt := range ps {
-		f := frames[i][:0]
+	e.txMu.Lock()
+	for _, pkt := range ps {
+		var f []byte
+		if n := len(e.free); n > 0 {
+			f, e.free = e.free[n-1], e.free[:n-1]
+		} else {
+			f = make([]byte, 0, int(e.mtu)+header.EthernetMinimumSize)
+		}
 		for _, s := range pkt.AsSlices() {
 			f = append(f, s...)
 		}
-		frames[i] = f
+		e.pending = append(e.pending, f)
 	}
-	if b, ok := e.dev.(link.BatchSender); ok && len(frames) > 1 {
-		if err := b.SendBatch(frames); err != nil {
-			return 0, &tcpip.ErrClosedForSend{}
-		}
+	full := len(e.pending) >= maxPending
+	e.txMu.Unlock()
+	if full {
+		e.flushTx()
 	} else {
-		for i, f := range frames {
-			if err := e.dev.Send(f); err != nil {
-				if i == 0 {
-					return 0, &tcpip.ErrClosedForSend{}
-				}
-				return i, nil
+		select {
+		case e.doorbell <- struct{}{}:
+		default: // already rung: the flusher takes these too
+		}
+	}
+	return len(ps), nil
+}
+
+// maxPending bounds the frames WritePackets queues before a writer sends
+// them itself: a quarter of a 256-descriptor ring.
+const maxPending = 64
+
+// flusher sends what WritePackets queued, one batch per wake-up.
+func (e *endpoint) flusher() {
+	for range e.doorbell {
+		e.flushTx()
+	}
+}
+
+// flushTx sends every pending frame in one batch. sendMu keeps batches in
+// order: the one taken first is sent first.
+func (e *endpoint) flushTx() {
+	e.sendMu.Lock()
+	defer e.sendMu.Unlock()
+	e.txMu.Lock()
+	frames := e.pending
+	e.pending = e.spare[:0]
+	e.txMu.Unlock()
+	if len(frames) == 0 {
+		e.spare = frames
+		return
+	}
+	var err error
+	if b, ok := e.dev.(link.BatchSender); ok && len(frames) > 1 {
+		err = b.SendBatch(frames)
+	} else {
+		for _, f := range frames {
+			if err = e.dev.Send(f); err != nil {
+				break
 			}
 		}
 	}
-	if e.tx != nil {
-		for range frames {
-			e.tx()
-		}
+	if e.sent != nil {
+		e.sent(len(frames), err)
 	}
-	return len(frames), nil
+	e.txMu.Lock()
+	for i, f := range frames {
+		e.free = append(e.free, f[:0])
+		frames[i] = nil
+	}
+	e.txMu.Unlock()
+	e.spare = frames[:0]
 }
 
-// deliver takes one received frame (the driver's goroutine).
-func (e *endpoint) deliver(frame []byte) {
+// deliver takes one received frame (the driver's goroutine), through the
+// ACK filter.
+func (e *endpoint) deliver(frame []byte) { e.acks.deliver(frame) }
+
+// deliverNow hands a frame to the stack through GRO.
+func (e *endpoint) deliverNow(frame []byte) {
 	if len(frame) < header.EthernetMinimumSize {
 		return // a runt: not even an Ethernet header
 	}
@@ -158,4 +221,7 @@ func (e *endpoint) deliver(frame []byte) {
 }
 
 // flush passes on what GRO holds (the end of the driver's batch).
-func (e *endpoint) flush() { e.gro.Flush() }
+func (e *endpoint) flush() {
+	e.acks.flush()
+	e.gro.Flush()
+}

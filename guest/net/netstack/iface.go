@@ -41,7 +41,7 @@ type iface struct {
 	// whether it took it (the DHCP client's replies).
 	snoop func(frame []byte) bool
 
-	rxFrames, txFrames atomic.Uint64
+	rxFrames, txFrames, txErrors atomic.Uint64
 
 	ndp      *ndp
 	v4routes []tcpip.Route
@@ -68,7 +68,13 @@ func newIface(name string, dev link.Device) (*iface, error) {
 	n.stack.SetTransportProtocolOption(tcp.ProtocolNumber, &snd)
 
 	n.ep = newEndpoint(dev)
-	n.ep.tx = func() { n.txFrames.Add(1) }
+	n.ep.sent = func(frames int, err error) {
+		if err != nil {
+			n.txErrors.Add(uint64(frames))
+			return
+		}
+		n.txFrames.Add(uint64(frames))
+	}
 	if err := n.stack.CreateNIC(nicID, n.ep); err != nil {
 		return nil, fmt.Errorf("gVisor CreateNIC: %v", err)
 	}
@@ -188,8 +194,8 @@ func Stats() string {
 	}
 	t := n.stack.Stats().TCP
 	ip := n.stack.Stats().IP
-	return fmt.Sprintf("frames in %d out %d; IP in %d out %d, malformed %d; TCP segments in %d out %d, invalid %d, retransmits %d, resets sent %d, passive opens %d, active opens %d, failed %d, SYN drops (listen overflow) %d, ACK drops %d, SYN cookies %d, established resets %d, checksum errors %d\n",
-		n.rxFrames.Load(), n.txFrames.Load(),
+	return fmt.Sprintf("frames in %d out %d, send errors %d; IP in %d out %d, malformed %d; TCP segments in %d out %d, invalid %d, retransmits %d, resets sent %d, passive opens %d, active opens %d, failed %d, SYN drops (listen overflow) %d, ACK drops %d, SYN cookies %d, established resets %d, checksum errors %d\n",
+		n.rxFrames.Load(), n.txFrames.Load(), n.txErrors.Load(),
 		ip.PacketsReceived.Value(), ip.PacketsSent.Value(), ip.MalformedPacketsReceived.Value(),
 		t.ValidSegmentsReceived.Value(), t.SegmentsSent.Value(), t.InvalidSegmentsReceived.Value(), t.Retransmits.Value(), t.ResetsSent.Value(),
 		t.PassiveConnectionOpenings.Value(), t.ActiveConnectionOpenings.Value(), t.FailedConnectionAttempts.Value(),
