@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
@@ -32,8 +33,9 @@ import (
 type ackFilter struct {
 	held [8]heldACK
 	n    int
-	// pass delivers a frame to the stack.
-	pass func(frame []byte)
+	// pass delivers a frame to the stack; validated says parseTCP found
+	// it TCP with right checksums.
+	pass func(frame []byte, validated bool)
 }
 
 type heldACK struct {
@@ -58,27 +60,27 @@ type flowKey struct {
 // deliver passes frame to the stack, or holds it if it is a pure ACK that
 // a later one of the batch may supersede.
 func (f *ackFilter) deliver(frame []byte) {
-	flow, ack, pure, ok := parseTCP(frame)
+	t, ok := parseTCP(frame)
 	if !ok {
-		f.pass(frame)
+		f.pass(frame, false)
 		return
 	}
-	i := f.find(flow)
+	i := f.find(t.flow)
 	if i >= 0 {
 		h := &f.held[i]
-		if pure && int32(ack-h.ack) > 0 {
-			h.ack, h.len = ack, copy(h.buf[:], frame)
+		if t.pure && int32(t.ack-h.ack) > 0 {
+			h.ack, h.len = t.ack, copy(h.buf[:], frame)
 			return
 		}
 		f.release(i)
 	}
-	if pure && f.n < len(f.held) {
+	if t.pure && f.n < len(f.held) {
 		h := &f.held[f.n]
 		f.n++
-		h.flow, h.ack, h.len = flow, ack, copy(h.buf[:], frame)
+		h.flow, h.ack, h.len = t.flow, t.ack, copy(h.buf[:], frame)
 		return
 	}
-	f.pass(frame)
+	f.pass(frame, t.valid)
 }
 
 // flush releases every held ACK.
@@ -102,57 +104,69 @@ func (f *ackFilter) release(i int) {
 	h := f.held[i]
 	f.n--
 	f.held[i] = f.held[f.n]
-	f.pass(h.buf[:h.len])
+	f.pass(h.buf[:h.len], true) // only valid ACKs are held
 }
 
-// parseTCP finds the TCP segment in an Ethernet frame. ok says it is TCP
+// A tcpFrame is what parseTCP learns of a frame holding a TCP segment.
+type tcpFrame struct {
+	flow flowKey
+	ack  uint32
+	// valid: the IPv4 header's checksum and the segment's are right.
+	valid bool
+	// pure: an ACK the filter may hold: flags ACK alone, no data, only
+	// timestamp and padding options, valid, and small enough to copy.
+	pure bool
+}
+
+// parseTCP finds the TCP segment in an Ethernet frame: ok says it is TCP
 // over IPv4 or IPv6 (no fragment, no extension header, lengths that add
-// up); pure, that it is an ACK the filter may hold: flags ACK alone, no
-// data, only timestamp and padding options, both checksums right, and
-// small enough to copy.
-func parseTCP(frame []byte) (flow flowKey, ack uint32, pure, ok bool) {
+// up). It checks the checksums, so the stack need not (endpoint.go's
+// deliverNow).
+func parseTCP(frame []byte) (t tcpFrame, ok bool) {
 	if len(frame) < header.EthernetMinimumSize {
-		return flow, 0, false, false
+		return t, false
 	}
 	var tcp header.TCP
 	var src, dst tcpip.Address
+	ipValid := true
 	switch header.Ethernet(frame).Type() {
 	case header.IPv4ProtocolNumber:
 		ip := header.IPv4(frame[header.EthernetMinimumSize:])
 		if !ip.IsValid(len(ip)) || ip.Protocol() != uint8(header.TCPProtocolNumber) ||
 			ip.More() || ip.FragmentOffset() != 0 {
-			return flow, 0, false, false
+			return t, false
 		}
 		tcp = header.TCP(ip[ip.HeaderLength():ip.TotalLength()])
 		src, dst = ip.SourceAddress(), ip.DestinationAddress()
-		flow.version = 4
+		t.flow.version = 4
+		ipValid = ip.IsChecksumValid()
 	case header.IPv6ProtocolNumber:
 		ip := header.IPv6(frame[header.EthernetMinimumSize:])
 		if !ip.IsValid(len(ip)) || ip.NextHeader() != uint8(header.TCPProtocolNumber) {
-			return flow, 0, false, false
+			return t, false
 		}
 		tcp = header.TCP(ip[header.IPv6MinimumSize : header.IPv6MinimumSize+int(ip.PayloadLength())])
 		src, dst = ip.SourceAddress(), ip.DestinationAddress()
-		flow.version = 6
+		t.flow.version = 6
 	default:
-		return flow, 0, false, false
+		return t, false
 	}
 	if len(tcp) < header.TCPMinimumSize {
-		return flow, 0, false, false
+		return t, false
 	}
 	off := int(tcp.DataOffset())
 	if off < header.TCPMinimumSize || off > len(tcp) {
-		return flow, 0, false, false
+		return t, false
 	}
-	copy(flow.src[:], src.AsSlice())
-	copy(flow.dst[:], dst.AsSlice())
-	flow.sport, flow.dport = tcp.SourcePort(), tcp.DestinationPort()
-	// The checksums last: most frames are data, and need none here.
-	pure = tcp.Flags() == header.TCPFlagAck && off == len(tcp) &&
-		len(frame) <= maxACKFrame && onlyTimestamps(tcp.Options()) &&
-		(flow.version == 6 || header.IPv4(frame[header.EthernetMinimumSize:]).IsChecksumValid()) &&
-		tcp.IsChecksumValid(src, dst, 0, 0)
-	return flow, binary.BigEndian.Uint32(tcp[header.TCPAckNumOffset:]), pure, true
+	copy(t.flow.src[:], src.AsSlice())
+	copy(t.flow.dst[:], dst.AsSlice())
+	t.flow.sport, t.flow.dport = tcp.SourcePort(), tcp.DestinationPort()
+	t.ack = binary.BigEndian.Uint32(tcp[header.TCPAckNumOffset:])
+	payload := tcp[off:]
+	t.valid = ipValid && tcp.IsChecksumValid(src, dst, checksum.Checksum(payload, 0), uint16(len(payload)))
+	t.pure = t.valid && tcp.Flags() == header.TCPFlagAck && len(payload) == 0 &&
+		len(frame) <= maxACKFrame && onlyTimestamps(tcp.Options())
+	return t, true
 }
 
 // onlyTimestamps says whether TCP options opts hold nothing but

@@ -10,11 +10,11 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 )
 
-// segment describes a TCP segment for tcpFrame.
+// segment describes a TCP segment for buildSegment.
 type segment struct {
 	v6           bool
 	sport, dport uint16
-	ack          uint32
+	seq, ack     uint32
 	flags        header.TCPFlags
 	opts         []byte // TCP options, a multiple of 4 bytes
 	data         int    // bytes of payload
@@ -27,9 +27,9 @@ var (
 	hostIP6, guestIP6 = tcpip.AddrFrom16([16]byte{0xfe, 0x80, 15: 2}), tcpip.AddrFrom16([16]byte{0xfe, 0x80, 15: 15})
 )
 
-// tcpFrame builds an Ethernet frame holding s from the host to the guest,
+// buildSegment builds an Ethernet frame holding s from the host to the guest,
 // with right checksums unless s.badSum.
-func tcpFrame(s segment) []byte {
+func buildSegment(s segment) []byte {
 	tcpLen := header.TCPMinimumSize + len(s.opts) + s.data
 	src, dst := hostIP4, guestIP4
 	ipLen, proto := header.IPv4MinimumSize, header.IPv4ProtocolNumber
@@ -51,7 +51,7 @@ func tcpFrame(s segment) []byte {
 		h.SetChecksum(^h.CalculateChecksum())
 	}
 	tcp := header.TCP(ip[ipLen:])
-	tcp.Encode(&header.TCPFields{SrcPort: s.sport, DstPort: s.dport, SeqNum: 1000,
+	tcp.Encode(&header.TCPFields{SrcPort: s.sport, DstPort: s.dport, SeqNum: s.seq,
 		AckNum: s.ack, DataOffset: uint8(header.TCPMinimumSize + len(s.opts)), Flags: s.flags, WindowSize: 65535})
 	copy(tcp[header.TCPMinimumSize:], s.opts)
 	for i := range s.data {
@@ -72,15 +72,15 @@ func tcpFrame(s segment) []byte {
 
 // describe names a delivered frame by its port and acknowledgement number.
 func describe(f []byte) string {
-	flow, ack, pure, ok := parseTCP(f)
+	t, ok := parseTCP(f)
 	if !ok {
 		return "other"
 	}
 	k := "ack"
-	if !pure {
+	if !t.pure {
 		k = "seg"
 	}
-	return fmt.Sprintf("%s:%d:%d", k, flow.sport, ack)
+	return fmt.Sprintf("%s:%d:%d", k, t.flow.sport, t.ack)
 }
 
 var tsOpt = []byte{header.TCPOptionNOP, header.TCPOptionNOP, header.TCPOptionTS, header.TCPOptionTSLength, 0, 0, 0, 1, 0, 0, 0, 2}
@@ -117,9 +117,9 @@ func TestACKFilter(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
-			f := ackFilter{pass: func(frame []byte) { got = append(got, describe(frame)) }}
+			f := ackFilter{pass: func(frame []byte, _ bool) { got = append(got, describe(frame)) }}
 			for _, s := range c.in {
-				f.deliver(tcpFrame(s))
+				f.deliver(buildSegment(s))
 			}
 			f.flush()
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {
@@ -132,8 +132,8 @@ func TestACKFilter(t *testing.T) {
 // Held ACKs are copies: the driver reuses its buffer after deliver.
 func TestACKFilterCopies(t *testing.T) {
 	var got []string
-	f := ackFilter{pass: func(frame []byte) { got = append(got, describe(frame)) }}
-	buf := tcpFrame(segment{sport: 1, dport: 8080, ack: 100, flags: header.TCPFlagAck})
+	f := ackFilter{pass: func(frame []byte, _ bool) { got = append(got, describe(frame)) }}
+	buf := buildSegment(segment{sport: 1, dport: 8080, ack: 100, flags: header.TCPFlagAck})
 	f.deliver(buf)
 	clear(buf)
 	f.flush()
@@ -145,10 +145,10 @@ func TestACKFilterCopies(t *testing.T) {
 // More flows than slots: the extra ones pass at once, nothing is lost.
 func TestACKFilterFull(t *testing.T) {
 	n := 0
-	f := ackFilter{pass: func([]byte) { n++ }}
+	f := ackFilter{pass: func([]byte, bool) { n++ }}
 	flows := len(f.held) + 3
 	for p := range flows {
-		f.deliver(tcpFrame(segment{sport: uint16(p + 1), dport: 8080, ack: 1, flags: header.TCPFlagAck}))
+		f.deliver(buildSegment(segment{sport: uint16(p + 1), dport: 8080, ack: 1, flags: header.TCPFlagAck}))
 	}
 	if n != 3 {
 		t.Errorf("%d passed before the flush, want 3", n)
@@ -162,7 +162,7 @@ func TestACKFilterFull(t *testing.T) {
 // Frames the filter cannot parse pass untouched: runts, truncated and
 // lying headers, other protocols.
 func TestACKFilterMalformed(t *testing.T) {
-	good := tcpFrame(segment{sport: 1, dport: 8080, ack: 5, flags: header.TCPFlagAck})
+	good := buildSegment(segment{sport: 1, dport: 8080, ack: 5, flags: header.TCPFlagAck})
 	lying := append([]byte(nil), good...)
 	binary.BigEndian.PutUint16(lying[header.EthernetMinimumSize+2:], 2000) // IPv4 total length
 	offset := append([]byte(nil), good...)
@@ -171,7 +171,7 @@ func TestACKFilterMalformed(t *testing.T) {
 	binary.BigEndian.PutUint16(arp[12:], uint16(header.ARPProtocolNumber))
 	for _, f := range [][]byte{nil, good[:10], good[:header.EthernetMinimumSize+10], good[:len(good)-4], lying, offset, arp} {
 		n := 0
-		filter := ackFilter{pass: func([]byte) { n++ }}
+		filter := ackFilter{pass: func([]byte, bool) { n++ }}
 		filter.deliver(f)
 		if n != 1 || filter.n != 0 {
 			t.Errorf("% x: passed %d times, %d held; want passed at once", f, n, filter.n)

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -25,6 +26,9 @@ type endpoint struct {
 	disp stack.NetworkDispatcher
 	gro  gro.GRO
 	acks ackFilter // under the driver's Receive, like gro
+	// rxValidated: the packet being delivered has had its checksums
+	// checked (groOut).
+	rxValidated atomic.Bool
 	// Transmit: frames queued by WritePackets for the flusher.
 	txMu     sync.Mutex
 	pending  [][]byte // queued, in order (under txMu)
@@ -60,9 +64,14 @@ func (e *endpoint) Close()                                  {}
 func (e *endpoint) SetOnCloseAction(func())                 {}
 
 // Capabilities: neighbours must be resolved (ARP, NDP); no offloads (QEMU's
-// cards offer none over its user network).
+// cards offer none over its user network), except that a packet whose
+// checksums deliverNow checked is delivered saying so (groOut).
 func (e *endpoint) Capabilities() stack.LinkEndpointCapabilities {
-	return stack.CapabilityResolutionRequired
+	c := stack.CapabilityResolutionRequired
+	if e.rxValidated.Load() {
+		c |= stack.CapabilityRXChecksumOffload
+	}
+	return c
 }
 
 // GSOMaxSize and SupportedGSO offer gVisor's own segmentation: TCP hands
@@ -79,7 +88,7 @@ var _ stack.GSOEndpoint = (*endpoint)(nil)
 func (e *endpoint) Attach(d stack.NetworkDispatcher) {
 	e.mu.Lock()
 	e.disp = d
-	e.gro.Dispatcher = d
+	e.gro.Dispatcher = (*groOut)(e)
 	e.mu.Unlock()
 }
 
@@ -195,8 +204,18 @@ func (e *endpoint) flushTx() {
 // ACK filter.
 func (e *endpoint) deliver(frame []byte) { e.acks.deliver(frame) }
 
-// deliverNow hands a frame to the stack through GRO.
-func (e *endpoint) deliverNow(frame []byte) {
+// deliverNow hands a frame to the stack through GRO; validated says its
+// IP and TCP checksums are right (the ACK filter's parseTCP checked them).
+//
+// GRO merges only TCP segments marked so: its own check of an unmarked
+// one (gVisor's PacketData.ChecksumAtOffset) sums from the start of the
+// buffer, the Ethernet header included, so it fails for every frame of a
+// link endpoint that consumes a header, and GRO passes each segment on
+// alone. And the checksum of a merged segment is its first segment's,
+// which only a stack that trusts the marking accepts: the NIC overwrites
+// RXChecksumValidated with its endpoint's RX checksum offload capability,
+// which groOut reports for the marked packet it delivers.
+func (e *endpoint) deliverNow(frame []byte, validated bool) {
 	if len(frame) < header.EthernetMinimumSize {
 		return // a runt: not even an Ethernet header
 	}
@@ -217,7 +236,27 @@ func (e *endpoint) deliverNow(frame []byte) {
 		pkt.PktType = tcpip.PacketOtherHost
 	}
 	pkt.NetworkProtocolNumber = eth.Type()
+	pkt.RXChecksumValidated = validated
 	e.gro.Enqueue(pkt)
+}
+
+// groOut is GRO's dispatcher: the stack's, with the endpoint's RX checksum
+// offload capability on while it delivers a packet whose checksums were
+// checked (deliverNow). Only the driver's Receive goroutine delivers, so
+// the capability is that packet's; nothing else in the stack reads it.
+type groOut endpoint
+
+func (g *groOut) DeliverNetworkPacket(protocol tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	e := (*endpoint)(g)
+	if pkt.RXChecksumValidated {
+		e.rxValidated.Store(true)
+		defer e.rxValidated.Store(false)
+	}
+	e.disp.DeliverNetworkPacket(protocol, pkt)
+}
+
+func (g *groOut) DeliverLinkPacket(protocol tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	(*endpoint)(g).disp.DeliverLinkPacket(protocol, pkt)
 }
 
 // flush passes on what GRO holds (the end of the driver's batch).

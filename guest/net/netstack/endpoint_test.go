@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -180,4 +182,49 @@ func TestWritePacketsError(t *testing.T) {
 		}
 	}
 	t.Errorf("counted %d sent and %d failed, want 1 and 2", sent, failed)
+}
+
+// recorder is the stack's dispatcher: what reaches it, and whether the
+// endpoint said the packet's checksums were checked as it did.
+type recorder struct {
+	e       *endpoint
+	sizes   []int
+	offload []bool
+}
+
+func (r *recorder) DeliverNetworkPacket(_ tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	r.sizes = append(r.sizes, pkt.Data().Size())
+	r.offload = append(r.offload, r.e.Capabilities()&stack.CapabilityRXChecksumOffload != 0)
+}
+func (r *recorder) DeliverLinkPacket(tcpip.NetworkProtocolNumber, *stack.PacketBuffer) {}
+
+// A batch's consecutive segments of one connection reach the stack as one,
+// marked as checked (its checksum is the first segment's); a segment with
+// a bad checksum reaches it at once (GRO cannot tell its flow), alone and
+// unmarked, for the stack to drop and count; and the mark is off between
+// packets.
+func TestReceiveCoalesces(t *testing.T) {
+	e := newEndpoint(&fakeCard{})
+	r := &recorder{e: e}
+	e.Attach(r)
+	const n, mss = 40, 1448
+	seg := func(i int, bad bool) []byte {
+		return buildSegment(segment{sport: 1, dport: 8080, seq: uint32(1000 + i*mss), ack: 5,
+			flags: header.TCPFlagAck, opts: tsOpt, data: mss, badSum: bad})
+	}
+	for i := range n {
+		e.deliver(seg(i, false))
+	}
+	e.deliver(seg(n+5, true))
+	e.flush()
+	hdr := header.IPv4MinimumSize + header.TCPMinimumSize + len(tsOpt)
+	if want := []int{hdr + mss, hdr + n*mss}; fmt.Sprint(r.sizes) != fmt.Sprint(want) {
+		t.Errorf("the stack got packets of %v bytes, want %v", r.sizes, want)
+	}
+	if fmt.Sprint(r.offload) != "[false true]" {
+		t.Errorf("checked-checksum marks %v, want [false true]", r.offload)
+	}
+	if e.Capabilities()&stack.CapabilityRXChecksumOffload != 0 {
+		t.Error("the endpoint claims RX checksum offload between packets")
+	}
 }
