@@ -14,7 +14,8 @@ import (
 )
 
 // endpoint is gVisor's link endpoint for the card: Ethernet framing;
-// frames out in batches, one doorbell each (WritePackets); frames in from
+// frames out, TCP's 64 KiB segments cut by the endpoint (segmentTCP,
+// tso.go), in batches, one doorbell each (WritePackets); frames in from
 // the driver's Receive through the ACK filter (ackfilter.go) and GRO,
 // which coalesces a batch's consecutive TCP segments of one connection
 // into one before TCP sees them (the driver's flush ends a batch).
@@ -74,14 +75,20 @@ func (e *endpoint) Capabilities() stack.LinkEndpointCapabilities {
 	return c
 }
 
-// GSOMaxSize and SupportedGSO offer gVisor's own segmentation: TCP hands
-// IP one segment of up to 64 KiB and splits it into MSS-sized packets in
-// one pass (sendTCPBatch), so its sender's per-segment work (window,
-// congestion and retransmit bookkeeping) is done once per 64 KiB, not once
-// per 1448 bytes. What reaches WritePackets is still one MTU-sized packet
-// each, checksummed: the card offers no offload of its own.
-func (e *endpoint) GSOMaxSize() uint32               { return stack.GVisorGSOMaxSize }
-func (e *endpoint) SupportedGSO() stack.SupportedGSO { return stack.GVisorGSOSupported }
+// GSOMaxSize and SupportedGSO offer "host" segmentation offload, done by
+// WritePackets in software (segmentTCP, tso.go): TCP hands IP one segment
+// of up to 64 KiB, so its sender's per-segment work (window, congestion
+// and retransmit bookkeeping) is done once per 64 KiB, and IP's and the
+// NIC's write path once too; WritePackets cuts it into MTU-sized frames
+// and checksums them, as the cards QEMU offers over its user network do
+// not.
+func (e *endpoint) GSOMaxSize() uint32               { return maxGSOSize }
+func (e *endpoint) SupportedGSO() stack.SupportedGSO { return stack.HostGSOSupported }
+
+// maxGSOSize is the largest packet TCP hands IP: IPv4's total length and
+// IPv6's payload length are 16 bits (TCP keeps its segments that much
+// below it, less the largest headers).
+const maxGSOSize = 1 << 16
 
 var _ stack.GSOEndpoint = (*endpoint)(nil)
 
@@ -116,10 +123,12 @@ func (e *endpoint) ParseHeader(pkt *stack.PacketBuffer) bool {
 // leaves the sending to the doorbell goroutine (flusher), which hands the
 // driver all that is pending at once when it runs, that is when the
 // goroutine that wrote (TCP's processor after a run of ACKs, or the
-// program's writer) blocks, or at once on another CPU. gVisor's TCP writes
-// one packet per call even when it splits a 64 KiB segment
-// (sendTCPBatch), so without this every 1448-byte packet would ring the
-// card's doorbell, an exit to the emulator that waits for its big lock.
+// program's writer) blocks, or at once on another CPU. A TCP packet left
+// for the card to cut becomes its frames here (segment). gVisor's TCP
+// writes one packet per call, and QEMU's user network acknowledges every
+// segment, so without the batching nearly each ACK's answer would ring
+// the card's doorbell, an exit to the emulator that waits for its big
+// lock.
 // A writer that finds maxPending frames pending sends them itself, so a
 // stalled card stalls the writers rather than growing the queue.
 //
@@ -130,12 +139,10 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	ps := pkts.AsSlice()
 	e.txMu.Lock()
 	for _, pkt := range ps {
-		var f []byte
-		if n := len(e.free); n > 0 {
-			f, e.free = e.free[n-1], e.free[:n-1]
-		} else {
-			f = make([]byte, 0, int(e.mtu)+header.EthernetMinimumSize)
+		if e.segment(pkt) {
+			continue
 		}
+		f := e.newFrame()
 		for _, s := range pkt.AsSlices() {
 			f = append(f, s...)
 		}
@@ -153,6 +160,35 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	}
 	return len(ps), nil
 }
+
+// segment queues the frames of a TCP packet that TCP left for the card to
+// cut (GSOTCPv4, GSOTCPv6: every packet of a connection, small ones too,
+// carries a checksum only partly computed) and says whether it did.
+// Called with txMu held.
+func (e *endpoint) segment(pkt *stack.PacketBuffer) bool {
+	gso := pkt.GSOOptions
+	if gso.Type != stack.GSOTCPv4 && gso.Type != stack.GSOTCPv6 {
+		return false
+	}
+	l3 := len(pkt.LinkHeader().Slice())
+	l4 := l3 + len(pkt.NetworkHeader().Slice())
+	hdrLen := l4 + len(pkt.TransportHeader().Slice())
+	return segmentTCP(pkt.AsSlices(), l3, l4, hdrLen, gso.Type == stack.GSOTCPv6, int(gso.MSS), e.newFrame, e.queue)
+}
+
+// newFrame takes a frame buffer from the free list, or makes one. Called
+// with txMu held.
+func (e *endpoint) newFrame() []byte {
+	if n := len(e.free); n > 0 {
+		f := e.free[n-1]
+		e.free = e.free[:n-1]
+		return f
+	}
+	return make([]byte, 0, int(e.mtu)+header.EthernetMinimumSize)
+}
+
+// queue adds a filled frame to the pending batch. Called with txMu held.
+func (e *endpoint) queue(f []byte) { e.pending = append(e.pending, f) }
 
 // maxPending bounds the frames WritePackets queues before a writer sends
 // them itself: a quarter of a 256-descriptor ring.
