@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -37,8 +38,9 @@ type endpoint struct {
 	sendMu   sync.Mutex
 	spare    [][]byte // pending's next array (under sendMu)
 	doorbell chan struct{}
-	// sent counts a batch the driver took (err nil) or failed (iface's
-	// counters); called under sendMu.
+	// sent counts a batch the driver took (err nil) or failed, and
+	// packets WritePackets drops (iface's counters); called under sendMu
+	// for a batch.
 	sent func(frames int, err error)
 }
 
@@ -137,9 +139,13 @@ func (e *endpoint) ParseHeader(pkt *stack.PacketBuffer) bool {
 // Linux qdisc's drop is not the sender's error either.
 func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	ps := pkts.AsSlice()
+	dropped := 0
 	e.txMu.Lock()
 	for _, pkt := range ps {
-		if e.segment(pkt) {
+		if cut, ok := e.segment(pkt); cut {
+			if !ok {
+				dropped++
+			}
 			continue
 		}
 		f := e.newFrame()
@@ -150,6 +156,9 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	}
 	full := len(e.pending) >= maxPending
 	e.txMu.Unlock()
+	if dropped > 0 && e.sent != nil {
+		e.sent(dropped, errUncuttable)
+	}
 	if full {
 		e.flushTx()
 	} else {
@@ -163,18 +172,25 @@ func (e *endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 
 // segment queues the frames of a TCP packet that TCP left for the card to
 // cut (GSOTCPv4, GSOTCPv6: every packet of a connection, small ones too,
-// carries a checksum only partly computed) and says whether it did.
-// Called with txMu held.
-func (e *endpoint) segment(pkt *stack.PacketBuffer) bool {
+// carries a checksum only partly computed). cut says the packet was one
+// of those, ok that its frames are queued: one whose headers segmentTCP
+// cannot parse is dropped, as sending it whole would put a frame over the
+// MTU with a wrong checksum on the wire (the driver would refuse it, and
+// its batch with it). Called with txMu held.
+func (e *endpoint) segment(pkt *stack.PacketBuffer) (cut, ok bool) {
 	gso := pkt.GSOOptions
 	if gso.Type != stack.GSOTCPv4 && gso.Type != stack.GSOTCPv6 {
-		return false
+		return false, false
 	}
 	l3 := len(pkt.LinkHeader().Slice())
 	l4 := l3 + len(pkt.NetworkHeader().Slice())
 	hdrLen := l4 + len(pkt.TransportHeader().Slice())
-	return segmentTCP(pkt.AsSlices(), l3, l4, hdrLen, gso.Type == stack.GSOTCPv6, int(gso.MSS), e.newFrame, e.queue)
+	return true, segmentTCP(pkt.AsSlices(), l3, l4, hdrLen, gso.Type == stack.GSOTCPv6, int(gso.MSS), e.newFrame, e.queue)
 }
+
+// errUncuttable counts a TCP packet left for segmentation whose headers do
+// not parse (segment).
+var errUncuttable = errors.New("a TCP packet for segmentation with headers that do not parse")
 
 // newFrame takes a frame buffer from the free list, or makes one. Called
 // with txMu held.

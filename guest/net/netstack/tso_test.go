@@ -284,3 +284,36 @@ func TestSegmentationOverTheWire(t *testing.T) {
 	}
 	t.Logf("%d frames from %d IP packets", sent, ipCalls)
 }
+
+// A packet left for segmentation whose headers do not parse is dropped and
+// counted, not sent whole; the packets after it go out.
+func TestWritePacketsDropsUncuttable(t *testing.T) {
+	card := &fakeCard{}
+	e := newEndpoint(card)
+	var mu sync.Mutex
+	var dropped []error
+	e.sent = func(n int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for range n {
+			if err != nil {
+				dropped = append(dropped, err)
+			}
+		}
+	}
+	l := packets("no headers at all, 40 bytes of payload...", "next")
+	l.AsSlice()[0].GSOOptions = stack.GSO{Type: stack.GSOTCPv4, NeedsCsum: true, MSS: 1448}
+	e.WritePackets(l)
+	l.DecRef()
+	waitSent(t, card, 1)
+	time.Sleep(10 * time.Millisecond) // a wrongly sent first packet would be in the same batch
+	frames, _ := card.sent()
+	if fmt.Sprint(frames) != "[next]" {
+		t.Errorf("sent %q, want only [next]", frames)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(dropped) != 1 || dropped[0] != errUncuttable {
+		t.Errorf("counted drops %v, want one errUncuttable", dropped)
+	}
+}
